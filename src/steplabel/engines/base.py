@@ -1,0 +1,67 @@
+"""The engine interface.
+
+Labelers are written per problem as ordinary async code and call ``Engine.generate`` one
+request at a time; a ``Backend`` only ever sees whole batches (one ``LLM.generate`` for vLLM,
+a bounded fan-out of HTTP calls for a server). ``BatchingEngine`` sits between the two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, Sequence, runtime_checkable
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    prompt: str | None = None
+    prompt_token_ids: tuple[int, ...] | None = None
+    n: int = 1
+    max_tokens: int = 512
+    temperature: float = 1.0
+    top_p: float = 1.0
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.prompt is None and self.prompt_token_ids is None:
+            raise ValueError("a request needs a prompt or prompt token ids")
+        if self.n < 1:
+            raise ValueError("n must be >= 1")
+
+
+@dataclass
+class Completion:
+    text: str
+    num_tokens: int
+    finish_reason: str = "stop"  # stop | length | error
+    token_ids: tuple[int, ...] | None = None
+
+
+@dataclass
+class Generation:
+    completions: list[Completion]
+    prompt_tokens: int
+    error: str | None = None  # set when the backend failed this request
+    cached_prompt_tokens: int = 0  # prompt tokens served from a prefix cache, where known
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def generated_tokens(self) -> int:
+        return sum(c.num_tokens for c in self.completions)
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A model that answers a batch of requests in one call."""
+
+    name: str  # engine kind, e.g. "sandbox", "vllm"
+    model: str
+
+    async def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[Generation]: ...
+
+
+class Engine(Protocol):
+    name: str
+    model: str
+
+    async def generate(self, request: GenerationRequest) -> Generation: ...

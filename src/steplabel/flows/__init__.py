@@ -1,0 +1,1 @@
+"""Orchestration: run configuration, stage functions, the Prefect flow and the CLI."""

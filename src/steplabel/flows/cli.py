@@ -1,0 +1,154 @@
+"""The ``steplabel`` command line: run, query, stats.
+
+User mistakes (bad config, missing problems file, bad SQL) end with a one-paragraph message
+and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from steplabel.flows.config import ConfigError, load_config
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Step-label synthesis for PRMs.")
+err = Console(stderr=True)
+out = Console()
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command()
+def run(
+    config: Optional[Path] = typer.Argument(None, help="TOML run configuration."),
+    store: Optional[str] = typer.Option(None, help="Store folder [run.store]."),
+    problems: Optional[str] = typer.Option(None, help="PATH, hf:NAME or synthetic:arith [problems.source]."),
+    limit: Optional[int] = typer.Option(None, help="At most N problems [problems.limit]."),
+    labelers: Optional[str] = typer.Option(None, help="Comma-separated labelers [label.labelers]."),
+    engine: Optional[str] = typer.Option(None, help="Engine kind [engine.kind]."),
+    seed: Optional[int] = typer.Option(None, help="Seed [run.seed]."),
+    samples: Optional[int] = typer.Option(None, help="Rollouts per problem [generate.samples]."),
+    run_id: Optional[str] = typer.Option(None, "--run-id", help="Explicit run id [run.run_id]."),
+    prefect: bool = typer.Option(True, help="Run as a Prefect flow (--no-prefect runs the stages directly)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Generate rollouts, label their steps and store everything in the Parquet store."""
+    overrides = {
+        "run.store": store, "problems.source": problems, "problems.limit": limit,
+        "label.labelers": labelers.split(",") if labelers else None, "engine.kind": engine,
+        "run.seed": seed, "generate.samples": samples, "run.run_id": run_id,
+    }
+    try:
+        cfg = load_config(config, overrides)
+    except ConfigError as exc:
+        _fail(str(exc))
+    from steplabel.problems.sources import SourceError
+
+    try:
+        if prefect:
+            from steplabel.flows import prefect_env
+
+            prefect_env.configure()
+            from steplabel.flows.synthesize import synthesize
+
+            summary = asyncio.run(synthesize(cfg.model_dump(), return_state=False))
+        else:
+            from steplabel.flows.pipeline import DirectExecutor, run_pipeline
+
+            summary = asyncio.run(run_pipeline(cfg, DirectExecutor(), log=lambda m: err.print(m)))
+    except SourceError as exc:
+        _fail(str(exc))
+    _print_summary(summary, as_json)
+
+
+def _print_summary(summary: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(summary, indent=2, default=str))
+    else:
+        from steplabel.flows.summary import print_summary
+
+        print_summary(summary, out)
+
+
+@app.command()
+def query(
+    sql: str = typer.Argument(..., help="SQL over problems, rollouts, steps, step_labels, runs, quarantine."),
+    store: str = typer.Option("store", help="Store folder."),
+    format: str = typer.Option("table", "--format", help="table | csv | json"),
+) -> None:
+    """Run SQL against the store's DuckDB views."""
+    import duckdb
+
+    from steplabel.storage.catalog import connect
+
+    if format not in ("table", "csv", "json"):
+        _fail(f"unknown format {format!r} (table, csv or json)")
+    if not Path(store).is_dir():
+        _fail(f"{store}: no such store folder")
+    con = connect(store)
+    try:
+        cursor = con.execute(sql)
+    except duckdb.Error as exc:
+        _fail(f"query failed: {exc}")
+    columns = [d[0] for d in cursor.description] if cursor.description else []
+    rows = cursor.fetchall()
+    if format == "json":
+        print(json.dumps([dict(zip(columns, r)) for r in rows], indent=2, default=str))
+    elif format == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(columns)
+        writer.writerows(rows)
+        sys.stdout.write(buf.getvalue())
+    else:
+        from rich.table import Table
+
+        table = Table(*columns)
+        for r in rows:
+            table.add_row(*("NULL" if v is None else str(v) for v in r))
+        out.print(table)
+
+
+@app.command()
+def stats(
+    store: str = typer.Option("store", help="Store folder."),
+    run: Optional[str] = typer.Option(None, "--run", help="Run id (default: every run in the store)."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """Summaries of the runs in a store: counts, label distribution, agreement, cost."""
+    from steplabel.flows.summary import run_summary
+    from steplabel.storage.manifest import list_manifests
+
+    if not Path(store).is_dir():
+        _fail(f"{store}: no such store folder")
+    manifests = {m.run_id: m for m in list_manifests(store)}
+    run_ids = [run] if run else sorted(manifests)
+    if run and run not in manifests:
+        _fail(f"no run {run!r} in {store} (runs: {', '.join(sorted(manifests)) or 'none'})")
+    summaries = []
+    for rid in run_ids:
+        s = run_summary(store, rid)
+        m = manifests[rid]
+        s["status"], s["attempts"], s["engine_cost"] = m.status, m.attempts, m.cost
+        summaries.append(s)
+    if as_json:
+        print(json.dumps(summaries, indent=2, default=str))
+        return
+    for s in summaries:
+        out.print(f"[bold]{s['run_id']}[/]: {s['status']} after {s['attempts']} attempt(s)")
+        _print_summary(s, False)
+
+
+def main() -> None:  # pragma: no cover
+    app()

@@ -1,0 +1,153 @@
+"""Run configuration: a TOML file validated with pydantic. Every CLI flag has a key here.
+
+Unknown keys are errors (a typo must not silently fall back to a default).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from steplabel.problems.steps import DEFAULT_SEPARATOR
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RunSection(_Section):
+    name: str = Field("steplabel", pattern=r"^[A-Za-z0-9._-]+$")
+    seed: int = 0
+    store: str = "store"
+    run_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]+$")
+    batch_size: int = Field(100, ge=1, description="problems per Prefect task")
+
+
+class WorldSection(_Section):
+    min_steps: int = Field(3, ge=1)
+    max_steps: int = Field(12, ge=1)
+    difficulty: int = Field(1, ge=1, le=3)
+
+
+class ProblemsSection(_Section):
+    source: str = "synthetic:arith"
+    limit: int | None = Field(None, ge=1)
+    split: str = "train"
+    hf_config: str | None = None
+    question_column: str | None = None
+    answer_column: str | None = None
+    id_column: str | None = None
+    answer_format: Literal["auto", "plain", "gsm8k", "boxed"] = "auto"
+    step_separator: str = DEFAULT_SEPARATOR
+    synthetic: WorldSection = WorldSection()
+
+
+class GenerateSection(_Section):
+    samples: int = Field(4, ge=1, description="rollouts per problem")
+    max_tokens: int = Field(1024, ge=1)
+    temperature: float = Field(0.8, ge=0)
+    top_p: float = Field(1.0, gt=0, le=1)
+
+
+class SandboxSection(_Section):
+    skill: float = Field(0.9, ge=0, le=1)
+    slip_weight: float = Field(0.5, ge=0)
+    operand_weight: float = Field(0.3, ge=0)
+    skip_weight: float = Field(0.2, ge=0)
+    recovery: float = Field(0.05, ge=0, le=1)
+    format_error_rate: float = Field(0.01, ge=0, le=1)
+
+
+class EngineSection(_Section):
+    kind: Literal["sandbox"] = "sandbox"
+    model: str = "simulated-policy"
+    max_batch_size: int = Field(512, ge=1)
+    max_concurrent_batches: int = Field(1, ge=1)
+    sandbox: SandboxSection = SandboxSection()
+
+
+class MCSection(_Section):
+    k: int = Field(8, ge=1)
+    strategy: Literal["scan", "all"] = "scan"
+    max_tokens: int = Field(1024, ge=1)
+    temperature: float = Field(0.8, ge=0)
+
+
+class LabelSection(_Section):
+    labelers: list[str] = ["mc"]
+    mc: MCSection = MCSection()
+
+    @field_validator("labelers")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        known = {"mc"}
+        unknown = [v for v in value if v not in known]
+        if unknown:
+            raise ValueError(f"unknown labeler(s) {unknown}; available: {sorted(known)}")
+        if not value:
+            raise ValueError("at least one labeler is needed")
+        return value
+
+
+class Config(_Section):
+    run: RunSection = RunSection()
+    problems: ProblemsSection = ProblemsSection()
+    generate: GenerateSection = GenerateSection()
+    engine: EngineSection = EngineSection()
+    label: LabelSection = LabelSection()
+
+    def run_id(self) -> str:
+        """Explicit ``run.run_id``, else name + a hash of everything that shapes the output,
+        so the same command twice is the same run (and the second resumes the first)."""
+        if self.run.run_id:
+            return self.run.run_id
+        shaping = self.model_dump(exclude={"run": {"store", "run_id", "batch_size"}})
+        digest = hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:10]
+        return f"{self.run.name}-{digest}"
+
+
+class ConfigError(Exception):
+    """A configuration the user must fix; the message names the file and the key."""
+
+
+def _format_errors(exc: ValidationError, origin: str) -> str:
+    lines = [f"{origin}: invalid configuration"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        lines.append(f"  {key}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def _set(data: dict, dotted: str, value) -> None:
+    *parents, leaf = dotted.split(".")
+    node = data
+    for p in parents:
+        node = node.setdefault(p, {})
+    node[leaf] = value
+
+
+def load_config(path: str | Path | None = None, overrides: dict | None = None) -> Config:
+    """Read a TOML file (optional) and apply dotted-key overrides such as ``run.seed``."""
+    data: dict = {}
+    origin = "defaults"
+    if path is not None:
+        origin = str(path)
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"{p}: no such config file")
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{p}: not valid TOML ({exc})") from exc
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            _set(data, key, value)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, origin)) from exc

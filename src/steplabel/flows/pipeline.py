@@ -1,0 +1,138 @@
+"""The pipeline's control loop, shared by the Prefect flow and the direct (no Prefect) path.
+
+For each batch of problems: generate (unless its rollouts shard exists), then each labeler
+(unless its labels shard exists), storing as it goes. What runs each step is an ``Executor``:
+``DirectExecutor`` calls the stage functions; the flow's executor calls Prefect tasks.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Protocol
+
+from steplabel.flows import stages
+from steplabel.flows.config import Config
+from steplabel.flows.engines import make_engine
+from steplabel.flows.progress import ProgressBars
+from steplabel.flows.summary import run_summary
+from steplabel.labelers.base import LabelTask
+from steplabel.schemas import Problem
+from steplabel.storage.manifest import RunManifest, now, read_manifest, write_manifest
+from steplabel.storage.shards import Store
+
+_SUMMED = ("engine_calls", "requests", "completions", "prompt_tokens", "cached_prompt_tokens",
+           "generated_tokens", "failed_requests")
+
+
+def add_cost(total: dict, part: dict) -> None:
+    for key in _SUMMED:
+        total[key] = total.get(key, 0) + part.get(key, 0)
+    total["max_batch_size"] = max(total.get("max_batch_size", 0), part.get("max_batch_size", 0))
+    total["mean_batch_size"] = round(total["requests"] / total["engine_calls"], 2) if total["engine_calls"] else 0.0
+
+
+class Executor(Protocol):
+    async def generate(self, batch_index: int, problems: list[Problem], config: Config, run_id: str,
+                       bars: ProgressBars) -> stages.Generated: ...
+
+    async def label(self, batch_index: int, tasks: list[LabelTask], labeler: str, config: Config,
+                    run_id: str, bars: ProgressBars) -> stages.Labeled: ...
+
+    def store_generated(self, config: Config, run_id: str, batch_index: int, problems, gen) -> None: ...
+
+    def store_labels(self, config: Config, run_id: str, batch_index: int, labeler: str, labeled) -> None: ...
+
+    async def report(self, fraction: float, message: str) -> None: ...
+
+
+class DirectExecutor:
+    async def generate(self, batch_index, problems, config, run_id, bars):
+        return await stages.generate_stage(problems, make_engine(config.engine), config, run_id,
+                                           bars.callback("generate"))
+
+    async def label(self, batch_index, tasks, labeler, config, run_id, bars):
+        return await stages.label_stage(tasks, labeler, make_engine(config.engine), config,
+                                        bars.callback(f"label:{labeler}"))
+
+    def store_generated(self, config, run_id, batch_index, problems, gen):
+        stages.store_generated(Store(config.run.store), run_id, batch_index, problems, gen)
+
+    def store_labels(self, config, run_id, batch_index, labeler, labeled):
+        stages.store_labels(Store(config.run.store), run_id, batch_index, labeler, labeled)
+
+    async def report(self, fraction, message):
+        pass
+
+
+def start_manifest(config: Config, run_id: str, flow_run_id: str | None = None) -> RunManifest:
+    previous = read_manifest(config.run.store, run_id)
+    manifest = RunManifest(run_id=run_id, name=config.run.name, config=config.model_dump(),
+                           seed=config.run.seed, flow_run_id=flow_run_id)
+    if previous:
+        manifest.started_at = previous.started_at
+        manifest.attempts = previous.attempts + 1
+    write_manifest(config.run.store, manifest)
+    return manifest
+
+
+async def run_pipeline(config: Config, executor: Executor, progress: bool | None = None,
+                       flow_run_id: str | None = None, log=print) -> dict:
+    run_id = config.run_id()
+    store = Store(config.run.store)
+    manifest = start_manifest(config, run_id, flow_run_id)
+    cost: dict[str, dict] = {}
+    try:
+        loaded = stages.load_stage(config, run_id)
+        stages.store_load_quarantine(store, run_id, loaded.quarantine)
+        log(f"run {run_id}: {len(loaded.problems)} problems, {len(loaded.quarantine)} quarantined at load")
+        chunks = stages.batches(loaded.problems, config.run.batch_size)
+        labelers = config.label.labelers
+        steps_total = len(chunks) * (1 + len(labelers))
+        done = 0
+        with ProgressBars(progress) as bars:
+            bars.add("generate", "generate", len(loaded.problems))
+            for name in labelers:
+                bars.add(f"label:{name}", f"label ({name})", len(loaded.problems) * config.generate.samples)
+            for b, problems in enumerate(chunks):
+                if stages.is_generated(store, run_id, b):
+                    gen = stages.read_generated(store, run_id, b)
+                    bars.advance("generate", len(problems))
+                    log(f"batch {b}: rollouts already stored, resuming")
+                else:
+                    gen = await executor.generate(b, problems, config, run_id, bars)
+                    executor.store_generated(config, run_id, b, problems, gen)
+                    add_cost(cost.setdefault("generate", {}), gen.cost)
+                done += 1
+                await executor.report(done / steps_total, f"batch {b} generated")
+                tasks = stages.label_tasks(problems, gen.rollouts, gen.steps)
+                for name in labelers:
+                    key = f"label:{name}"
+                    skipped = len(problems) * config.generate.samples - len(tasks)
+                    if stages.is_labeled(store, run_id, b, name):
+                        bars.advance(key, len(problems) * config.generate.samples)
+                    else:
+                        labeled = await executor.label(b, tasks, name, config, run_id, bars)
+                        executor.store_labels(config, run_id, b, name, labeled)
+                        add_cost(cost.setdefault(key, {}), labeled.cost)
+                        bars.advance(key, skipped)
+                    done += 1
+                    await executor.report(done / steps_total, f"batch {b} labeled by {name}")
+        summary = run_summary(config.run.store, run_id)
+        manifest.status = "completed"
+        manifest.counts = {k: summary[k] for k in ("problems", "rollouts", "steps", "quarantined")}
+        manifest.counts["step_labels"] = {n: l["labeled_steps"] for n, l in summary["labelers"].items()}
+        manifest.cost = cost
+        return summary
+    except BaseException as exc:
+        manifest.status = "failed"
+        manifest.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[-2000:]
+        manifest.cost = cost
+        raise
+    finally:
+        manifest.finished_at = now()
+        write_manifest(config.run.store, manifest)
+
+
+async def run_direct(config: Config, progress: bool | None = False) -> dict:
+    """The whole pipeline without Prefect (tests, benchmarks, debugging)."""
+    return await run_pipeline(config, DirectExecutor(), progress=progress, log=lambda *_: None)

@@ -1,0 +1,208 @@
+"""The three stages as plain functions over one batch of problems, resume-aware.
+
+The Prefect flow wraps these in tasks; ``run_direct`` calls them in a loop without Prefect
+(tests and the overhead benchmark). Nothing here imports Prefect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import Callable
+
+from steplabel.engines.base import GenerationRequest
+from steplabel.engines.batching import BatchingEngine
+from steplabel.flows.config import Config
+from steplabel.flows.engines import make_engine, make_labeler
+from steplabel.labelers.base import LabelTask
+from steplabel.problems import prompts
+from steplabel.problems.answers import check_answer
+from steplabel.problems.sources import ColumnMap, LoadResult, SourceSpec, load_problems
+from steplabel.problems.steps import split_steps
+from steplabel.problems.worlds import arith, truth_oracle
+from steplabel.schemas import Problem, QuarantineRecord, Rollout, Step, StepLabel, new_id
+from steplabel.storage.shards import Store
+
+Progress = Callable[[int], None]
+
+
+def source_spec(config: Config) -> SourceSpec:
+    p = config.problems
+    return SourceSpec(
+        source=p.source,
+        limit=p.limit,
+        split=p.split,
+        hf_config=p.hf_config,
+        columns=ColumnMap(p.question_column, p.answer_column, p.id_column, p.answer_format),
+        world=arith.WorldConfig(**p.synthetic.model_dump()),
+        seed=config.run.seed,
+    )
+
+
+def load_stage(config: Config, run_id: str) -> LoadResult:
+    result = load_problems(source_spec(config))
+    for record in (*result.problems, *result.quarantine):
+        record.run_id = run_id
+    return result
+
+
+def batches(problems: list[Problem], size: int) -> list[list[Problem]]:
+    return [problems[i : i + size] for i in range(0, len(problems), size)]
+
+
+@dataclass
+class Generated:
+    rollouts: list[Rollout] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    quarantine: list[QuarantineRecord] = field(default_factory=list)
+    cost: dict = field(default_factory=dict)
+
+
+async def generate_stage(
+    problems: list[Problem], engine: BatchingEngine, config: Config, run_id: str,
+    progress: Progress | None = None,
+) -> Generated:
+    """Sample ``generate.samples`` rollouts per problem, all problems at once."""
+    g = config.generate
+    sampling = {"n": g.samples, "max_tokens": g.max_tokens, "temperature": g.temperature,
+                "top_p": g.top_p, "seed": config.run.seed}
+
+    async def one(problem: Problem):
+        prompt = prompts.solve_prompt(problem.question)
+        request = GenerationRequest(prompt=prompt, n=g.samples, max_tokens=g.max_tokens,
+                                    temperature=g.temperature, top_p=g.top_p, seed=config.run.seed)
+        generation = await engine.generate(request)
+        if progress:
+            progress(1)
+        return problem, prompt, generation
+
+    out = Generated()
+    sampling_json = json.dumps(sampling, sort_keys=True)
+    try:
+        results = await asyncio.gather(*(one(p) for p in problems))
+    finally:
+        await engine.aclose()
+    for problem, prompt, generation in results:
+        if generation.error:
+            out.quarantine.append(QuarantineRecord(
+                problem.source, f"problem {problem.problem_id}",
+                f"engine error: {generation.error}", problem.question, stage="generate", run_id=run_id))
+            continue
+        oracle = truth_oracle(problem.source, problem.question)
+        for i, completion in enumerate(generation.completions):
+            rollout_id = new_id(run_id, problem.problem_id, i)
+            spans = split_steps(completion.text, config.problems.step_separator)
+            answer, correct = check_answer(problem.reference_answer, completion.text)
+            reason = None
+            if not spans:
+                reason = "generation has no steps"
+            elif answer is None:
+                reason = f"generation has no final answer (finish_reason={completion.finish_reason})"
+            out.rollouts.append(Rollout(
+                rollout_id=rollout_id, problem_id=problem.problem_id, run_id=run_id,
+                sample_index=i, engine=engine.name, model=engine.model, sampling=sampling_json,
+                prompt=prompt, text=completion.text, final_answer=answer,
+                correct=None if reason else correct, num_steps=len(spans),
+                prompt_tokens=generation.prompt_tokens,
+                generated_tokens=completion.num_tokens, finish_reason=completion.finish_reason,
+                truth_first_error=oracle([s.text for s in spans]) if oracle and spans else None,
+            ))
+            for j, span in enumerate(spans):
+                out.steps.append(Step(rollout_id, problem.problem_id, run_id, j, span.text, span.start, span.end))
+            if reason:
+                out.quarantine.append(QuarantineRecord(
+                    engine.name, f"rollout {rollout_id} (problem {problem.problem_id})", reason,
+                    completion.text, stage="generate", run_id=run_id))
+    out.cost = engine.meter.as_dict()
+    return out
+
+
+def label_tasks(problems: list[Problem], rollouts: list[Rollout], steps: list[Step]) -> list[LabelTask]:
+    """What labelers see: text only. Rollouts without steps or a final answer are skipped."""
+    by_problem = {p.problem_id: p for p in problems}
+    steps_of: dict[str, list[Step]] = {}
+    for s in steps:
+        steps_of.setdefault(s.rollout_id, []).append(s)
+    tasks = []
+    for r in rollouts:
+        own = sorted(steps_of.get(r.rollout_id, []), key=lambda s: s.step_index)
+        if r.correct is None or not own:
+            continue
+        p = by_problem[r.problem_id]
+        tasks.append(LabelTask(
+            run_id=r.run_id, rollout_id=r.rollout_id, problem_id=r.problem_id, question=p.question,
+            reference_answer=p.reference_answer, prompt=r.prompt, text=r.text,
+            step_ends=tuple(s.char_end for s in own), steps=tuple(s.text for s in own),
+            correct=bool(r.correct),
+        ))
+    return tasks
+
+
+@dataclass
+class Labeled:
+    labels: list[StepLabel] = field(default_factory=list)
+    cost: dict = field(default_factory=dict)
+
+
+async def label_stage(
+    tasks: list[LabelTask], labeler_name: str, engine: BatchingEngine, config: Config,
+    progress: Progress | None = None,
+) -> Labeled:
+    """Label every rollout concurrently; the batching engine merges their requests."""
+    labeler = make_labeler(labeler_name, engine, config)
+
+    async def one(task: LabelTask) -> list[StepLabel]:
+        rows = await labeler.label(task)
+        if progress:
+            progress(1)
+        return rows
+
+    out = Labeled()
+    try:
+        results = await asyncio.gather(*(one(t) for t in tasks))
+    finally:
+        await engine.aclose()
+    for rows in results:
+        out.labels.extend(rows)
+    out.cost = engine.meter.as_dict()
+    return out
+
+
+# ------------------------------------------------------------------ storage of one batch
+
+
+def part_name(batch_index: int) -> str:
+    return f"{batch_index:05d}"
+
+
+def store_generated(store: Store, run_id: str, batch_index: int, problems: list[Problem], gen: Generated) -> None:
+    """Rollouts go last: their shard marks the batch as generated."""
+    part, where = part_name(batch_index), {"run_id": run_id}
+    store.write("problems", where, part, problems)
+    store.write("steps", where, part, gen.steps)
+    store.write("quarantine", where, f"generate-{part}", gen.quarantine)
+    store.write("rollouts", where, part, gen.rollouts)
+
+
+def read_generated(store: Store, run_id: str, batch_index: int) -> Generated:
+    part, where = part_name(batch_index), {"run_id": run_id}
+    rollouts = [Rollout(**row) for row in store.read("rollouts", where, part).to_pylist()]
+    steps = [Step(**row) for row in store.read("steps", where, part).to_pylist()]
+    return Generated(rollouts=rollouts, steps=steps)
+
+
+def is_generated(store: Store, run_id: str, batch_index: int) -> bool:
+    return store.has_shard("rollouts", {"run_id": run_id}, part_name(batch_index))
+
+
+def is_labeled(store: Store, run_id: str, batch_index: int, labeler: str) -> bool:
+    return store.has_shard("step_labels", {"run_id": run_id, "labeler": labeler}, part_name(batch_index))
+
+
+def store_labels(store: Store, run_id: str, batch_index: int, labeler: str, labeled: Labeled) -> None:
+    store.write("step_labels", {"run_id": run_id, "labeler": labeler}, part_name(batch_index), labeled.labels)
+
+
+def store_load_quarantine(store: Store, run_id: str, quarantine: list[QuarantineRecord]) -> None:
+    store.write("quarantine", {"run_id": run_id}, "load", quarantine)

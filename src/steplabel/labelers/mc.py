@@ -1,0 +1,144 @@
+"""Math-Shepherd Monte Carlo estimation.
+
+From each step prefix, k completions are sampled; a prefix is correct (hard label) if any
+completion reaches the reference answer, and its soft label is the fraction that do. The
+last step needs no rollouts: the full solution is judged by its own final answer.
+
+Two strategies:
+- ``scan`` (default) estimates prefixes in order and stops at the first one that never
+  succeeds; later steps are marked ``after_error`` and cost nothing.
+- ``all`` estimates every prefix at once (Math-Shepherd's per-step MC), then derives the same
+  labels; it costs more but has the least latency per rollout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+
+from steplabel.engines.base import Engine, GenerationRequest
+from steplabel.labelers.base import LabelTask, first_error_of
+from steplabel.problems.answers import check_answer
+from steplabel.problems.prompts import continuation_prompt
+from steplabel.schemas import AFTER_ERROR, StepLabel
+
+
+@dataclass(frozen=True)
+class MCConfig:
+    k: int = 8
+    strategy: str = "scan"  # scan | all
+    max_tokens: int = 1024
+    temperature: float = 0.8
+    top_p: float = 1.0
+    seed: int = 0
+
+
+@dataclass
+class PrefixEstimate:
+    correct: int
+    total: int
+    unparsable: int
+    prompt_tokens: int
+    generated_tokens: int
+    failed: str | None = None
+
+    @property
+    def value(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+
+class MCLabeler:
+    name = "mc"
+
+    def __init__(self, engine: Engine, config: MCConfig | None = None) -> None:
+        self.engine = engine
+        self.config = config or MCConfig()
+
+    async def estimate(self, task: LabelTask, step_index: int, k: int | None = None) -> PrefixEstimate:
+        """MC value of the prefix ending with ``step_index``."""
+        cfg = self.config
+        request = GenerationRequest(
+            prompt=continuation_prompt(task.prompt, task.text, task.step_ends[step_index]),
+            n=k or cfg.k,
+            max_tokens=cfg.max_tokens,
+            temperature=cfg.temperature,
+            top_p=cfg.top_p,
+            seed=cfg.seed,
+        )
+        generation = await self.engine.generate(request)
+        correct = unparsable = 0
+        for completion in generation.completions:
+            answer, ok = check_answer(task.reference_answer, completion.text)
+            correct += ok
+            unparsable += answer is None
+        return PrefixEstimate(
+            correct=correct,
+            total=len(generation.completions),
+            unparsable=unparsable,
+            prompt_tokens=generation.prompt_tokens,
+            generated_tokens=generation.generated_tokens,
+            failed=generation.error,
+        )
+
+    async def label(self, task: LabelTask) -> list[StepLabel]:
+        n = task.num_steps
+        estimates: list[PrefixEstimate | None] = [None] * n
+        if self.config.strategy == "all":
+            found = await asyncio.gather(*(self.estimate(task, i) for i in range(n - 1)))
+            estimates[: n - 1] = found
+        else:
+            for i in range(n - 1):
+                estimates[i] = await self.estimate(task, i)
+                if estimates[i].failed or estimates[i].correct == 0:
+                    break
+        return self.to_labels(task, estimates)
+
+    def to_labels(self, task: LabelTask, estimates: list[PrefixEstimate | None]) -> list[StepLabel]:
+        """Labels in step order; after the first error, ``after_error``; after an engine
+        failure, ``abstained`` (unknown, retried by a rerun)."""
+        n = task.num_steps
+        decided: list[tuple[bool | None, float | None, str, dict, PrefixEstimate | None]] = []
+        stop: str | None = None  # the status of every step after a stop
+        for i in range(n):
+            est = estimates[i] if i < n - 1 else None
+            if stop:
+                # With strategy "all" the estimate exists and was paid for: keep it as evidence.
+                evidence = {"correct": est.correct, "total": est.total} if est and not est.failed else {}
+                decided.append((None, est.value if evidence else None, stop, evidence, est))
+            elif i == n - 1:
+                ok = bool(task.correct)
+                decided.append((ok, float(ok), "labeled", {"judged_by": "final_answer"}, None))
+            elif est is None or est.failed:
+                decided.append((None, None, "abstained", {"error": est.failed if est else "not estimated"}, est))
+                stop = "abstained"
+            else:
+                evidence = {"correct": est.correct, "total": est.total, "unparsable": est.unparsable}
+                decided.append((est.correct > 0, est.value, "labeled", evidence, est))
+                if est.correct == 0:
+                    stop = AFTER_ERROR
+        first_error = first_error_of([d[0] for d in decided])
+        return [
+            self._row(task, i, label, score, first_error, status, evidence, est)
+            for i, (label, score, status, evidence, est) in enumerate(decided)
+        ]
+
+    def _row(self, task, i, label, score, first_error, status, evidence, est) -> StepLabel:
+        return StepLabel(
+            run_id=task.run_id,
+            rollout_id=task.rollout_id,
+            problem_id=task.problem_id,
+            step_index=i,
+            labeler=self.name,
+            label=label,
+            score=score,
+            first_error=first_error,
+            status=status,
+            evidence=json.dumps(evidence),
+            rollouts=est.total if est else 0,
+            prompt_tokens=est.prompt_tokens if est else 0,
+            generated_tokens=est.generated_tokens if est else 0,
+            engine_requests=1 if est else 0,
+            engine=self.engine.name,
+            model=self.engine.model,
+        )

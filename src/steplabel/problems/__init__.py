@@ -1,0 +1,1 @@
+"""Problem sources, step splitting, prompts, answer checking and the synthetic worlds."""

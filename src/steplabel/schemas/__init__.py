@@ -1,0 +1,26 @@
+"""Record types shared by every stage, and their Arrow schemas."""
+
+from steplabel.schemas.arrow import SCHEMA_VERSION, TABLES, TableSpec, to_arrow
+from steplabel.schemas.records import (
+    AFTER_ERROR,
+    Problem,
+    QuarantineRecord,
+    Rollout,
+    Step,
+    StepLabel,
+    new_id,
+)
+
+__all__ = [
+    "AFTER_ERROR",
+    "SCHEMA_VERSION",
+    "TABLES",
+    "Problem",
+    "QuarantineRecord",
+    "Rollout",
+    "Step",
+    "StepLabel",
+    "TableSpec",
+    "new_id",
+    "to_arrow",
+]

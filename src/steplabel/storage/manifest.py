@@ -1,0 +1,94 @@
+"""Run manifests: one JSON file per run with its config, versions, status and counts.
+
+Written atomically (temporary file, then rename) each time the status changes, so a killed
+run leaves a manifest that says ``running`` and the rerun picks it up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from steplabel.schemas.arrow import SCHEMA_VERSION
+
+_PACKAGES = ("steplabel", "prefect", "duckdb", "pyarrow", "math-verify", "datasets", "pydantic")
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def code_revision() -> str | None:
+    """The git commit of the steplabel checkout, if it runs from one."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+@dataclass
+class RunManifest:
+    run_id: str
+    name: str
+    config: dict
+    seed: int
+    status: str = "running"  # running | completed | failed
+    started_at: str = field(default_factory=now)
+    finished_at: str | None = None
+    attempts: int = 1
+    versions: dict = field(default_factory=package_versions)
+    code_revision: str | None = field(default_factory=code_revision)
+    schema_version: int = SCHEMA_VERSION
+    counts: dict = field(default_factory=dict)
+    cost: dict = field(default_factory=dict)
+    error: str | None = None
+    flow_run_id: str | None = None
+
+
+def manifest_path(store: str | os.PathLike, run_id: str) -> Path:
+    return Path(store) / "runs" / f"run_id={run_id}" / "manifest.json"
+
+
+def write_manifest(store: str | os.PathLike, manifest: RunManifest) -> Path:
+    path = manifest_path(store, manifest.run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".manifest.json.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    tmp.write_text(json.dumps(asdict(manifest), indent=2, sort_keys=True))
+    os.replace(tmp, path)
+    return path
+
+
+def read_manifest(store: str | os.PathLike, run_id: str) -> RunManifest | None:
+    path = manifest_path(store, run_id)
+    if not path.exists():
+        return None
+    return RunManifest(**json.loads(path.read_text()))
+
+
+def list_manifests(store: str | os.PathLike) -> list[RunManifest]:
+    root = Path(store) / "runs"
+    out = []
+    for path in sorted(root.glob("run_id=*/manifest.json")):
+        out.append(RunManifest(**json.loads(path.read_text())))
+    return out
