@@ -19,7 +19,7 @@ def run_summary(store: str | Path, run_id: str) -> dict:
     p = [run_id]
     s: dict = {"run_id": run_id}
     s["problems"] = _one(con, "SELECT count(*) FROM problems WHERE run_id = ?", p)[0]
-    n, correct, gen_tokens, prompt_tokens, truth = _one(
+    n, correct, gen_tokens, prompt_tokens, with_truth_rows = _one(
         con,
         "SELECT count(*), count(*) FILTER (correct), coalesce(sum(generated_tokens), 0), "
         "coalesce(sum(prompt_tokens), 0), count(truth_first_error) FROM rollouts WHERE run_id = ?",
@@ -76,7 +76,7 @@ def run_summary(store: str | Path, run_id: str) -> dict:
                      "prompt_tokens": int(ptok or 0), "engine_requests": int(reqs or 0)},
         }
     s["labelers"] = labelers
-    s["has_truth"] = truth > 0
+    s["has_truth"] = with_truth_rows > 0
     con.close()
     return s
 

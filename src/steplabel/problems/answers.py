@@ -68,7 +68,8 @@ def _parsed(answer: str):
 
 
 def is_parsable(answer: str) -> bool:
-    return bool(_parsed(answer.strip()))
+    """math-verify made a math object of it (not only its fallback string)."""
+    return len(_parsed(answer.strip())) >= 2
 
 
 @lru_cache(maxsize=262144)

@@ -1,0 +1,100 @@
+import asyncio
+import json
+
+import pytest
+
+from steplabel.flows.config import load_config
+from steplabel.flows.pipeline import run_direct
+from steplabel.storage import connect, read_manifest
+
+
+def config(store, **over):
+    base = {"run.store": str(store), "problems.limit": 30, "run.batch_size": 10, "generate.samples": 2,
+            "label.mc.k": 4}
+    base.update(over)
+    return load_config(None, base)
+
+
+def table_rows(store, sql):
+    return sorted(connect(store).execute(sql).fetchall())
+
+
+LABELS = "SELECT rollout_id, step_index, labeler, label, score, first_error, status FROM step_labels"
+
+
+def test_end_to_end_store_contents(tmp_path):
+    cfg = config(tmp_path)
+    summary = asyncio.run(run_direct(cfg))
+    con = connect(tmp_path)
+    assert summary["problems"] == 30 and summary["rollouts"] == 60
+    assert con.execute("SELECT count(*) FROM rollouts").fetchone()[0] == 60
+    # every step of every labeled rollout has exactly one mc label
+    assert con.execute(
+        "SELECT count(*) FROM steps s JOIN rollouts r USING (rollout_id) WHERE r.correct IS NOT NULL"
+    ).fetchone()[0] == con.execute("SELECT count(*) FROM step_labels").fetchone()[0]
+    assert con.execute(
+        "SELECT count(*) FROM (SELECT rollout_id, step_index, count(*) c FROM step_labels GROUP BY 1, 2) WHERE c > 1"
+    ).fetchone()[0] == 0
+    # the ground truth is stored beside each synthetic rollout
+    assert con.execute("SELECT count(*) FROM rollouts WHERE truth_first_error IS NULL").fetchone()[0] == 0
+    m = read_manifest(tmp_path, cfg.run_id())
+    assert m.status == "completed" and m.counts["rollouts"] == 60 and m.cost["generate"]["requests"] == 30
+    assert m.cost["label:mc"]["mean_batch_size"] > 5  # the batching layer merged requests
+
+
+def test_rerun_resumes_and_writes_no_duplicates(tmp_path):
+    cfg = config(tmp_path)
+    asyncio.run(run_direct(cfg))
+    before = table_rows(tmp_path, LABELS)
+    shards = sorted(p.name for p in tmp_path.rglob("*.parquet"))
+    asyncio.run(run_direct(cfg))
+    assert table_rows(tmp_path, LABELS) == before
+    assert sorted(p.name for p in tmp_path.rglob("*.parquet")) == shards
+    m = read_manifest(tmp_path, cfg.run_id())
+    assert m.attempts == 2 and m.status == "completed"
+    assert "generate" not in m.cost and "label:mc" not in m.cost  # nothing was generated again
+
+
+def test_interrupted_run_finishes_with_the_same_rows(tmp_path):
+    """Losing the last shards (as a kill would) costs only their batches on the rerun."""
+    full = tmp_path / "full"
+    asyncio.run(run_direct(config(full)))
+    cut = tmp_path / "cut"
+    cfg = config(cut)
+    asyncio.run(run_direct(cfg))
+    run_id = cfg.run_id()
+    (cut / "step_labels" / f"run_id={run_id}" / "labeler=mc" / "part-00002.parquet").unlink()
+    (cut / "rollouts" / f"run_id={run_id}" / "part-00002.parquet").unlink()
+    (cut / "step_labels" / f"run_id={run_id}" / "labeler=mc" / "part-00001.parquet").unlink()
+    asyncio.run(run_direct(cfg))
+    for sql in (LABELS, "SELECT rollout_id, text, correct FROM rollouts", "SELECT * FROM steps"):
+        assert table_rows(cut, sql) == table_rows(full, sql)
+    m = read_manifest(cut, run_id)
+    assert m.cost["generate"]["requests"] == 10  # only batch 2 was generated again
+
+
+def test_bad_rows_are_quarantined_and_the_run_goes_on(tmp_path):
+    data = tmp_path / "p.jsonl"
+    data.write_text("\n".join([
+        json.dumps({"question": "Ava has 3 apples.", "answer": "#### 3", "id": "x"}),
+        "{broken",
+        json.dumps({"question": "dup", "answer": "1", "id": "x"}),
+    ]) + "\n")
+    cfg = config(tmp_path / "store", **{"problems.source": str(data)})
+    summary = asyncio.run(run_direct(cfg))
+    assert summary["problems"] == 1
+    reasons = table_rows(tmp_path / "store", "SELECT stage, reason FROM quarantine")
+    stages = [r[0] for r in reasons]
+    # 2 bad rows at load; the one good problem is outside the sandbox world, so its 2 rollouts
+    # have no final answer and are quarantined at generation
+    assert stages.count("load") == 2 and stages.count("generate") == 2
+    assert any("invalid JSON" in r for _, r in reasons) and any("duplicate" in r for _, r in reasons)
+    assert summary["labelers"] == {}
+
+
+def test_labels_do_not_depend_on_batch_size(tmp_path):
+    a = config(tmp_path / "a", **{"run.batch_size": 7})
+    b = config(tmp_path / "b", **{"run.batch_size": 30})
+    asyncio.run(run_direct(a))
+    asyncio.run(run_direct(b))
+    assert table_rows(tmp_path / "a", LABELS) == table_rows(tmp_path / "b", LABELS)
