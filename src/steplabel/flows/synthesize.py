@@ -11,6 +11,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_progress_artifact, acreate_table_artifact, aupdate_progress_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
+from prefect.utilities.annotations import quote
 
 from steplabel.flows import stages
 from steplabel.flows.config import Config
@@ -50,16 +51,17 @@ class PrefectExecutor:
         self.artifact = artifact_id
 
     async def generate(self, batch_index, problems, config, run_id, bars):
-        return await generate_task(batch_index, problems, config, run_id, bars.callback("generate"))
+        # quote(): Prefect would otherwise walk every record of a batch looking for futures.
+        return await generate_task(batch_index, quote(problems), config, run_id, bars.callback("generate"))
 
     async def label(self, batch_index, tasks, labeler, config, run_id, bars):
-        return await label_task(batch_index, tasks, labeler, config, run_id, bars.callback(f"label:{labeler}"))
+        return await label_task(batch_index, quote(tasks), labeler, config, run_id, bars.callback(f"label:{labeler}"))
 
     def store_generated(self, config, run_id, batch_index, problems, gen):
-        store_task(config, run_id, batch_index, "generated", gen, problems)
+        store_task(config, run_id, batch_index, "generated", quote(gen), quote(problems))
 
     def store_labels(self, config, run_id, batch_index, labeler, labeled):
-        store_task(config, run_id, batch_index, labeler, labeled)
+        store_task(config, run_id, batch_index, labeler, quote(labeled))
 
     async def report(self, fraction, message):
         await aupdate_progress_artifact(self.artifact, progress=round(100 * fraction, 1))

@@ -1,0 +1,96 @@
+"""Prefect's overhead: one job through the `synthesize` flow and through the stage functions.
+
+The same 1,000-problem sandbox job, from cold caches, (4 rollouts per problem, MC k = 8, batches of 100) runs
+alternately through the flow and directly, in one process, after one warm-up flow that
+starts Prefect's temporary server (its start-up is reported apart). Each run writes a fresh
+store. Reports wall time, labeled steps per second and the flow/direct ratio, and writes the
+table into benchmarks/README.md.
+
+    python benchmarks/pipeline_overhead.py [--problems 1000] [--repeats 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _tables import markdown_table, publish  # noqa: E402
+
+from steplabel.flows import prefect_env  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--problems", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--no-publish", action="store_true")
+    args = parser.parse_args()
+
+    prefect_env.configure(tempfile.mkdtemp(prefix="steplabel-bench-state-"))
+    from steplabel.flows import engines
+    from steplabel.flows.config import load_config
+    from steplabel.problems import answers
+
+    def cold() -> None:
+        """Every run starts from the same cold caches (answers checked, sandbox state)."""
+        answers._parsed.cache_clear()
+        answers.answers_equivalent.cache_clear()
+        engines._backend.cache_clear()
+
+    from steplabel.flows.pipeline import run_direct
+    from steplabel.flows.synthesize import synthesize
+
+    def config(store: str, limit: int):
+        return load_config(None, {"run.store": store, "problems.limit": limit, "run.batch_size": 100,
+                                  "generate.samples": 4, "label.mc.k": 8})
+
+    t = time.perf_counter()
+    asyncio.run(synthesize(config(tempfile.mkdtemp(), 5).model_dump(), progress=False))
+    startup = time.perf_counter() - t
+
+    times: dict[str, list[float]] = {"direct": [], "prefect": []}
+    labeled = {}
+    for _ in range(args.repeats):
+        for mode in ("direct", "prefect"):
+            cfg = config(tempfile.mkdtemp(prefix=f"bench-{mode}-"), args.problems)
+            cold()
+            t = time.perf_counter()
+            if mode == "direct":
+                summary = asyncio.run(run_direct(cfg))
+            else:
+                summary = asyncio.run(synthesize(cfg.model_dump(), progress=False))
+            times[mode].append(time.perf_counter() - t)
+            labeled[mode] = summary["labelers"]["mc"]["labeled_steps"]
+    assert labeled["direct"] == labeled["prefect"], labeled
+
+    direct, flow = statistics.median(times["direct"]), statistics.median(times["prefect"])
+    rows = [
+        ["stage functions, direct", f"{direct:.1f}", f"{labeled['direct'] / direct:.0f}", "1.00"],
+        ["Prefect flow `synthesize`", f"{flow:.1f}", f"{labeled['prefect'] / flow:.0f}", f"{flow / direct:.2f}"],
+    ]
+    table = markdown_table(["path", "wall s (median)", "labeled steps / s", "ratio to direct"], rows)
+    body = (
+        f"{args.problems} sandbox problems × 4 rollouts, MC k = 8, batches of 100 "
+        f"({args.problems // 100} generate + {args.problems // 100} label + "
+        f"{2 * args.problems // 100} store tasks); {labeled['direct']} labeled steps per run; "
+        f"median of {args.repeats} alternating runs each, one process, "
+        f"{platform.machine()} with {__import__('os').cpu_count()} cores, Python {platform.python_version()}.\n\n"
+        f"{table}\n\n"
+        f"Prefect's temporary server start-up (first flow of the process, 5 problems): {startup:.1f} s, "
+        "not included above. All runs: " + ", ".join(f"{m} {[round(x, 1) for x in v]}" for m, v in times.items())
+    )
+    print(body)
+    if not args.no_publish:
+        publish("pipeline_overhead", body)
+
+
+if __name__ == "__main__":
+    main()
