@@ -65,7 +65,7 @@ def test_engine_failure_abstains_instead_of_guessing():
     assert [r.status for r in rows] == ["labeled", "abstained", "abstained", "abstained"]
     assert [r.label for r in rows] == [True, None, None, None]
     assert "stalled" in json.loads(rows[1].evidence)["error"]
-    assert rows[0].first_error == -1
+    assert rows[0].first_error is None  # an unknown step before any error: cannot tell
 
 
 def test_single_step_solution_needs_no_rollouts():
@@ -73,6 +73,6 @@ def test_single_step_solution_needs_no_rollouts():
     assert engine.asked == [] and [r.label for r in rows] == [False] and rows[0].first_error == 0
 
 
-@pytest.mark.parametrize("labels, expected", [([True, None, False], 2), ([None, True], -1), ([False], 0)])
+@pytest.mark.parametrize("labels, expected", [([True, False, None], 1), ([True, None, False], None), ([True, True], -1), ([False], 0)])
 def test_first_error_of(labels, expected):
     assert first_error_of(labels) == expected

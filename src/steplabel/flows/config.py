@@ -78,14 +78,33 @@ class MCSection(_Section):
     temperature: float = Field(0.8, ge=0)
 
 
+class OmegaSection(_Section):
+    k: int = Field(8, ge=1)
+    screen: int = Field(32, ge=1, description="screening solutions per question, given rollouts included")
+    alpha: float = Field(0.5, gt=0)
+    beta: float = Field(0.9, gt=0)
+    length_scale: int = Field(500, ge=1)
+    c_puct: float = Field(0.125, ge=0)
+    max_searches: int = Field(100, ge=0)
+    rollout_budget: int = Field(400, ge=0, description="completions per question, screening included")
+    keep_extremes: bool = False
+    prioritize_targets: bool = True
+    max_tokens: int = Field(1024, ge=1)
+    temperature: float = Field(0.8, ge=0)
+
+
+LABELERS = ("mc", "omegaprm")
+
+
 class LabelSection(_Section):
     labelers: list[str] = ["mc"]
     mc: MCSection = MCSection()
+    omegaprm: OmegaSection = OmegaSection()
 
     @field_validator("labelers")
     @classmethod
     def _known(cls, value: list[str]) -> list[str]:
-        known = {"mc"}
+        known = set(LABELERS)
         unknown = [v for v in value if v not in known]
         if unknown:
             raise ValueError(f"unknown labeler(s) {unknown}; available: {sorted(known)}")

@@ -15,6 +15,7 @@ from steplabel.engines.batching import BatchingEngine
 from steplabel.flows.config import Config, EngineSection
 from steplabel.labelers.base import Labeler
 from steplabel.labelers.mc import MCConfig, MCLabeler
+from steplabel.labelers.omegaprm import OmegaConfig, OmegaPRMLabeler
 
 
 @lru_cache(maxsize=8)
@@ -46,6 +47,11 @@ def make_labeler(name: str, engine: BatchingEngine, config: Config) -> Labeler:
             engine,
             MCConfig(k=mc.k, strategy=mc.strategy, max_tokens=mc.max_tokens,
                      temperature=mc.temperature, seed=config.run.seed),
+        )
+    if name == "omegaprm":
+        params = config.label.omegaprm.model_dump()
+        return OmegaPRMLabeler(
+            engine, OmegaConfig(**params, seed=config.run.seed, step_separator=config.problems.step_separator)
         )
     raise ValueError(f"unknown labeler {name!r}")
 

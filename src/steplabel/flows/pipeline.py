@@ -36,7 +36,7 @@ class Executor(Protocol):
                        bars: ProgressBars) -> stages.Generated: ...
 
     async def label(self, batch_index: int, tasks: list[LabelTask], labeler: str, config: Config,
-                    run_id: str, bars: ProgressBars) -> stages.Labeled: ...
+                    run_id: str, bars: ProgressBars, problems: list[Problem]) -> stages.Labeled: ...
 
     def store_generated(self, config: Config, run_id: str, batch_index: int, problems, gen) -> None: ...
 
@@ -50,9 +50,9 @@ class DirectExecutor:
         return await stages.generate_stage(problems, make_engine(config.engine), config, run_id,
                                            bars.callback("generate"))
 
-    async def label(self, batch_index, tasks, labeler, config, run_id, bars):
+    async def label(self, batch_index, tasks, labeler, config, run_id, bars, problems):
         return await stages.label_stage(tasks, labeler, make_engine(config.engine), config,
-                                        bars.callback(f"label:{labeler}"))
+                                        bars.callback(f"label:{labeler}"), problems)
 
     def store_generated(self, config, run_id, batch_index, problems, gen):
         stages.store_generated(Store(config.run.store), run_id, batch_index, problems, gen)
@@ -111,9 +111,12 @@ async def run_pipeline(config: Config, executor: Executor, progress: bool | None
                     if stages.is_labeled(store, run_id, b, name):
                         bars.advance(key, len(problems) * config.generate.samples)
                     else:
-                        labeled = await executor.label(b, tasks, name, config, run_id, bars)
+                        labeled = await executor.label(b, tasks, name, config, run_id, bars, problems)
                         executor.store_labels(config, run_id, b, name, labeled)
                         add_cost(cost.setdefault(key, {}), labeled.cost)
+                        for k, v in labeled.counters.items():
+                            counters = cost.setdefault(f"{key}:counters", {})
+                            counters[k] = counters.get(k, 0) + v
                         bars.advance(key, skipped)
                     done += 1
                     await executor.report(done / steps_total, f"batch {b} labeled by {name}")

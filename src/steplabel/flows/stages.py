@@ -134,7 +134,7 @@ def label_tasks(problems: list[Problem], rollouts: list[Rollout], steps: list[St
             run_id=r.run_id, rollout_id=r.rollout_id, problem_id=r.problem_id, question=p.question,
             reference_answer=p.reference_answer, prompt=r.prompt, text=r.text,
             step_ends=tuple(s.char_end for s in own), steps=tuple(s.text for s in own),
-            correct=bool(r.correct),
+            correct=bool(r.correct), num_tokens=r.generated_tokens,
         ))
     return tasks
 
@@ -142,31 +142,54 @@ def label_tasks(problems: list[Problem], rollouts: list[Rollout], steps: list[St
 @dataclass
 class Labeled:
     labels: list[StepLabel] = field(default_factory=list)
+    rollouts: list[Rollout] = field(default_factory=list)  # solutions the labeler sampled
+    steps: list[Step] = field(default_factory=list)
+    trees: list[dict] = field(default_factory=list)
+    counters: dict = field(default_factory=dict)
     cost: dict = field(default_factory=dict)
 
 
 async def label_stage(
     tasks: list[LabelTask], labeler_name: str, engine: BatchingEngine, config: Config,
-    progress: Progress | None = None,
+    progress: Progress | None = None, problems: list[Problem] | None = None,
 ) -> Labeled:
-    """Label every rollout concurrently; the batching engine merges their requests."""
+    """Label every problem's rollouts concurrently; the batching engine merges their requests."""
     labeler = make_labeler(labeler_name, engine, config)
+    groups: dict[str, list[LabelTask]] = {}
+    for t in tasks:
+        groups.setdefault(t.problem_id, []).append(t)
 
-    async def one(task: LabelTask) -> list[StepLabel]:
-        rows = await labeler.label(task)
+    async def one(group: list[LabelTask]):
+        output = await labeler.label_problem(group)
         if progress:
-            progress(1)
-        return rows
+            progress(len(group))
+        return output
 
     out = Labeled()
     try:
-        results = await asyncio.gather(*(one(t) for t in tasks))
+        results = await asyncio.gather(*(one(g) for g in groups.values()))
     finally:
         await engine.aclose()
-    for rows in results:
-        out.labels.extend(rows)
+    sources = {p.problem_id: p for p in problems or []}
+    for output in results:
+        out.labels.extend(output.labels)
+        out.steps.extend(output.steps)
+        out.trees.extend(output.trees)
+        for key, value in output.counters.items():
+            out.counters[key] = out.counters.get(key, 0) + value
+        for rollout in output.rollouts:
+            # Ground truth for solutions the labeler sampled: filled here, after labeling.
+            problem = sources.get(rollout.problem_id)
+            oracle = truth_oracle(problem.source, problem.question) if problem else None
+            if oracle:
+                rollout.truth_first_error = oracle(split_texts(rollout.text, config))
+            out.rollouts.append(rollout)
     out.cost = engine.meter.as_dict()
     return out
+
+
+def split_texts(text: str, config: Config) -> list[str]:
+    return [s.text for s in split_steps(text, config.problems.step_separator)]
 
 
 # ------------------------------------------------------------------ storage of one batch
@@ -201,7 +224,14 @@ def is_labeled(store: Store, run_id: str, batch_index: int, labeler: str) -> boo
 
 
 def store_labels(store: Store, run_id: str, batch_index: int, labeler: str, labeled: Labeled) -> None:
-    store.write("step_labels", {"run_id": run_id, "labeler": labeler}, part_name(batch_index), labeled.labels)
+    """Sampled solutions and trees first; the labels shard marks the batch as labeled."""
+    part, where = part_name(batch_index), {"run_id": run_id}
+    if labeled.rollouts:
+        store.write("steps", where, f"{labeler}-{part}", labeled.steps)
+        store.write("rollouts", where, f"{labeler}-{part}", labeled.rollouts)
+    if labeled.trees:
+        store.write("trees", {"run_id": run_id, "labeler": labeler}, part, labeled.trees)
+    store.write("step_labels", {"run_id": run_id, "labeler": labeler}, part, labeled.labels)
 
 
 def store_load_quarantine(store: Store, run_id: str, quarantine: list[QuarantineRecord]) -> None:

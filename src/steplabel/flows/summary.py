@@ -56,13 +56,16 @@ def run_summary(store: str | Path, run_id: str) -> dict:
             "WHERE l.run_id = ? AND l.labeler = ? GROUP BY l.rollout_id",
             q,
         ).fetchall()
-        dist: dict[int, int] = {}
+        dist: dict = {}
         agree = with_truth = 0
         for _, fe, truth in per_rollout:
             dist[fe] = dist.get(fe, 0) + 1
-            if truth is not None:
+            if truth is not None and fe is not None:
                 with_truth += 1
                 agree += fe == truth
+        screening = _one(
+            con, "SELECT coalesce(sum(rollouts_spent), 0) FROM trees WHERE run_id = ? AND labeler = ? "
+            "AND kind = 'root'", q)[0]
         labelers[name] = {
             "labeled_rollouts": len(per_rollout),
             "labeled_steps": labeled,
@@ -70,9 +73,10 @@ def run_summary(store: str | Path, run_id: str) -> dict:
             "negative": negative,
             "after_error": after,
             "abstained": abstained,
-            "first_error_distribution": dict(sorted(dist.items())),
+            "undetermined_rollouts": dist.get(None, 0),
+            "first_error_distribution": dict(sorted(dist.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))),
             "truth_agreement": round(agree / with_truth, 4) if with_truth else None,
-            "cost": {"rollouts": int(rollouts or 0), "generated_tokens": int(gtok or 0),
+            "cost": {"rollouts": int(rollouts or 0) + int(screening), "generated_tokens": int(gtok or 0),
                      "prompt_tokens": int(ptok or 0), "engine_requests": int(reqs or 0)},
         }
     s["labelers"] = labelers
@@ -98,12 +102,14 @@ def summary_rows(s: dict) -> list[dict]:
             {"metric": f"{name}: step labels (+ / - / after error / abstained)",
              "value": f"{l['positive']} / {l['negative']} / {l['after_error']} / {l['abstained']}"},
             {"metric": f"{name}: first-error distribution (-1 = none)",
-             "value": ", ".join(f"{k}: {v}" for k, v in l["first_error_distribution"].items())},
+             "value": ", ".join(f"{'unknown' if k is None else k}: {v}"
+                                for k, v in l["first_error_distribution"].items())},
             {"metric": f"{name}: cost (rollouts / generated tokens / requests)",
              "value": f"{l['cost']['rollouts']} / {l['cost']['generated_tokens']} / {l['cost']['engine_requests']}"},
         ]
         if l["truth_agreement"] is not None:
-            rows.append({"metric": f"{name}: first error equals ground truth", "value": f"{l['truth_agreement']:.1%}"})
+            rows.append({"metric": f"{name}: first error equals ground truth (where determined)",
+                         "value": f"{l['truth_agreement']:.1%}"})
     for q in s["quarantine_reasons"]:
         rows.append({"metric": f"quarantine ({q['stage']}): {q['reason']}", "value": q["count"]})
     return rows

@@ -30,8 +30,9 @@ async def generate_task(batch_index: int, problems: list, config: Config, run_id
 
 
 @task(name="label", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
-async def label_task(batch_index: int, tasks: list, labeler: str, config: Config, run_id: str, on_done=None):
-    labeled = await stages.label_stage(tasks, labeler, make_engine(config.engine), config, on_done)
+async def label_task(batch_index: int, tasks: list, labeler: str, config: Config, run_id: str, on_done=None,
+                     problems: list | None = None):
+    labeled = await stages.label_stage(tasks, labeler, make_engine(config.engine), config, on_done, problems)
     get_run_logger().info("batch %d: %s labeled %d steps of %d rollouts, cost %s",
                           batch_index, labeler, len(labeled.labels), len(tasks), labeled.cost)
     return labeled
@@ -54,8 +55,9 @@ class PrefectExecutor:
         # quote(): Prefect would otherwise walk every record of a batch looking for futures.
         return await generate_task(batch_index, quote(problems), config, run_id, bars.callback("generate"))
 
-    async def label(self, batch_index, tasks, labeler, config, run_id, bars):
-        return await label_task(batch_index, quote(tasks), labeler, config, run_id, bars.callback(f"label:{labeler}"))
+    async def label(self, batch_index, tasks, labeler, config, run_id, bars, problems):
+        return await label_task(batch_index, quote(tasks), labeler, config, run_id,
+                                bars.callback(f"label:{labeler}"), quote(problems))
 
     def store_generated(self, config, run_id, batch_index, problems, gen):
         store_task(config, run_id, batch_index, "generated", quote(gen), quote(problems))

@@ -17,8 +17,8 @@ import asyncio
 import json
 from dataclasses import dataclass
 
-from steplabel.engines.base import Engine, GenerationRequest
-from steplabel.labelers.base import LabelTask, first_error_of
+from steplabel.engines.base import Engine, Generation, GenerationRequest
+from steplabel.labelers.base import LabelTask, PerRolloutLabeler, first_error_of
 from steplabel.problems.answers import check_answer
 from steplabel.problems.prompts import continuation_prompt
 from steplabel.schemas import AFTER_ERROR, StepLabel
@@ -48,7 +48,25 @@ class PrefixEstimate:
         return self.correct / self.total if self.total else 0.0
 
 
-class MCLabeler:
+@dataclass
+class Sampled:
+    """k completions from one prefix, each checked against the reference answer."""
+
+    generation: Generation
+    answers: list[str | None]
+    correct: list[bool]
+
+
+async def sample_from_prefix(engine: Engine, prompt: str, reference: str, k: int, max_tokens: int,
+                             temperature: float, top_p: float, seed: int) -> Sampled:
+    request = GenerationRequest(prompt=prompt, n=k, max_tokens=max_tokens, temperature=temperature,
+                                top_p=top_p, seed=seed)
+    generation = await engine.generate(request)
+    checked = [check_answer(reference, c.text) for c in generation.completions]
+    return Sampled(generation, [a for a, _ in checked], [ok for _, ok in checked])
+
+
+class MCLabeler(PerRolloutLabeler):
     name = "mc"
 
     def __init__(self, engine: Engine, config: MCConfig | None = None) -> None:
@@ -58,24 +76,14 @@ class MCLabeler:
     async def estimate(self, task: LabelTask, step_index: int, k: int | None = None) -> PrefixEstimate:
         """MC value of the prefix ending with ``step_index``."""
         cfg = self.config
-        request = GenerationRequest(
-            prompt=continuation_prompt(task.prompt, task.text, task.step_ends[step_index]),
-            n=k or cfg.k,
-            max_tokens=cfg.max_tokens,
-            temperature=cfg.temperature,
-            top_p=cfg.top_p,
-            seed=cfg.seed,
-        )
-        generation = await self.engine.generate(request)
-        correct = unparsable = 0
-        for completion in generation.completions:
-            answer, ok = check_answer(task.reference_answer, completion.text)
-            correct += ok
-            unparsable += answer is None
+        prompt = continuation_prompt(task.prompt, task.text, task.step_ends[step_index])
+        sampled = await sample_from_prefix(self.engine, prompt, task.reference_answer, k or cfg.k,
+                                           cfg.max_tokens, cfg.temperature, cfg.top_p, cfg.seed)
+        generation = sampled.generation
         return PrefixEstimate(
-            correct=correct,
+            correct=sum(sampled.correct),
             total=len(generation.completions),
-            unparsable=unparsable,
+            unparsable=sum(a is None for a in sampled.answers),
             prompt_tokens=generation.prompt_tokens,
             generated_tokens=generation.generated_tokens,
             failed=generation.error,

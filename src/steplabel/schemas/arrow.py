@@ -48,6 +48,7 @@ _ROLLOUTS = pa.schema(
         ("generated_tokens", pa.int64()),
         ("finish_reason", pa.string()),
         ("truth_first_error", pa.int32()),
+        ("origin", pa.string()),
     ]
 )
 _STEPS = pa.schema(
@@ -94,12 +95,31 @@ _QUARANTINE = pa.schema(
     ]
 )
 
+_TREES = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("problem_id", pa.string()),
+        ("labeler", pa.string()),
+        ("node_id", pa.string()),
+        ("parent_id", pa.string()),
+        ("rollout_id", pa.string()),  # the solution whose first ``depth`` steps form the state
+        ("depth", pa.int32()),  # steps in the prefix (0 = the question alone)
+        ("mc", pa.float64()),
+        ("correct", pa.int32()),
+        ("total", pa.int32()),
+        ("n", pa.int32()),  # times selected from the pool
+        ("rollouts_spent", pa.int32()),
+        ("kind", pa.string()),  # root | search | answer (judged by the final answer)
+    ]
+)
+
 TABLES: dict[str, TableSpec] = {
     "problems": TableSpec("problems", _PROBLEMS, ("run_id",)),
     "rollouts": TableSpec("rollouts", _ROLLOUTS, ("run_id",)),
     "steps": TableSpec("steps", _STEPS, ("run_id",)),
     "step_labels": TableSpec("step_labels", _STEP_LABELS, ("run_id", "labeler")),
     "quarantine": TableSpec("quarantine", _QUARANTINE, ("run_id",)),
+    "trees": TableSpec("trees", _TREES, ("run_id", "labeler")),
 }
 
 _RECORD_TABLE = {
@@ -115,7 +135,7 @@ def to_arrow(table: str, records: Iterable[object]) -> pa.Table:
     """Records of one type to an Arrow table with that table's exact schema."""
     schema = TABLES[table].schema
     names = schema.names
-    rows = [{n: getattr(r, n) for n in names} for r in records]
+    rows = [r if isinstance(r, dict) else {n: getattr(r, n) for n in names} for r in records]
     return pa.Table.from_pylist(rows, schema=schema).replace_schema_metadata(
         {"steplabel.schema_version": str(SCHEMA_VERSION), "steplabel.table": table}
     )

@@ -48,6 +48,7 @@ class Rollout:
     finish_reason: str
     # Synthetic worlds only: computed by the world's oracle, never shown to a labeler.
     truth_first_error: int | None = None
+    origin: str = "generate"  # generate | <labeler> for solutions a labeler sampled (OmegaPRM)
 
 
 @dataclass
@@ -72,7 +73,7 @@ class StepLabel:
     labeler: str
     label: bool | None
     score: float | None
-    first_error: int
+    first_error: int | None  # None: an unknown step comes before any error
     status: str = "labeled"  # labeled | after_error | abstained
     evidence: str = "{}"  # JSON text: rollouts correct/total, verdicts, claims ...
     rollouts: int = 0

@@ -1,0 +1,320 @@
+"""OmegaPRM (Luo et al. 2024): binary-search Monte Carlo tree search for the first wrong step.
+
+Per question:
+1. Screening: ``screen`` solutions from the question (the given rollouts count among them).
+   MC(root) is their success rate. If all or none are correct the question is set aside
+   (``keep_extremes`` searches it anyway). Screening solutions are the root's MC samples and
+   the first pool entries; none is thrown away.
+2. The pool holds (state, wrong solution) pairs from states with 0 < MC < 1. Selection takes
+   argmax Q + U with Q = α^(1−MC(s)) · β^(len(r)/L) (len in tokens of r beyond s) and
+   U = c_puct · √(Σ N) / (1 + N(s)); the pair leaves the pool and N(s) grows by one.
+   With ``prioritize_targets`` the given rollouts are picked first (by the same score), so each
+   gets its first error; the remaining budget grows the tree as in the paper.
+3. Binary search over the solution's steps after s: estimate MC at the midpoint prefix with k
+   completions; MC > 0 puts the first error to the right, MC = 0 to the left; stop when one
+   step is left. The last step is judged by the final answer, never by rollouts. States with a
+   known MC are reused, not estimated again. Every completion becomes a solution in the tree,
+   and its wrong ones join the pool when their state has 0 < MC < 1.
+4. Limits: ``max_searches`` selections and a ``rollout_budget`` that is checked before every
+   estimate, so it is never exceeded, even in the middle of a binary search.
+
+Labels (hard = MC > 0) go to every solution touched. A prefix is correct if it is known to
+have MC > 0 or a longer prefix of the same solution does (a completion that reaches the answer
+from the longer prefix also does from the shorter one); a correct solution witnesses every
+prefix of itself. Where the search did not reach, labels stay unknown.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from steplabel.engines.base import Engine
+from steplabel.labelers.base import LabelOutput, LabelTask
+from steplabel.labelers.mc import sample_from_prefix
+from steplabel.problems.prompts import continuation_prompt
+from steplabel.problems.steps import DEFAULT_SEPARATOR, split_steps
+from steplabel.schemas import AFTER_ERROR, Rollout, Step, StepLabel, new_id
+
+
+@dataclass(frozen=True)
+class OmegaConfig:
+    k: int = 8
+    screen: int = 32
+    alpha: float = 0.5
+    beta: float = 0.9
+    length_scale: int = 500
+    c_puct: float = 0.125
+    max_searches: int = 100
+    rollout_budget: int = 400
+    keep_extremes: bool = False
+    prioritize_targets: bool = True
+    max_tokens: int = 1024
+    temperature: float = 0.8
+    top_p: float = 1.0
+    seed: int = 0
+    step_separator: str = DEFAULT_SEPARATOR
+
+
+@dataclass
+class State:
+    index: int
+    parent: int | None
+    prefix: str  # solution text up to the end of the state's last step ("" for the root)
+    depth: int  # steps in the prefix
+    owner: int | None  # the solution whose text holds the prefix
+    kind: str = "search"
+    correct: int = 0
+    total: int = 0
+    n: int = 0
+    spent: int = 0
+    prompt_tokens: int = 0
+    generated_tokens: int = 0
+
+    @property
+    def mc(self) -> float | None:
+        return self.correct / self.total if self.total else None
+
+
+@dataclass
+class Solution:
+    index: int
+    rollout_id: str
+    text: str
+    steps: list[str]
+    ends: list[int]
+    state: int  # the state it was sampled from
+    correct: bool
+    num_tokens: int  # tokens beyond its state
+    task: LabelTask | None = None  # set for the given rollouts
+    first_error: int | None = None  # found by a binary search
+    record: Rollout | None = None
+
+
+@dataclass
+class Tree:
+    states: list[State] = field(default_factory=list)
+    by_prefix: dict[str, int] = field(default_factory=dict)
+    solutions: list[Solution] = field(default_factory=list)
+    pool: list[tuple[int, int]] = field(default_factory=list)  # (state, solution)
+    spent: int = 0
+    searches: int = 0
+    reused: int = 0
+    failures: int = 0
+    budget_hit: bool = False
+
+    def add_state(self, parent: int | None, prefix: str, depth: int, owner: int | None, kind: str) -> State:
+        state = State(len(self.states), parent, prefix, depth, owner, kind)
+        self.states.append(state)
+        self.by_prefix[prefix] = state.index
+        return state
+
+    def state_at(self, solution: Solution, step: int) -> State | None:
+        idx = self.by_prefix.get(solution.text[: solution.ends[step]])
+        return self.states[idx] if idx is not None else None
+
+
+def selection_score(mc: float, length: int, n: int, total_n: int, cfg: OmegaConfig) -> float:
+    """Q(s, r) + U(s) of the paper."""
+    q = cfg.alpha ** (1.0 - mc) * cfg.beta ** (length / cfg.length_scale)
+    u = cfg.c_puct * math.sqrt(total_n) / (1 + n)
+    return q + u
+
+
+class OmegaPRMLabeler:
+    name = "omegaprm"
+
+    def __init__(self, engine: Engine, config: OmegaConfig | None = None) -> None:
+        self.engine = engine
+        self.config = config or OmegaConfig()
+
+    # ------------------------------------------------------------------ the search
+
+    async def label_problem(self, tasks: Sequence[LabelTask]) -> LabelOutput:
+        cfg, first = self.config, tasks[0]
+        tree = Tree()
+        root = tree.add_state(None, "", 0, None, "root")
+        for task in tasks:
+            tree.solutions.append(Solution(
+                len(tree.solutions), task.rollout_id, task.text, list(task.steps), list(task.step_ends),
+                root.index, task.correct, task.num_tokens, task=task))
+        extra = min(cfg.screen - len(tasks), cfg.rollout_budget)
+        if extra > 0:
+            prompt = first.prompt
+            sampled = await self._sample(prompt, first, extra, salt="screen")
+            self._adopt(tree, root, sampled, first, extra)
+        root.correct += sum(s.correct for s in tree.solutions if s.task is not None)
+        root.total += len(tasks)
+        counters = {"questions": 1, "set_aside": 0}
+        if root.mc in (0.0, 1.0) and not cfg.keep_extremes:
+            counters["set_aside"] = 1
+        else:
+            tree.pool = [(root.index, s.index) for s in tree.solutions if not s.correct]
+            while tree.pool and tree.searches < cfg.max_searches:
+                state_idx, sol_idx = self._select(tree)
+                tree.states[state_idx].n += 1
+                tree.searches += 1
+                if not await self._binary_search(tree, tree.states[state_idx], tree.solutions[sol_idx], first):
+                    break  # the budget cannot pay for another estimate
+        counters.update(searches=tree.searches, rollouts=tree.spent, states=len(tree.states),
+                        reused_states=tree.reused, budget_exhausted=int(tree.budget_hit),
+                        engine_failures=tree.failures,
+                        solutions=len(tree.solutions))
+        return self._output(tree, first, counters)
+
+    def _select(self, tree: Tree) -> tuple[int, int]:
+        cfg = self.config
+        candidates = tree.pool
+        if cfg.prioritize_targets:
+            targets = [p for p in tree.pool if tree.solutions[p[1]].task is not None]
+            candidates = targets or tree.pool
+        total_n = sum(s.n for s in tree.states)
+
+        def score(pair):
+            state, sol = tree.states[pair[0]], tree.solutions[pair[1]]
+            return selection_score(state.mc, sol.num_tokens, state.n, total_n, cfg)
+
+        best = max(candidates, key=score)  # first of equals: deterministic
+        tree.pool.remove(best)  # a popped pair never comes back
+        return best
+
+    async def _binary_search(self, tree: Tree, start: State, sol: Solution, first: LabelTask) -> bool:
+        lo, hi = start.depth, len(sol.steps) - 1  # hi is wrong: the final answer says so
+        left = start
+        while lo < hi:
+            mid = (lo + hi) // 2
+            state = tree.state_at(sol, mid)
+            if state is not None and state.total:
+                tree.reused += 1
+            else:
+                if tree.spent + self.config.k > self.config.rollout_budget:
+                    tree.budget_hit = True
+                    return False
+                if state is None:
+                    state = tree.add_state(left.index, sol.text[: sol.ends[mid]], mid + 1, sol.index, "search")
+                prompt = continuation_prompt(first.prompt, sol.text, sol.ends[mid])
+                sampled = await self._sample(prompt, first, self.config.k, salt="")
+                self._adopt(tree, state, sampled, first, self.config.k)
+                if sampled.generation.error or not state.total:
+                    tree.failures += 1  # the engine failed this estimate: give up this search
+                    return True
+            if state.mc > 0:
+                lo, left = mid + 1, state
+            else:
+                hi = mid
+        sol.first_error = lo
+        return True
+
+    async def _sample(self, prompt: str, first: LabelTask, n: int, salt: str):
+        cfg = self.config
+        seed = cfg.seed if not salt else int(new_id(cfg.seed, salt)[:7], 16)
+        return await sample_from_prefix(self.engine, prompt, first.reference_answer, n,
+                                        cfg.max_tokens, cfg.temperature, cfg.top_p, seed)
+
+    def _adopt(self, tree: Tree, state: State, sampled, first: LabelTask, asked: int) -> None:
+        """Count a state's samples and make each completion a solution of the tree."""
+        gen = sampled.generation
+        tree.spent += asked  # paid for, whatever came back
+        state.spent += asked
+        state.prompt_tokens += gen.prompt_tokens
+        state.generated_tokens += gen.generated_tokens
+        state.correct += sum(sampled.correct)
+        state.total += len(gen.completions)
+        new_wrong = []
+        for i, (completion, answer, ok) in enumerate(zip(gen.completions, sampled.answers, sampled.correct)):
+            text = (state.prefix + "\n\n" + completion.text) if state.prefix else completion.text
+            spans = split_steps(text, self.config.step_separator)
+            if len(spans) <= state.depth:
+                continue  # nothing beyond the prefix: a failed sample, not a solution
+            rid = new_id(first.run_id, first.problem_id, self.name, state.prefix, i)
+            sol = Solution(len(tree.solutions), rid, text, [s.text for s in spans], [s.end for s in spans],
+                           state.index, ok, completion.num_tokens)
+            sol.record = Rollout(
+                rollout_id=rid, problem_id=first.problem_id, run_id=first.run_id, sample_index=i,
+                engine=self.engine.name, model=self.engine.model,
+                sampling=json.dumps({"n": asked, "max_tokens": self.config.max_tokens,
+                                     "temperature": self.config.temperature, "from_depth": state.depth}),
+                prompt=first.prompt, text=text, final_answer=answer, correct=ok, num_steps=len(spans),
+                prompt_tokens=gen.prompt_tokens, generated_tokens=completion.num_tokens,
+                finish_reason=completion.finish_reason, origin=self.name,
+            )
+            tree.solutions.append(sol)
+            if not ok:
+                new_wrong.append((state.index, sol.index))
+        if state.kind != "root" and state.mc is not None and 0 < state.mc < 1:
+            tree.pool.extend(new_wrong)
+
+    # ------------------------------------------------------------------ labels
+
+    def _output(self, tree: Tree, first: LabelTask, counters: dict) -> LabelOutput:
+        out = LabelOutput(counters=counters)
+        for sol in tree.solutions:
+            out.labels.extend(self._labels(tree, sol, first))
+            if sol.record is not None:
+                out.rollouts.append(sol.record)
+                for j, (text, end) in enumerate(zip(sol.steps, sol.ends)):
+                    out.steps.append(Step(sol.rollout_id, first.problem_id, first.run_id, j, text,
+                                          end - len(text), end))
+        for st in tree.states:
+            owner = tree.solutions[st.owner].rollout_id if st.owner is not None else None
+            out.trees.append({
+                "run_id": first.run_id, "problem_id": first.problem_id, "labeler": self.name,
+                "node_id": new_id(first.problem_id, st.prefix),
+                "parent_id": new_id(first.problem_id, tree.states[st.parent].prefix) if st.parent is not None else None,
+                "rollout_id": owner, "depth": st.depth, "mc": st.mc, "correct": st.correct,
+                "total": st.total, "n": st.n, "rollouts_spent": st.spent, "kind": st.kind,
+            })
+        return out
+
+    def _labels(self, tree: Tree, sol: Solution, first: LabelTask) -> list[StepLabel]:
+        m = len(sol.steps)
+        states = [tree.state_at(sol, j) for j in range(m)]
+        if sol.correct:
+            decided = [(True, "labeled", "own_answer") for _ in range(m)]
+        else:
+            # Deepest prefix known to be correct: its own state if that has MC > 0, any known
+            # state with MC > 0 along it, or what a binary search established.
+            origin = tree.states[sol.state]
+            good = origin.depth if origin.mc is not None and origin.mc > 0 else 0
+            for j, st in enumerate(states):
+                if st is not None and st.mc is not None and st.mc > 0:
+                    good = max(good, j + 1)
+            if sol.first_error is not None:
+                good = max(good, sol.first_error)
+            decided = [(True, "labeled", "inferred") for _ in range(min(good, m))]
+            if good < m:
+                st = states[good]
+                if good == m - 1:
+                    decided.append((False, "labeled", "final_answer"))
+                elif st is not None and st.mc == 0:
+                    decided.append((False, "labeled", "search"))
+                else:
+                    decided.append((None, "abstained", "not_reached"))
+                rest = AFTER_ERROR if decided[-1][0] is False else "abstained"
+                decided += [(None, rest, "") for _ in range(good + 1, m)]
+        first_error = next((j for j, d in enumerate(decided) if d[0] is False),
+                           -1 if all(d[0] for d in decided) else None)
+        rows = []
+        for j, (label, status, source) in enumerate(decided):
+            st = states[j]
+            own = st is not None and st.owner == sol.index and st.kind == "search"
+            evidence = {"source": source}
+            score = None
+            if st is not None and st.total:
+                evidence.update(correct=st.correct, total=st.total, node=new_id(first.problem_id, st.prefix))
+                score = st.mc
+            if source == "final_answer" or (source == "own_answer" and j == m - 1):
+                score = float(sol.correct)
+            if label is True and source == "inferred" and st is not None and st.total and st.mc > 0:
+                evidence["source"] = "search"
+            rows.append(StepLabel(
+                run_id=first.run_id, rollout_id=sol.rollout_id, problem_id=first.problem_id, step_index=j,
+                labeler=self.name, label=label, score=score if status != AFTER_ERROR else None,
+                first_error=first_error, status=status, evidence=json.dumps(evidence),
+                rollouts=st.spent if own else 0, prompt_tokens=st.prompt_tokens if own else 0,
+                generated_tokens=st.generated_tokens if own else 0, engine_requests=1 if own else 0,
+                engine=self.engine.name, model=self.engine.model,
+            ))
+        return rows
