@@ -25,6 +25,7 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/pipeline_overhead.py
+	$(BIN)/python benchmarks/labelers.py
 
 clean:
 	rm -rf store .steplabel .pytest_cache

@@ -98,3 +98,29 @@ def test_labels_do_not_depend_on_batch_size(tmp_path):
     asyncio.run(run_direct(a))
     asyncio.run(run_direct(b))
     assert table_rows(tmp_path / "a", LABELS) == table_rows(tmp_path / "b", LABELS)
+
+
+def test_omegaprm_through_the_pipeline_stores_its_tree_and_solutions(tmp_path):
+    cfg = config(tmp_path, **{"problems.limit": 12, "label.labelers": ["mc", "omegaprm"],
+                              "label.omegaprm.rollout_budget": 80, "label.omegaprm.k": 4})
+    summary = asyncio.run(run_direct(cfg))
+    con = connect(tmp_path)
+    origins = dict(con.execute("SELECT origin, count(*) FROM rollouts GROUP BY 1").fetchall())
+    assert origins["generate"] == 24 and origins["omegaprm"] > 24
+    # every label points at a stored rollout and a stored step
+    assert con.execute(
+        "SELECT count(*) FROM step_labels l ANTI JOIN steps s USING (rollout_id, step_index)"
+    ).fetchone()[0] == 0
+    # the tree: one root per problem that was not set aside, parents exist, budget respected
+    per_problem = con.execute(
+        "SELECT problem_id, sum(rollouts_spent) FROM trees GROUP BY 1").fetchall()
+    assert per_problem and all(spent <= 80 for _, spent in per_problem)
+    assert con.execute(
+        "SELECT count(*) FROM trees t WHERE parent_id IS NOT NULL AND parent_id NOT IN "
+        "(SELECT node_id FROM trees WHERE problem_id = t.problem_id)").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM rollouts WHERE origin = 'omegaprm' AND truth_first_error IS NULL"
+                       ).fetchone()[0] == 0
+    assert summary["labelers"]["omegaprm"]["cost"]["rollouts"] > 0
+    before = table_rows(tmp_path, LABELS)
+    asyncio.run(run_direct(cfg))
+    assert table_rows(tmp_path, LABELS) == before

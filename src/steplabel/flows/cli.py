@@ -151,5 +151,51 @@ def stats(
         _print_summary(s, False)
 
 
+@app.command("eval")
+def eval_(
+    labeler: str = typer.Option(..., "--labeler", help="Labeler to score (mc, omegaprm)."),
+    data: str = typer.Option(..., "--data", help="ProcessBench-format FILE (JSON list or JSONL) or synthetic:arith."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML configuration for the labeler and engine."),
+    engine: Optional[str] = typer.Option(None, help="Engine kind [engine.kind]."),
+    limit: Optional[int] = typer.Option(None, help="At most N records (synthetic: N problems)."),
+    seed: Optional[int] = typer.Option(None, help="Seed [run.seed]."),
+    format: str = typer.Option("table", "--format", help="table | json"),
+) -> None:
+    """Score a labeler's first-error predictions: accuracy on erroneous and on correct records, F1."""
+    from steplabel.flows.evaluate import evaluate, load_records, synthetic_records
+    from steplabel.problems.sources import SourceError
+
+    if format not in ("table", "json"):
+        _fail(f"unknown format {format!r} (table or json)")
+    try:
+        cfg = load_config(config, {"engine.kind": engine, "run.seed": seed, "label.labelers": [labeler]})
+    except ConfigError as exc:
+        _fail(str(exc))
+    try:
+        if data.startswith("synthetic:"):
+            if data != "synthetic:arith":
+                _fail(f"unknown synthetic world in {data!r} (available: synthetic:arith)")
+            records = synthetic_records(cfg, limit or 100)
+        else:
+            records = load_records(data)[:limit]
+        result = evaluate(records, labeler, cfg)
+    except (SourceError, UnicodeDecodeError) as exc:
+        _fail(str(exc))
+    report = {"labeler": labeler, "data": data, **result.metrics, "cost": result.cost}
+    if format == "json":
+        print(json.dumps(report, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table("metric", "value", title=f"{labeler} on {data}")
+    for key, value in report.items():
+        if key == "cost":
+            for ck, cv in value.items():
+                table.add_row(f"cost: {ck}", str(cv))
+        else:
+            table.add_row(key, str(value))
+    out.print(table)
+
+
 def main() -> None:  # pragma: no cover
     app()

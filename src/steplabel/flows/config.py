@@ -89,6 +89,7 @@ class OmegaSection(_Section):
     rollout_budget: int = Field(400, ge=0, description="completions per question, screening included")
     keep_extremes: bool = False
     prioritize_targets: bool = True
+    search_scope: Literal["tree", "targets"] = "tree"
     max_tokens: int = Field(1024, ge=1)
     temperature: float = Field(0.8, ge=0)
 

@@ -9,7 +9,8 @@ Per question:
    argmax Q + U with Q = α^(1−MC(s)) · β^(len(r)/L) (len in tokens of r beyond s) and
    U = c_puct · √(Σ N) / (1 + N(s)); the pair leaves the pool and N(s) grows by one.
    With ``prioritize_targets`` the given rollouts are picked first (by the same score), so each
-   gets its first error; the remaining budget grows the tree as in the paper.
+   gets its first error; the remaining budget grows the tree as in the paper, unless
+   ``search_scope = "targets"`` stops there (a labeler of given rollouts only).
 3. Binary search over the solution's steps after s: estimate MC at the midpoint prefix with k
    completions; MC > 0 puts the first error to the right, MC = 0 to the left; stop when one
    step is left. The last step is judged by the final answer, never by rollouts. States with a
@@ -51,6 +52,7 @@ class OmegaConfig:
     rollout_budget: int = 400
     keep_extremes: bool = False
     prioritize_targets: bool = True
+    search_scope: str = "tree"  # tree: grow the tree with the budget left | targets: stop after them
     max_tokens: int = 1024
     temperature: float = 0.8
     top_p: float = 1.0
@@ -153,6 +155,8 @@ class OmegaPRMLabeler:
         else:
             tree.pool = [(root.index, s.index) for s in tree.solutions if not s.correct]
             while tree.pool and tree.searches < cfg.max_searches:
+                if cfg.search_scope == "targets" and not any(tree.solutions[i].task for _, i in tree.pool):
+                    break
                 state_idx, sol_idx = self._select(tree)
                 tree.states[state_idx].n += 1
                 tree.searches += 1

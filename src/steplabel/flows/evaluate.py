@@ -1,0 +1,177 @@
+"""Score a labeler's first-error predictions (ProcessBench's metric).
+
+Records are ProcessBench-style: ``problem``, ``steps`` (list of str), ``label`` (index of the
+first wrong step, -1 if none), plus a reference answer (``answer`` / ``reference_answer``)
+that Monte Carlo labelers need to judge completions. ``synthetic:arith`` builds records from
+the sandbox: the simulated policy's solutions and the world's ground truth.
+
+Metric: accuracy on erroneous records (predicted first error == label), accuracy on correct
+records (predicted -1), and their harmonic mean F1. A record the labeler could not decide
+counts as wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from steplabel.engines.base import GenerationRequest
+from steplabel.flows.config import Config
+from steplabel.flows.engines import make_engine, make_labeler
+from steplabel.labelers.base import LabelOutput, LabelTask
+from steplabel.problems import prompts
+from steplabel.problems.answers import check_answer
+from steplabel.problems.sources import SourceError, SourceSpec, load_problems
+from steplabel.problems.steps import split_steps
+from steplabel.problems.worlds import arith, truth_oracle
+from steplabel.schemas import new_id
+
+
+@dataclass
+class EvalRecord:
+    record_id: str
+    problem: str
+    steps: list[str]
+    label: int
+    reference_answer: str | None = None
+
+
+@dataclass
+class EvalResult:
+    labeler: str
+    metrics: dict
+    cost: dict
+    predictions: dict[str, int | None] = field(default_factory=dict)
+    outputs: list[LabelOutput] = field(default_factory=list)
+
+
+def first_error_metrics(pairs: list[tuple[int | None, int]]) -> dict:
+    erroneous = [(p, t) for p, t in pairs if t >= 0]
+    correct = [(p, t) for p, t in pairs if t < 0]
+    acc_err = sum(p == t for p, t in erroneous) / len(erroneous) if erroneous else 0.0
+    acc_cor = sum(p == -1 for p, _ in correct) / len(correct) if correct else 0.0
+    f1 = 2 * acc_err * acc_cor / (acc_err + acc_cor) if acc_err + acc_cor else 0.0
+    return {
+        "records": len(pairs), "erroneous": len(erroneous), "correct": len(correct),
+        "acc_erroneous": round(acc_err, 4), "acc_correct": round(acc_cor, 4), "f1": round(f1, 4),
+        "undetermined": sum(p is None for p, _ in pairs),
+    }
+
+
+# ------------------------------------------------------------------ records
+
+
+def _record(row: object, where: str) -> EvalRecord:
+    if not isinstance(row, dict):
+        raise SourceError(f"{where}: expected an object, got {type(row).__name__}")
+    problem, steps, label = row.get("problem"), row.get("steps"), row.get("label")
+    if not isinstance(problem, str) or not problem.strip():
+        raise SourceError(f"{where}: field 'problem' must be non-empty text")
+    if not isinstance(steps, list) or not steps or not all(isinstance(s, str) and s.strip() for s in steps):
+        raise SourceError(f"{where}: field 'steps' must be a non-empty list of non-empty strings")
+    if isinstance(label, bool) or not isinstance(label, int) or not -1 <= label < len(steps):
+        raise SourceError(f"{where}: field 'label' must be -1 or a step index below {len(steps)}")
+    answer = row.get("reference_answer", row.get("answer"))
+    rid = str(row.get("id", new_id(problem, json.dumps(steps))))
+    return EvalRecord(rid, problem, [s.strip() for s in steps], label, None if answer is None else str(answer))
+
+
+def load_records(path: str | Path) -> list[EvalRecord]:
+    path = Path(path)
+    if not path.is_file():
+        raise SourceError(f"{path}: no such file")
+    text = path.read_text(encoding="utf-8", errors="strict")
+    if text.lstrip().startswith("["):
+        rows = json.loads(text)
+        return [_record(r, f"{path}[{i}]") for i, r in enumerate(rows)]
+    records = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise SourceError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from exc
+            records.append(_record(row, f"{path}:{lineno}"))
+    return records
+
+
+def synthetic_records(config: Config, limit: int, samples: int = 4) -> list[EvalRecord]:
+    """Solutions of the simulated policy to world problems, labeled by the world's oracle."""
+    spec = SourceSpec("synthetic:arith", limit=limit, seed=config.run.seed,
+                      world=arith.WorldConfig(**config.problems.synthetic.model_dump()))
+    problems = load_problems(spec).problems
+    engine = make_engine(config.engine)
+
+    async def go():
+        try:
+            return await engine.generate_many([
+                GenerationRequest(prompt=prompts.solve_prompt(p.question), n=samples,
+                                  temperature=config.generate.temperature, seed=config.run.seed)
+                for p in problems
+            ])
+        finally:
+            await engine.aclose()
+
+    records = []
+    for p, gen in zip(problems, asyncio.run(go())):
+        oracle = truth_oracle(p.source, p.question)
+        for i, c in enumerate(gen.completions):
+            steps = [s.text for s in split_steps(c.text)]
+            if steps and check_answer(p.reference_answer, c.text)[0] is not None:
+                records.append(EvalRecord(f"{p.problem_id}/{i}", p.question, steps, oracle(steps), p.reference_answer))
+    return records
+
+
+# ------------------------------------------------------------------ running a labeler
+
+
+def tasks_for(records: list[EvalRecord]) -> list[LabelTask]:
+    tasks = []
+    for r in records:
+        if r.reference_answer is None:
+            raise SourceError(f"record {r.record_id} has no reference answer ('answer' field): "
+                              "Monte Carlo labelers judge completions against it")
+        text = "\n\n".join(r.steps)
+        ends, pos = [], 0
+        for s in r.steps:
+            pos = text.index(s, pos) + len(s)
+            ends.append(pos)
+        tasks.append(LabelTask(
+            run_id="eval", rollout_id=r.record_id, problem_id=new_id(r.problem), question=r.problem,
+            reference_answer=r.reference_answer, prompt=prompts.solve_prompt(r.problem), text=text,
+            step_ends=tuple(ends), steps=tuple(r.steps), correct=check_answer(r.reference_answer, text)[1],
+        ))
+    return tasks
+
+
+async def evaluate_async(records: list[EvalRecord], labeler_name: str, config: Config) -> EvalResult:
+    engine = make_engine(config.engine)
+    labeler = make_labeler(labeler_name, engine, config)
+    groups: dict[str, list[LabelTask]] = {}
+    for t in tasks_for(records):
+        groups.setdefault(t.problem_id, []).append(t)
+    try:
+        outputs = await asyncio.gather(*(labeler.label_problem(g) for g in groups.values()))
+    finally:
+        await engine.aclose()
+    predicted: dict[str, int | None] = {}
+    wanted = {r.record_id for r in records}
+    for out in outputs:
+        for row in out.labels:
+            if row.rollout_id in wanted:
+                predicted[row.rollout_id] = row.first_error
+    metrics = first_error_metrics([(predicted.get(r.record_id), r.label) for r in records])
+    meter = engine.meter
+    n = max(len(records), 1)
+    cost = {
+        **meter.as_dict(),
+        "rollouts_per_record": round(meter.completions / n, 2),
+        "generated_tokens_per_record": round(meter.generated_tokens / n, 1),
+    }
+    return EvalResult(labeler_name, metrics, cost, predicted, list(outputs))
+
+
+def evaluate(records: list[EvalRecord], labeler_name: str, config: Config) -> EvalResult:
+    return asyncio.run(evaluate_async(records, labeler_name, config))

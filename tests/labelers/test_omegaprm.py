@@ -1,0 +1,188 @@
+import asyncio
+import json
+import math
+
+import pytest
+
+from steplabel.engines import Completion, Generation
+from steplabel.labelers.base import LabelTask
+from steplabel.labelers.omegaprm import OmegaConfig, OmegaPRMLabeler, selection_score
+from steplabel.problems.prompts import solve_prompt
+
+QUESTION = "Q?"
+PROMPT = solve_prompt(QUESTION)
+
+
+def solution(n_steps: int, tag: str, answer: str) -> str:
+    steps = [f"{tag} step {i}." for i in range(n_steps - 1)] + [rf"{tag} done \boxed{{{answer}}}"]
+    return "\n\n".join(steps)
+
+
+def task(text: str, rid: str = "target", correct: bool = False) -> LabelTask:
+    steps = text.split("\n\n")
+    ends, pos = [], 0
+    for s in steps:
+        pos = text.index(s, pos) + len(s)
+        ends.append(pos)
+    return LabelTask("run", rid, "p", QUESTION, "7", PROMPT, text, tuple(ends), tuple(steps), correct, 50)
+
+
+class ScriptedTreeEngine:
+    """Screening prompts get ``screening`` texts; a continuation after d steps of the target
+    gets ``good(d)`` correct completions out of n."""
+
+    name, model = "scripted", "script"
+
+    def __init__(self, target: str, good, screening: list[str]):
+        self.target, self.good, self.screening = target, good, screening
+        self.depths: list[int] = []
+        self.completions = 0
+
+    async def generate(self, request):
+        self.completions += request.n
+        if request.prompt == PROMPT:
+            texts = self.screening[: request.n]
+        else:
+            prefix = request.prompt[len(PROMPT):].rstrip("\n")
+            depth = len(prefix.split("\n\n"))
+            self.depths.append(depth)
+            good = self.good(depth) if self.target.startswith(prefix) else 0
+            texts = [r"more \boxed{7}"] * good + ["more.\n\n" + r"end \boxed{0}"] * (request.n - good)
+        return Generation([Completion(t, 5) for t in texts], prompt_tokens=20)
+
+
+def run(labeler, tasks):
+    return asyncio.run(labeler.label_problem(tasks))
+
+
+TARGET = solution(8, "T", "0")  # wrong; its true first error is step 5
+
+
+def scripted(**cfg):
+    screening = [solution(3, "A", "7"), solution(3, "B", "7"), solution(4, "C", "0")]
+    engine = ScriptedTreeEngine(TARGET, lambda d: 2 if d <= 5 else 0, screening)
+    config = OmegaConfig(**{"k": 4, "screen": 4, "search_scope": "targets", **cfg})
+    return engine, OmegaPRMLabeler(engine, config)
+
+
+def target_rows(out):
+    return sorted((r for r in out.labels if r.rollout_id == "target"), key=lambda r: r.step_index)
+
+
+def test_binary_search_asks_for_the_expected_prefixes_and_finds_the_first_error():
+    engine, labeler = scripted()
+    out = run(labeler, [task(TARGET)])
+    # steps 0..7, last judged by its answer: mid 3 (depth 4, MC>0) → mid 5 (depth 6, MC=0) → mid 4 (depth 5, MC>0)
+    assert engine.depths == [4, 6, 5]
+    rows = target_rows(out)
+    assert [r.label for r in rows] == [True] * 5 + [False, None, None]
+    assert [r.status for r in rows][5:] == ["labeled", "after_error", "after_error"]
+    assert {r.first_error for r in rows} == {5}
+    assert rows[3].score == 0.5 and rows[5].score == 0.0
+    assert json.loads(rows[5].evidence)["source"] == "search"
+    # cost sits on the rows whose state this search created
+    assert sum(r.rollouts for r in rows) == 12 and sum(r.engine_requests for r in rows) == 3
+
+
+def test_screening_counts_the_given_rollouts_and_is_reused_as_root_samples():
+    engine, labeler = scripted()
+    out = run(labeler, [task(TARGET)])
+    root = next(t for t in out.trees if t["kind"] == "root")
+    assert (root["correct"], root["total"], root["rollouts_spent"]) == (2, 4, 3)
+    # the screening samples are solutions of the tree, stored and labeled
+    assert len([r for r in out.rollouts if r.sampling and '"from_depth": 0' in r.sampling]) == 3
+    correct_ones = {r.rollout_id for r in out.rollouts if r.correct and '"from_depth": 0' in r.sampling}
+    assert all(r.label is True for r in out.labels if r.rollout_id in correct_ones)
+    assert out.counters["set_aside"] == 0
+
+
+def test_last_step_is_judged_by_the_answer():
+    text = solution(2, "S", "0")
+    engine, labeler = scripted()
+    engine.target = text
+    out = run(labeler, [task(text)])
+    assert engine.depths == [1]  # mid 0 only; the last step is never rolled out
+    rows = target_rows(out)
+    assert rows[-1].label is False and json.loads(rows[-1].evidence)["source"] == "final_answer"
+
+
+def test_questions_all_right_or_all_wrong_are_set_aside_unless_kept():
+    engine = ScriptedTreeEngine(TARGET, lambda d: 1, [solution(3, "W", "0")] * 3)
+    out = run(OmegaPRMLabeler(engine, OmegaConfig(k=4, screen=4)), [task(TARGET)])
+    assert out.counters["set_aside"] == 1 and engine.depths == []
+    assert all(r.label is None for r in target_rows(out))
+    engine = ScriptedTreeEngine(TARGET, lambda d: 1, [solution(3, "W", "0")] * 3)
+    out = run(OmegaPRMLabeler(engine, OmegaConfig(k=4, screen=4, keep_extremes=True)), [task(TARGET)])
+    assert out.counters["set_aside"] == 0 and engine.depths
+
+
+def test_budget_is_never_exceeded_even_mid_search():
+    for budget in range(0, 20):
+        engine, labeler = scripted(rollout_budget=budget, search_scope="tree")
+        out = run(labeler, [task(TARGET)])
+        assert engine.completions <= budget
+        assert out.counters["rollouts"] <= budget
+    engine, labeler = scripted(rollout_budget=11)  # 3 screening + 2 estimates of 4; the third cannot be paid
+    out = run(labeler, [task(TARGET)])
+    assert engine.depths == [4, 6] and out.counters["budget_exhausted"] == 1
+    rows = target_rows(out)
+    assert [r.label for r in rows[:4]] == [True] * 4 and rows[0].first_error is None
+
+
+def test_selection_score_matches_the_paper():
+    cfg = OmegaConfig()
+    q = 0.5 ** (1 - 0.25) * 0.9 ** (100 / 500)
+    u = 0.125 * math.sqrt(9) / (1 + 2)
+    assert selection_score(0.25, 100, 2, 9, cfg) == pytest.approx(q + u)
+    # higher MC and shorter rollouts score higher; much-visited states score lower
+    assert selection_score(0.75, 100, 0, 4, cfg) > selection_score(0.25, 100, 0, 4, cfg)
+    assert selection_score(0.5, 50, 0, 4, cfg) > selection_score(0.5, 900, 0, 4, cfg)
+    assert selection_score(0.5, 100, 0, 4, cfg) > selection_score(0.5, 100, 3, 4, cfg)
+
+
+def test_popped_pairs_never_come_back_and_N_counts_selections(monkeypatch):
+    engine = ScriptedTreeEngine(TARGET, lambda d: 2 if d <= 5 else 0,
+                                [solution(4, "X", "0"), solution(5, "Y", "0"), solution(3, "A", "7")])
+    labeler = OmegaPRMLabeler(engine, OmegaConfig(k=4, screen=4, max_searches=50, rollout_budget=10_000))
+    picked = []
+    original = labeler._select
+
+    def spy(tree):
+        pair = original(tree)
+        assert pair not in tree.pool
+        picked.append(pair)
+        return pair
+
+    monkeypatch.setattr(labeler, "_select", spy)
+    out = run(labeler, [task(TARGET)])
+    assert len(picked) == len(set(picked)) == out.counters["searches"] > 3
+    n_total = sum(t["n"] for t in out.trees)
+    assert n_total == len(picked)
+    root = next(t for t in out.trees if t["kind"] == "root")
+    assert root["n"] == sum(1 for s, _ in picked if s == 0)
+    # the given rollout was searched first
+    assert picked[0] == (0, 0)
+
+
+def test_states_are_reused_not_estimated_twice():
+    engine, labeler = scripted()
+    twin = TARGET.replace("T done", "T end")  # same prefixes, other last step
+    out = run(labeler, [task(TARGET), task(twin, rid="twin")])
+    assert engine.depths == [4, 6, 5]  # the twin's search reuses every state
+    assert out.counters["reused_states"] == 3
+    twin_rows = sorted((r for r in out.labels if r.rollout_id == "twin"), key=lambda r: r.step_index)
+    assert twin_rows[0].first_error == 5
+
+
+def test_engine_failure_abandons_the_search_without_guessing():
+    class Failing(ScriptedTreeEngine):
+        async def generate(self, request):
+            if request.prompt != PROMPT:
+                return Generation([], 0, error="HTTP 500")
+            return await super().generate(request)
+
+    engine = Failing(TARGET, lambda d: 1, [solution(3, "A", "7"), solution(3, "B", "7"), solution(3, "C", "0")])
+    out = run(OmegaPRMLabeler(engine, OmegaConfig(k=4, screen=4, search_scope="targets")), [task(TARGET)])
+    assert out.counters["engine_failures"] == 1
+    rows = target_rows(out)
+    assert rows[0].first_error is None and rows[0].label is None
