@@ -36,6 +36,8 @@ async def test_batches_are_capped():
     await engine.aclose()
     assert max(backend.calls) <= 64 and sum(backend.calls) == 200
     assert engine.meter.max_batch_size == 64
+    hist = engine.meter.as_dict()["batch_size_histogram"]
+    assert sum(hist.values()) == len(backend.calls) and hist["64-127"] == 3
 
 
 async def test_requests_arriving_during_a_call_form_the_next_batch():

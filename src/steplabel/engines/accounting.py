@@ -54,4 +54,13 @@ class CostMeter:
             "failed_requests": self.failed_requests,
             "mean_batch_size": round(self.mean_batch_size, 2),
             "max_batch_size": self.max_batch_size,
+            "batch_size_histogram": self.histogram(),
         }
+
+    def histogram(self) -> dict[str, int]:
+        """Engine calls by batch size, in power-of-two buckets ("1", "2-3", "4-7", ...)."""
+        buckets: dict[int, int] = {}
+        for size, calls in self.batch_sizes.items():
+            low = 1 << (size.bit_length() - 1)
+            buckets[low] = buckets.get(low, 0) + calls
+        return {(str(lo) if lo == 1 else f"{lo}-{2 * lo - 1}"): n for lo, n in sorted(buckets.items())}

@@ -28,6 +28,9 @@ def add_cost(total: dict, part: dict) -> None:
     for key in _SUMMED:
         total[key] = total.get(key, 0) + part.get(key, 0)
     total["max_batch_size"] = max(total.get("max_batch_size", 0), part.get("max_batch_size", 0))
+    hist = total.setdefault("batch_size_histogram", {})
+    for bucket, calls in part.get("batch_size_histogram", {}).items():
+        hist[bucket] = hist.get(bucket, 0) + calls
     total["mean_batch_size"] = round(total["requests"] / total["engine_calls"], 2) if total["engine_calls"] else 0.0
 
 
