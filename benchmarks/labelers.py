@@ -7,7 +7,9 @@ One run, the same problems and policy for every labeler:
 - OmegaPRM growing its tree (budget 400 rollouts per question), scored on every solution it
   labeled (its own samples too, with the world's ground truth).
 Each at two settings of the world: the default (the policy recovers after 5% of wrong
-prefixes) and a cleaner one (1%). Plus a sweep over k for the plot of F1 against rollouts.
+prefixes) and a cleaner one (1%). Plus a sweep over k for the plot of F1 against rollouts,
+and the Qwen recipe: MC alone, an LLM judge alone, and their consensus, at two judge
+accuracies (the sandbox's simulated critic).
 
     python benchmarks/labelers.py [--problems 100]
 """
@@ -128,6 +130,26 @@ def main() -> None:
         if recovery == 0.05:
             for name in ("per-step MC", "linear scan", "OmegaPRM (given solutions)"):
                 sweep[name] = [(run(records, name, {}, world, k)) for k in (2, 4, 8, 16)]
+    records = synthetic_records(load_config(None, {}), args.problems)
+    consensus_rows = []
+    for accuracy in (0.7, 0.9):
+        judge = {"label.judge.engine.sandbox.critic_accuracy": accuracy,
+                 "label.labelers": ["mc", "judge", "consensus"]}
+        for name in ("mc", "judge", "consensus"):
+            result = evaluate(records, name, load_config(None, judge))
+            m = result.metrics
+            consensus_rows.append([
+                f"{accuracy:.0%}", name if name != "mc" else "MC (scan, k = 8)", m["records"], m["f1"],
+                m["acc_erroneous"], m["acc_correct"], m["step_precision"], m.get("retained", 1.0),
+                f"{result.cost['completions'] / len(records):.1f}",
+            ])
+    sections.append(
+        "### MC × LLM judge consensus (default world)\n\n"
+        f"{len(records)} solutions; consensus keeps a solution when MC and the judge name the same first "
+        "error and is scored on what it keeps.\n\n"
+        + markdown_table(["judge accuracy", "labeler", "solutions scored", "F1", "acc. erroneous", "acc. correct",
+                          "step-label precision", "retained", "samples / solution"], consensus_rows) + "\n"
+    )
     plot = out_dir / "labelers_f1_vs_rollouts.png"
     import matplotlib
 

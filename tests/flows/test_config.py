@@ -38,6 +38,17 @@ def test_bad_config_names_file_and_key(tmp_path, text, key):
     assert str(f) in str(info.value) and key in str(info.value)
 
 
+@pytest.mark.parametrize("labelers, extra, message", [
+    (["consensus", "mc", "judge"], {}, "listed before it"),
+    (["mc", "consensus"], {}, "listed before it"),
+    (["mc", "judge", "consensus"], {"label.consensus.sources": ["mc"]}, "two or more"),
+    (["mc", "judge", "consensus"], {"label.consensus.policy": "override"}, "needs 'override'"),
+])
+def test_consensus_needs_its_sources_first(labelers, extra, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(None, {"label.labelers": labelers, **extra})
+
+
 def test_unreadable_config(tmp_path):
     with pytest.raises(ConfigError, match="no such config file"):
         load_config(tmp_path / "missing.toml")

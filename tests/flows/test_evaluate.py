@@ -60,7 +60,8 @@ def test_bad_records_name_file_line_and_field(tmp_path, row, message):
 def test_eval_cli_on_a_processbench_file(tmp_path):
     f = world_records(tmp_path / "pb.jsonl")
     perfect = tmp_path / "perfect.toml"  # a policy that never slips: MC must then be exact
-    perfect.write_text("[engine.sandbox]\nskill = 1.0\nrecovery = 0.0\nformat_error_rate = 0.0\n")
+    perfect.write_text("[engine.sandbox]\nskill = 1.0\nrecovery = 0.0\nformat_error_rate = 0.0\n"
+                       "[label.judge.engine.sandbox]\ncritic_accuracy = 1.0\ncritic_malformed = 0.0\n")
     result = runner.invoke(app, ["eval", "--labeler", "mc", "--data", str(f), "--format", "json",
                                  "--config", str(perfect)])
     assert result.exit_code == 0, result.output
@@ -71,6 +72,12 @@ def test_eval_cli_on_a_processbench_file(tmp_path):
     table = runner.invoke(app, ["eval", "--labeler", "omegaprm", "--data", str(f), "--config", str(perfect)])
     assert table.exit_code == 0 and "acc_erroneous" in table.stdout
     assert "│ f1" in table.stdout and "1.0" in table.stdout
+    for labeler in ("judge", "consensus"):
+        result = runner.invoke(app, ["eval", "--labeler", labeler, "--data", str(f), "--format", "json",
+                                     "--config", str(perfect)])
+        report = json.loads(result.stdout)
+        assert report["f1"] == 1.0 and report["step_precision"] == 1.0, labeler
+    assert report["retained"] == 1.0
 
 
 def test_eval_needs_reference_answers_for_mc(tmp_path):

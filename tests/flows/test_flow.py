@@ -21,16 +21,22 @@ def test_flow_stores_the_same_labels_as_the_stage_functions_and_publishes_artifa
 
     from steplabel.flows.synthesize import synthesize
 
-    over = {"problems.limit": 24, "run.batch_size": 8, "generate.samples": 2, "label.mc.k": 4}
+    over = {"problems.limit": 24, "run.batch_size": 8, "generate.samples": 2, "label.mc.k": 4,
+            "label.labelers": ["mc", "judge", "consensus"]}
     via_flow = load_config(None, {**over, "run.store": str(tmp_path / "flow")})
     direct = load_config(None, {**over, "run.store": str(tmp_path / "direct")})
     state = asyncio.run(synthesize(via_flow.model_dump(), progress=False, return_state=True))
     assert state.is_completed()
     summary = state.result()
     asyncio.run(run_direct(direct))
-    sql = "SELECT rollout_id, step_index, label, score, first_error FROM step_labels ORDER BY 1, 2"
+    sql = "SELECT rollout_id, labeler, step_index, label, score, first_error, status FROM step_labels ORDER BY 1, 2, 3"
     assert connect(tmp_path / "flow").execute(sql).fetchall() == connect(tmp_path / "direct").execute(sql).fetchall()
     assert summary["rollouts"] == 48
+    assert set(summary["labelers"]) == {"mc", "judge", "consensus"}
+    kept = summary["agreement"]["consensus"]["retained"]
+    assert 0 < kept < summary["agreement"]["consensus"]["rollouts"]
+    heatmap = tmp_path / "flow" / "reports" / f"run_id={via_flow.run_id()}" / "agreement-judge-mc.png"
+    assert heatmap.read_bytes().startswith(b"\x89PNG")
 
     manifest = read_manifest(tmp_path / "flow", via_flow.run_id())
     assert manifest.status == "completed" and manifest.flow_run_id == str(state.state_details.flow_run_id)
@@ -49,5 +55,7 @@ def test_flow_stores_the_same_labels_as_the_stage_functions_and_publishes_artifa
     assert "first-error distribution" in str(by_key["steplabel-summary"]["data"])
     assert by_key["steplabel-progress"]["type"] == "progress"
     assert by_key["steplabel-progress"]["data"] == 100.0
+    assert by_key["steplabel-agreement"]["type"] == "table"
+    assert "judge vs mc" in str(by_key["steplabel-agreement"]["data"])
     names = {t["name"].rsplit("-", 1)[0] for t in task_runs}
-    assert {"generate", "label", "store"} <= names
+    assert {"generate", "label", "consensus", "store"} <= names

@@ -137,15 +137,64 @@ def _slip(y: float, rng: random.Random) -> float:
     return y + 1
 
 
+@dataclass(frozen=True)
+class CriticConfig:
+    accuracy: float = 0.8  # chance the verdict names the true earliest wrong paragraph
+    malformed: float = 0.03  # answers with no usable verdict
+
+
+class SimulatedCritic:
+    """A judge model for the arithmetic world, of a set accuracy, with a judge's failure modes:
+    it misses errors (says -1 or points later), raises false alarms earlier, is off by one,
+    buries its verdict in prose, or gives none at all. The truth it errs from comes from the
+    world's oracle: this is the world simulating a judge, and the data says so (engine
+    ``sandbox``, model ``simulated-critic``)."""
+
+    def __init__(self, config: CriticConfig) -> None:
+        self.config = config
+
+    def critique(self, problem: arith.ArithProblem, paragraphs: list[str], rng: random.Random) -> str:
+        n = len(paragraphs)
+        truth = arith.first_error(problem, paragraphs)
+        verdict = truth
+        if rng.random() >= self.config.accuracy:
+            mode = rng.random()
+            if truth >= 0 and mode < 0.45:
+                verdict = rng.choice([-1] + list(range(truth + 1, n)))  # misses the error
+            elif mode < 0.8 and (truth > 0 or truth == -1):
+                verdict = rng.randrange(0, truth if truth > 0 else n)  # false alarm earlier
+            else:
+                verdict = min(max(truth + rng.choice([-1, 1]), -1), n - 1)  # off by one
+        reading = [f"Paragraph {i} checks out." for i in range(n if verdict == -1 else verdict)]
+        if rng.random() < self.config.malformed:
+            return rng.choice(["Thought process:", ":", "\n".join(reading) + "\nI need more time to decide.",
+                               "The answer is \\boxed{unclear}."])
+        if verdict == -1:
+            closing = "All paragraphs are correct.\n\n\\boxed{-1}"
+        elif rng.random() < 0.1:
+            closing = f"The earliest error is in paragraph {verdict}."  # no box
+        else:
+            closing = f"Paragraph {verdict} is incorrect.\n\n\\boxed{{{verdict}}}"
+        return "\n".join(reading + [closing])
+
+
 class SandboxBackend:
-    """Answers solve prompts for the synthetic worlds. Anything else gets a non-answer."""
+    """Answers solve prompts and judge prompts for the synthetic worlds. Anything else gets a
+    non-answer."""
 
     name = "sandbox"
 
-    def __init__(self, policy: PolicyConfig | None = None, model: str = "simulated-policy") -> None:
+    def __init__(self, policy: PolicyConfig | None = None, model: str = "simulated-policy",
+                 critic: CriticConfig | None = None) -> None:
         self.model = model
         self.policy = ArithPolicy(policy or PolicyConfig())
+        self.critic = SimulatedCritic(critic or CriticConfig())
         self._problems: dict[str, arith.ArithProblem | None] = {}
+
+    def _problem(self, question: str) -> arith.ArithProblem | None:
+        if question not in self._problems:
+            self._problems[question] = arith.parse_question(question)
+        return self._problems[question]
 
     async def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
         return [self._answer(r) for r in requests]
@@ -154,19 +203,21 @@ class SandboxBackend:
         if request.prompt is None:
             raise ValueError("the sandbox engine reads text prompts, not token ids")
         prompt = request.prompt
-        parsed = prompts.read_prompt(prompt)
+        judged = prompts.read_judge_prompt(prompt)
+        parsed = None if judged else prompts.read_prompt(prompt)
         problem, prefix = None, []
-        if parsed:
-            question, solution_prefix = parsed
-            if question not in self._problems:
-                self._problems[question] = arith.parse_question(question)
-            problem = self._problems[question]
-            prefix = [s for s in solution_prefix.split("\n\n") if s.strip()]
+        if judged:
+            problem = self._problem(judged[0])
+        elif parsed:
+            problem = self._problem(parsed[0])
+            prefix = [s for s in parsed[1].split("\n\n") if s.strip()]
         completions = []
         for i in range(request.n):
             rng = random.Random(f"{request.seed}\x1f{i}\x1f{prompt}")
             if problem is None:
                 text = "I am not sure how to solve this problem."
+            elif judged:
+                text = self.critic.critique(problem, judged[1], rng)
             else:
                 text = self.policy.continue_solution(problem, prefix, rng)
             completions.append(self._finish(text, request))

@@ -128,6 +128,7 @@ def stats(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
     """Summaries of the runs in a store: counts, label distribution, agreement, cost."""
+    from steplabel.flows.agreement import agreement, agreement_rows, write_heatmaps
     from steplabel.flows.summary import run_summary
     from steplabel.storage.manifest import list_manifests
 
@@ -142,6 +143,9 @@ def stats(
         s = run_summary(store, rid)
         m = manifests[rid]
         s["status"], s["attempts"], s["engine_cost"] = m.status, m.attempts, m.cost
+        if len(s["labelers"]) > 1:
+            s["agreement"] = agreement(store, rid)
+            s["heatmaps"] = [str(p) for p in write_heatmaps(store, rid, s["agreement"])]
         summaries.append(s)
     if as_json:
         print(json.dumps(summaries, indent=2, default=str))
@@ -149,11 +153,20 @@ def stats(
     for s in summaries:
         out.print(f"[bold]{s['run_id']}[/]: {s['status']} after {s['attempts']} attempt(s)")
         _print_summary(s, False)
+        if "agreement" in s:
+            from rich.table import Table
+
+            table = Table("sources", "rollouts", "agree", "rate", title="first-error agreement")
+            for row in agreement_rows(s["agreement"]):
+                table.add_row(row["pair"], str(row["rollouts"]), str(row["agree"]), str(row["agreement"]))
+            out.print(table)
+            for path in s["heatmaps"]:
+                out.print(f"heat map: {path}")
 
 
 @app.command("eval")
 def eval_(
-    labeler: str = typer.Option(..., "--labeler", help="Labeler to score (mc, omegaprm)."),
+    labeler: str = typer.Option(..., "--labeler", help="Labeler to score (mc, omegaprm, judge, consensus)."),
     data: str = typer.Option(..., "--data", help="ProcessBench-format FILE (JSON list or JSONL) or synthetic:arith."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML configuration for the labeler and engine."),
     engine: Optional[str] = typer.Option(None, help="Engine kind [engine.kind]."),
@@ -168,7 +181,8 @@ def eval_(
     if format not in ("table", "json"):
         _fail(f"unknown format {format!r} (table or json)")
     try:
-        cfg = load_config(config, {"engine.kind": engine, "run.seed": seed, "label.labelers": [labeler]})
+        labelers = [*load_config(config).label.consensus.sources, "consensus"] if labeler == "consensus" else [labeler]
+        cfg = load_config(config, {"engine.kind": engine, "run.seed": seed, "label.labelers": labelers})
     except ConfigError as exc:
         _fail(str(exc))
     try:

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from steplabel.problems.steps import DEFAULT_SEPARATOR
 
@@ -61,6 +61,8 @@ class SandboxSection(_Section):
     skip_weight: float = Field(0.2, ge=0)
     recovery: float = Field(0.05, ge=0, le=1)
     format_error_rate: float = Field(0.01, ge=0, le=1)
+    critic_accuracy: float = Field(0.8, ge=0, le=1, description="simulated judge: right verdicts")
+    critic_malformed: float = Field(0.03, ge=0, le=1, description="simulated judge: no usable verdict")
 
 
 class EngineSection(_Section):
@@ -94,13 +96,42 @@ class OmegaSection(_Section):
     temperature: float = Field(0.8, ge=0)
 
 
-LABELERS = ("mc", "omegaprm")
+class JudgeSection(_Section):
+    samples: int = Field(1, ge=1, description="judge samples per solution, majority vote")
+    max_tokens: int = Field(2048, ge=1)
+    temperature: float = Field(0.0, ge=0)
+    prompt_file: str | None = None
+    engine: EngineSection = EngineSection(model="simulated-critic")
+
+
+class ConsensusSection(_Section):
+    sources: list[str] = ["mc", "judge"]
+    policy: Literal["all", "majority", "override"] = "all"
+    override: str | None = None
+
+
+LABELERS = ("mc", "omegaprm", "judge", "consensus")
 
 
 class LabelSection(_Section):
     labelers: list[str] = ["mc"]
     mc: MCSection = MCSection()
     omegaprm: OmegaSection = OmegaSection()
+    judge: JudgeSection = JudgeSection()
+    consensus: ConsensusSection = ConsensusSection()
+
+    @model_validator(mode="after")
+    def _consensus_after_sources(self) -> "LabelSection":
+        if "consensus" in self.labelers:
+            at = self.labelers.index("consensus")
+            missing = [s for s in self.consensus.sources if s not in self.labelers[:at]]
+            if missing:
+                raise ValueError(f"consensus needs its sources {missing} listed before it in labelers")
+            if len(self.consensus.sources) < 2:
+                raise ValueError("consensus needs two or more sources")
+            if self.consensus.policy == "override" and self.consensus.override not in self.consensus.sources:
+                raise ValueError("policy 'override' needs 'override' set to one of the sources")
+        return self
 
     @field_validator("labelers")
     @classmethod

@@ -14,6 +14,7 @@ from steplabel.engines.base import Backend
 from steplabel.engines.batching import BatchingEngine
 from steplabel.flows.config import Config, EngineSection
 from steplabel.labelers.base import Labeler
+from steplabel.labelers.judge import JudgeConfig, JudgeLabeler
 from steplabel.labelers.mc import MCConfig, MCLabeler
 from steplabel.labelers.omegaprm import OmegaConfig, OmegaPRMLabeler
 
@@ -22,9 +23,11 @@ from steplabel.labelers.omegaprm import OmegaConfig, OmegaPRMLabeler
 def _backend(engine_json: str) -> Backend:
     section = EngineSection.model_validate_json(engine_json)
     if section.kind == "sandbox":
-        from steplabel.engines.sandbox import PolicyConfig, SandboxBackend
+        from steplabel.engines.sandbox import CriticConfig, PolicyConfig, SandboxBackend
 
-        return SandboxBackend(PolicyConfig(**section.sandbox.model_dump()), model=section.model)
+        params = section.sandbox.model_dump()
+        critic = CriticConfig(accuracy=params.pop("critic_accuracy"), malformed=params.pop("critic_malformed"))
+        return SandboxBackend(PolicyConfig(**params), model=section.model, critic=critic)
     raise ValueError(f"unknown engine kind {section.kind!r}")
 
 
@@ -40,7 +43,16 @@ def make_engine(section: EngineSection) -> BatchingEngine:
     )
 
 
-def make_labeler(name: str, engine: BatchingEngine, config: Config) -> Labeler:
+def make_labeler(name: str, config: Config) -> Labeler:
+    """A labeler with the engine it needs: the policy's for MC and OmegaPRM, its own for the judge."""
+    if name == "judge":
+        judge = config.label.judge
+        return JudgeLabeler(
+            make_engine(judge.engine),
+            JudgeConfig(samples=judge.samples, max_tokens=judge.max_tokens, temperature=judge.temperature,
+                        seed=config.run.seed, prompt_file=judge.prompt_file),
+        )
+    engine = make_engine(config.engine)
     if name == "mc":
         mc = config.label.mc
         return MCLabeler(

@@ -146,9 +146,24 @@ def tasks_for(records: list[EvalRecord]) -> list[LabelTask]:
     return tasks
 
 
+def step_precision(records: list[EvalRecord], labels) -> float | None:
+    """Share of hard step labels that match the truth (steps after a true error excluded)."""
+    truth = {r.record_id: r.label for r in records}
+    right = total = 0
+    for row in labels:
+        t = truth.get(row.rollout_id)
+        if t is None or row.label is None or (t >= 0 and row.step_index > t):
+            continue
+        total += 1
+        right += row.label == (t == -1 or row.step_index < t)
+    return round(right / total, 4) if total else None
+
+
 async def evaluate_async(records: list[EvalRecord], labeler_name: str, config: Config) -> EvalResult:
-    engine = make_engine(config.engine)
-    labeler = make_labeler(labeler_name, engine, config)
+    if labeler_name == "consensus":
+        return await _evaluate_consensus(records, config)
+    labeler = make_labeler(labeler_name, config)
+    engine = labeler.engine
     groups: dict[str, list[LabelTask]] = {}
     for t in tasks_for(records):
         groups.setdefault(t.problem_id, []).append(t)
@@ -163,6 +178,7 @@ async def evaluate_async(records: list[EvalRecord], labeler_name: str, config: C
             if row.rollout_id in wanted:
                 predicted[row.rollout_id] = row.first_error
     metrics = first_error_metrics([(predicted.get(r.record_id), r.label) for r in records])
+    metrics["step_precision"] = step_precision(records, (row for out in outputs for row in out.labels))
     meter = engine.meter
     n = max(len(records), 1)
     cost = {
@@ -175,3 +191,24 @@ async def evaluate_async(records: list[EvalRecord], labeler_name: str, config: C
 
 def evaluate(records: list[EvalRecord], labeler_name: str, config: Config) -> EvalResult:
     return asyncio.run(evaluate_async(records, labeler_name, config))
+
+
+async def _evaluate_consensus(records: list[EvalRecord], config: Config) -> EvalResult:
+    """Each source scored as usual, then their consensus: F1 over the records it retains."""
+    from steplabel.labelers.consensus import REJECTED, ConsensusConfig, consensus_labels
+
+    c = config.label.consensus
+    sources = [await evaluate_async(records, name, config) for name in c.sources]
+    rows = [row for result in sources for out in result.outputs for row in out.labels]
+    labels = consensus_labels(rows, ConsensusConfig(tuple(c.sources), c.policy, c.override))
+    predicted = {row.rollout_id: row.first_error for row in labels if row.status != REJECTED}
+    kept = [r for r in records if r.record_id in predicted]
+    metrics = first_error_metrics([(predicted[r.record_id], r.label) for r in kept])
+    metrics["retained"] = round(len(kept) / max(len(records), 1), 4)
+    metrics["step_precision"] = step_precision(records, labels)
+    cost: dict = {}
+    for result in sources:
+        for key, value in result.cost.items():
+            if isinstance(value, (int, float)) and "mean" not in key and "max" not in key:
+                cost[key] = round(cost.get(key, 0) + value, 2)
+    return EvalResult("consensus", metrics, cost, predicted, [LabelOutput(labels=labels)])

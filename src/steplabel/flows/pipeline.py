@@ -53,9 +53,11 @@ class DirectExecutor:
         return await stages.generate_stage(problems, make_engine(config.engine), config, run_id,
                                            bars.callback("generate"))
 
+
     async def label(self, batch_index, tasks, labeler, config, run_id, bars, problems):
-        return await stages.label_stage(tasks, labeler, make_engine(config.engine), config,
-                                        bars.callback(f"label:{labeler}"), problems)
+        if labeler == "consensus":
+            return stages.consensus_stage(Store(config.run.store), run_id, batch_index, config)
+        return await stages.label_stage(tasks, labeler, config, bars.callback(f"label:{labeler}"), problems)
 
     def store_generated(self, config, run_id, batch_index, problems, gen):
         stages.store_generated(Store(config.run.store), run_id, batch_index, problems, gen)

@@ -14,7 +14,8 @@ from typing import Callable
 from steplabel.engines.base import GenerationRequest
 from steplabel.engines.batching import BatchingEngine
 from steplabel.flows.config import Config
-from steplabel.flows.engines import make_engine, make_labeler
+from steplabel.flows.engines import make_labeler
+from steplabel.labelers.consensus import ConsensusConfig, consensus_labels
 from steplabel.labelers.base import LabelTask
 from steplabel.problems import prompts
 from steplabel.problems.answers import check_answer
@@ -150,11 +151,12 @@ class Labeled:
 
 
 async def label_stage(
-    tasks: list[LabelTask], labeler_name: str, engine: BatchingEngine, config: Config,
+    tasks: list[LabelTask], labeler_name: str, config: Config,
     progress: Progress | None = None, problems: list[Problem] | None = None,
 ) -> Labeled:
     """Label every problem's rollouts concurrently; the batching engine merges their requests."""
-    labeler = make_labeler(labeler_name, engine, config)
+    labeler = make_labeler(labeler_name, config)
+    engine = labeler.engine
     groups: dict[str, list[LabelTask]] = {}
     for t in tasks:
         groups.setdefault(t.problem_id, []).append(t)
@@ -232,6 +234,21 @@ def store_labels(store: Store, run_id: str, batch_index: int, labeler: str, labe
     if labeled.trees:
         store.write("trees", {"run_id": run_id, "labeler": labeler}, part, labeled.trees)
     store.write("step_labels", {"run_id": run_id, "labeler": labeler}, part, labeled.labels)
+
+
+def read_labels(store: Store, run_id: str, batch_index: int, labeler: str) -> list[StepLabel]:
+    table = store.read("step_labels", {"run_id": run_id, "labeler": labeler}, part_name(batch_index))
+    return [StepLabel(**row) for row in table.to_pylist()]
+
+
+def consensus_stage(store: Store, run_id: str, batch_index: int, config: Config) -> Labeled:
+    """Consensus over the stored labels of its sources for one batch (no engine, no model)."""
+    c = config.label.consensus
+    cfg = ConsensusConfig(tuple(c.sources), c.policy, c.override)
+    rows = [r for source in c.sources for r in read_labels(store, run_id, batch_index, source)]
+    labels = consensus_labels(rows, cfg)
+    retained = len({r.rollout_id for r in labels if r.status != "rejected"})
+    return Labeled(labels=labels, counters={"rollouts": len({r.rollout_id for r in labels}), "retained": retained})
 
 
 def store_load_quarantine(store: Store, run_id: str, quarantine: list[QuarantineRecord]) -> None:

@@ -14,6 +14,7 @@ from prefect.context import get_run_context
 from prefect.utilities.annotations import quote
 
 from steplabel.flows import stages
+from steplabel.flows.agreement import agreement, agreement_rows, write_heatmaps
 from steplabel.flows.config import Config
 from steplabel.flows.engines import make_engine
 from steplabel.flows.pipeline import run_pipeline
@@ -32,9 +33,17 @@ async def generate_task(batch_index: int, problems: list, config: Config, run_id
 @task(name="label", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
 async def label_task(batch_index: int, tasks: list, labeler: str, config: Config, run_id: str, on_done=None,
                      problems: list | None = None):
-    labeled = await stages.label_stage(tasks, labeler, make_engine(config.engine), config, on_done, problems)
+    labeled = await stages.label_stage(tasks, labeler, config, on_done, problems)
     get_run_logger().info("batch %d: %s labeled %d steps of %d rollouts, cost %s",
                           batch_index, labeler, len(labeled.labels), len(tasks), labeled.cost)
+    return labeled
+
+
+@task(name="consensus", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
+def consensus_task(batch_index: int, config: Config, run_id: str):
+    labeled = stages.consensus_stage(stages.Store(config.run.store), run_id, batch_index, config)
+    get_run_logger().info("batch %d: consensus kept %d of %d rollouts", batch_index,
+                          labeled.counters["retained"], labeled.counters["rollouts"])
     return labeled
 
 
@@ -56,6 +65,8 @@ class PrefectExecutor:
         return await generate_task(batch_index, quote(problems), config, run_id, bars.callback("generate"))
 
     async def label(self, batch_index, tasks, labeler, config, run_id, bars, problems):
+        if labeler == "consensus":
+            return consensus_task(batch_index, config, run_id)
         return await label_task(batch_index, quote(tasks), labeler, config, run_id,
                                 bars.callback(f"label:{labeler}"), quote(problems))
 
@@ -85,4 +96,13 @@ async def synthesize(config: dict, progress: bool | None = None) -> dict:
     await acreate_table_artifact(
         table=summary_rows(summary), key="steplabel-summary", description=f"steplabel run {run_id}"
     )
+    if len(summary["labelers"]) > 1:
+        report = agreement(cfg.run.store, run_id)
+        images = write_heatmaps(cfg.run.store, run_id, report)
+        await acreate_table_artifact(
+            table=agreement_rows(report), key="steplabel-agreement",
+            description=f"first-error agreement between label sources; heat maps: "
+                        + ", ".join(str(p) for p in images),
+        )
+        summary["agreement"] = report
     return summary

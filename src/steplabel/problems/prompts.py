@@ -6,6 +6,8 @@ so the format lives here, shared by whoever builds prompts and whoever answers t
 
 from __future__ import annotations
 
+import re
+
 SOLVE_TEMPLATE = (
     "Solve the problem step by step. Write one step per paragraph and put the final answer "
     "in \\boxed{{}}.\n\nProblem: {question}\n\nSolution:\n\n"
@@ -30,3 +32,23 @@ def read_prompt(prompt: str) -> tuple[str, str] | None:
     if q < 0 or s < 0:
         return None
     return prompt[q + len(_QUESTION_MARK) : s], prompt[s + len(_SOLUTION_MARK) :]
+
+
+# ------------------------------------------------------------------ judge prompts
+
+PARAGRAPH_TAG = "<paragraph_{i}>\n{text}\n</paragraph_{i}>"
+_PARAGRAPH = re.compile(r"<paragraph_(\d+)>\n(.*?)\n</paragraph_\1>", re.DOTALL)
+_JUDGE_PROBLEM = re.compile(r"\[Problem\]\n\n(.*?)\n\n\[Solution\]\n\n", re.DOTALL)
+
+
+def tag_paragraphs(steps) -> str:
+    return "\n\n".join(PARAGRAPH_TAG.format(i=i, text=s) for i, s in enumerate(steps))
+
+
+def read_judge_prompt(prompt: str) -> tuple[str, list[str]] | None:
+    """(problem, paragraphs) of a judge prompt written with the default template, else None."""
+    m = _JUDGE_PROBLEM.search(prompt)
+    if not m:
+        return None
+    paragraphs = [text for _, text in _PARAGRAPH.findall(prompt, m.end())]
+    return (m.group(1), paragraphs) if paragraphs else None
