@@ -40,7 +40,8 @@ def test_bad_config_names_file_and_key(tmp_path, text, key):
 
 @pytest.mark.parametrize("labelers, extra, message", [
     (["consensus", "mc", "judge"], {}, "listed before it"),
-    (["mc", "consensus"], {}, "listed before it"),
+    (["mc", "consensus"], {}, "two or more"),
+    (["mc", "consensus"], {"label.consensus.sources": ["mc", "judge"]}, "listed before it"),
     (["mc", "judge", "consensus"], {"label.consensus.sources": ["mc"]}, "two or more"),
     (["mc", "judge", "consensus"], {"label.consensus.policy": "override"}, "needs 'override'"),
 ])

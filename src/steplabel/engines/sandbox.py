@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from steplabel.engines.base import Completion, Generation, GenerationRequest
+from steplabel.engines.logic_policy import LogicPolicy, LogicPolicyConfig
 from steplabel.problems import prompts
-from steplabel.problems.worlds import arith
+from steplabel.problems.worlds import arith, logic
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
@@ -153,9 +154,10 @@ class SimulatedCritic:
     def __init__(self, config: CriticConfig) -> None:
         self.config = config
 
-    def critique(self, problem: arith.ArithProblem, paragraphs: list[str], rng: random.Random) -> str:
+    def critique(self, problem, paragraphs: list[str], rng: random.Random) -> str:
         n = len(paragraphs)
-        truth = arith.first_error(problem, paragraphs)
+        oracle = logic.first_error if isinstance(problem, logic.LogicProblem) else arith.first_error
+        truth = oracle(problem, paragraphs)
         verdict = truth
         if rng.random() >= self.config.accuracy:
             mode = rng.random()
@@ -187,13 +189,16 @@ class SandboxBackend:
     def __init__(self, policy: PolicyConfig | None = None, model: str = "simulated-policy",
                  critic: CriticConfig | None = None) -> None:
         self.model = model
-        self.policy = ArithPolicy(policy or PolicyConfig())
+        policy = policy or PolicyConfig()
+        self.policy = ArithPolicy(policy)
+        self.logic_policy = LogicPolicy(LogicPolicyConfig(skill=policy.skill, recovery=policy.recovery))
         self.critic = SimulatedCritic(critic or CriticConfig())
-        self._problems: dict[str, arith.ArithProblem | None] = {}
+        self._problems: dict[str, object] = {}
 
-    def _problem(self, question: str) -> arith.ArithProblem | None:
+    def _problem(self, question: str):
+        """The world problem a question states (arithmetic or logic), or None."""
         if question not in self._problems:
-            self._problems[question] = arith.parse_question(question)
+            self._problems[question] = arith.parse_question(question) or logic.parse_question(question)
         return self._problems[question]
 
     async def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
@@ -218,6 +223,8 @@ class SandboxBackend:
                 text = "I am not sure how to solve this problem."
             elif judged:
                 text = self.critic.critique(problem, judged[1], rng)
+            elif isinstance(problem, logic.LogicProblem):
+                text = self.logic_policy.continue_solution(problem, prefix, rng)
             else:
                 text = self.policy.continue_solution(problem, prefix, rng)
             completions.append(self._finish(text, request))

@@ -34,7 +34,7 @@ def _fail(message: str, code: int = 2) -> None:
 def run(
     config: Optional[Path] = typer.Argument(None, help="TOML run configuration."),
     store: Optional[str] = typer.Option(None, help="Store folder [run.store]."),
-    problems: Optional[str] = typer.Option(None, help="PATH, hf:NAME or synthetic:arith [problems.source]."),
+    problems: Optional[str] = typer.Option(None, help="PATH, hf:NAME, synthetic:arith or synthetic:logic [problems.source]."),
     limit: Optional[int] = typer.Option(None, help="At most N problems [problems.limit]."),
     labelers: Optional[str] = typer.Option(None, help="Comma-separated labelers [label.labelers]."),
     engine: Optional[str] = typer.Option(None, help="Engine kind [engine.kind]."),
@@ -166,8 +166,8 @@ def stats(
 
 @app.command("eval")
 def eval_(
-    labeler: str = typer.Option(..., "--labeler", help="Labeler to score (mc, omegaprm, judge, consensus)."),
-    data: str = typer.Option(..., "--data", help="ProcessBench-format FILE (JSON list or JSONL) or synthetic:arith."),
+    labeler: str = typer.Option(..., "--labeler", help="Labeler to score (mc, omegaprm, judge, verify, consensus)."),
+    data: str = typer.Option(..., "--data", help="ProcessBench-format FILE (JSON list or JSONL), synthetic:arith or synthetic:logic."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML configuration for the labeler and engine."),
     engine: Optional[str] = typer.Option(None, help="Engine kind [engine.kind]."),
     limit: Optional[int] = typer.Option(None, help="At most N records (synthetic: N problems)."),
@@ -181,15 +181,17 @@ def eval_(
     if format not in ("table", "json"):
         _fail(f"unknown format {format!r} (table or json)")
     try:
-        labelers = [*load_config(config).label.consensus.sources, "consensus"] if labeler == "consensus" else [labeler]
+        sources = load_config(config).label.consensus.sources or ["mc", "judge"]
+        labelers = [*sources, "consensus"] if labeler == "consensus" else [labeler]
         cfg = load_config(config, {"engine.kind": engine, "run.seed": seed, "label.labelers": labelers})
     except ConfigError as exc:
         _fail(str(exc))
     try:
         if data.startswith("synthetic:"):
-            if data != "synthetic:arith":
-                _fail(f"unknown synthetic world in {data!r} (available: synthetic:arith)")
-            records = synthetic_records(cfg, limit or 100)
+            world = data.split(":", 1)[1]
+            if world not in ("arith", "logic"):
+                _fail(f"unknown synthetic world in {data!r} (available: synthetic:arith, synthetic:logic)")
+            records = synthetic_records(cfg, limit or 100, world=world)
         else:
             records = load_records(data)[:limit]
         result = evaluate(records, labeler, cfg)

@@ -105,12 +105,20 @@ class JudgeSection(_Section):
 
 
 class ConsensusSection(_Section):
-    sources: list[str] = ["mc", "judge"]
+    sources: list[str] | None = Field(None, description="default: the labelers listed before consensus")
     policy: Literal["all", "majority", "override"] = "all"
     override: str | None = None
 
 
-LABELERS = ("mc", "omegaprm", "judge", "consensus")
+class VerifySection(_Section):
+    z3_timeout_ms: int = Field(2000, ge=1)
+    code_cpu_seconds: int = Field(2, ge=1)
+    code_memory_mb: int = Field(512, ge=64)
+    code_wall_seconds: float = Field(5.0, gt=0)
+    max_parallel_snippets: int = Field(2, ge=1)
+
+
+LABELERS = ("mc", "omegaprm", "judge", "verify", "consensus")
 
 
 class LabelSection(_Section):
@@ -118,12 +126,15 @@ class LabelSection(_Section):
     mc: MCSection = MCSection()
     omegaprm: OmegaSection = OmegaSection()
     judge: JudgeSection = JudgeSection()
+    verify: VerifySection = VerifySection()
     consensus: ConsensusSection = ConsensusSection()
 
     @model_validator(mode="after")
     def _consensus_after_sources(self) -> "LabelSection":
         if "consensus" in self.labelers:
             at = self.labelers.index("consensus")
+            if self.consensus.sources is None:
+                self.consensus.sources = list(self.labelers[:at])
             missing = [s for s in self.consensus.sources if s not in self.labelers[:at]]
             if missing:
                 raise ValueError(f"consensus needs its sources {missing} listed before it in labelers")

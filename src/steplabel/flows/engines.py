@@ -17,6 +17,7 @@ from steplabel.labelers.base import Labeler
 from steplabel.labelers.judge import JudgeConfig, JudgeLabeler
 from steplabel.labelers.mc import MCConfig, MCLabeler
 from steplabel.labelers.omegaprm import OmegaConfig, OmegaPRMLabeler
+from steplabel.labelers.verify import VerifyConfig, VerifyLabeler
 
 
 @lru_cache(maxsize=8)
@@ -52,6 +53,9 @@ def make_labeler(name: str, config: Config) -> Labeler:
             JudgeConfig(samples=judge.samples, max_tokens=judge.max_tokens, temperature=judge.temperature,
                         seed=config.run.seed, prompt_file=judge.prompt_file),
         )
+    if name == "verify":
+        v = config.label.verify
+        return VerifyLabeler(VerifyConfig(**v.model_dump()))
     engine = make_engine(config.engine)
     if name == "mc":
         mc = config.label.mc

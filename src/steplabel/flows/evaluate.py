@@ -2,8 +2,9 @@
 
 Records are ProcessBench-style: ``problem``, ``steps`` (list of str), ``label`` (index of the
 first wrong step, -1 if none), plus a reference answer (``answer`` / ``reference_answer``)
-that Monte Carlo labelers need to judge completions. ``synthetic:arith`` builds records from
-the sandbox: the simulated policy's solutions and the world's ground truth.
+that Monte Carlo labelers need to judge completions. ``synthetic:arith`` and
+``synthetic:logic`` build records from the sandbox: the simulated policy's solutions and the
+world's ground truth.
 
 Metric: accuracy on erroneous records (predicted first error == label), accuracy on correct
 records (predicted -1), and their harmonic mean F1. A record the labeler could not decide
@@ -17,6 +18,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from steplabel.engines.accounting import CostMeter
 from steplabel.engines.base import GenerationRequest
 from steplabel.flows.config import Config
 from steplabel.flows.engines import make_engine, make_labeler
@@ -97,9 +99,9 @@ def load_records(path: str | Path) -> list[EvalRecord]:
     return records
 
 
-def synthetic_records(config: Config, limit: int, samples: int = 4) -> list[EvalRecord]:
+def synthetic_records(config: Config, limit: int, samples: int = 4, world: str = "arith") -> list[EvalRecord]:
     """Solutions of the simulated policy to world problems, labeled by the world's oracle."""
-    spec = SourceSpec("synthetic:arith", limit=limit, seed=config.run.seed,
+    spec = SourceSpec(f"synthetic:{world}", limit=limit, seed=config.run.seed,
                       world=arith.WorldConfig(**config.problems.synthetic.model_dump()))
     problems = load_problems(spec).problems
     engine = make_engine(config.engine)
@@ -127,10 +129,10 @@ def synthetic_records(config: Config, limit: int, samples: int = 4) -> list[Eval
 # ------------------------------------------------------------------ running a labeler
 
 
-def tasks_for(records: list[EvalRecord]) -> list[LabelTask]:
+def tasks_for(records: list[EvalRecord], need_answers: bool = True) -> list[LabelTask]:
     tasks = []
     for r in records:
-        if r.reference_answer is None:
+        if r.reference_answer is None and need_answers:
             raise SourceError(f"record {r.record_id} has no reference answer ('answer' field): "
                               "Monte Carlo labelers judge completions against it")
         text = "\n\n".join(r.steps)
@@ -140,8 +142,9 @@ def tasks_for(records: list[EvalRecord]) -> list[LabelTask]:
             ends.append(pos)
         tasks.append(LabelTask(
             run_id="eval", rollout_id=r.record_id, problem_id=new_id(r.problem), question=r.problem,
-            reference_answer=r.reference_answer, prompt=prompts.solve_prompt(r.problem), text=text,
-            step_ends=tuple(ends), steps=tuple(r.steps), correct=check_answer(r.reference_answer, text)[1],
+            reference_answer=r.reference_answer or "", prompt=prompts.solve_prompt(r.problem), text=text,
+            step_ends=tuple(ends), steps=tuple(r.steps),
+            correct=check_answer(r.reference_answer, text)[1] if r.reference_answer else False,
         ))
     return tasks
 
@@ -165,12 +168,14 @@ async def evaluate_async(records: list[EvalRecord], labeler_name: str, config: C
     labeler = make_labeler(labeler_name, config)
     engine = labeler.engine
     groups: dict[str, list[LabelTask]] = {}
-    for t in tasks_for(records):
+    # Tool verification reads only the text; the others judge completions against an answer.
+    for t in tasks_for(records, need_answers=labeler_name != "verify"):
         groups.setdefault(t.problem_id, []).append(t)
     try:
         outputs = await asyncio.gather(*(labeler.label_problem(g) for g in groups.values()))
     finally:
-        await engine.aclose()
+        if engine is not None:
+            await engine.aclose()
     predicted: dict[str, int | None] = {}
     wanted = {r.record_id for r in records}
     for out in outputs:
@@ -179,7 +184,7 @@ async def evaluate_async(records: list[EvalRecord], labeler_name: str, config: C
                 predicted[row.rollout_id] = row.first_error
     metrics = first_error_metrics([(predicted.get(r.record_id), r.label) for r in records])
     metrics["step_precision"] = step_precision(records, (row for out in outputs for row in out.labels))
-    meter = engine.meter
+    meter = engine.meter if engine is not None else CostMeter()
     n = max(len(records), 1)
     cost = {
         **meter.as_dict(),

@@ -171,7 +171,8 @@ async def label_stage(
     try:
         results = await asyncio.gather(*(one(g) for g in groups.values()))
     finally:
-        await engine.aclose()
+        if engine is not None:
+            await engine.aclose()
     sources = {p.problem_id: p for p in problems or []}
     for output in results:
         out.labels.extend(output.labels)
@@ -186,7 +187,7 @@ async def label_stage(
             if oracle:
                 rollout.truth_first_error = oracle(split_texts(rollout.text, config))
             out.rollouts.append(rollout)
-    out.cost = engine.meter.as_dict()
+    out.cost = engine.meter.as_dict() if engine is not None else {}
     return out
 
 

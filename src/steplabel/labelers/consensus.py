@@ -3,8 +3,8 @@
 For each rollout, every source's first-error location is compared. Policies:
 - ``all``: every source determined the same first error;
 - ``majority``: more than half of the sources name the same first error;
-- ``override``: a named source's determined verdict wins (a tool refutation, say); where it
-  has none, the remaining sources must all agree.
+- ``override``: an error the named source finds wins (a tool refutation, say); where it finds
+  none, the remaining sources must all agree.
 A retained rollout gets hard labels from the agreed first error and, per step, the mean of
 the sources' soft scores. A rejected one keeps rows with status ``rejected``, no label, and
 the disagreement as evidence; exports leave it out by default. Nothing is recomputed: the
@@ -43,7 +43,7 @@ def decide(first_errors: dict[str, int | None], config: ConsensusConfig) -> Deci
         if config.override is None:
             raise ValueError("policy 'override' needs the name of the overriding source")
         winner = first_errors.get(config.override)
-        if winner is not None:
+        if winner is not None and winner >= 0:  # a found error (a refutation) wins; "none found" does not
             return Decision(winner, True, f"{config.override} overrides")
         rest = {k: v for k, v in first_errors.items() if k != config.override}
         return decide(rest, ConsensusConfig(tuple(rest), "all"))

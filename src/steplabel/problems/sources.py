@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from steplabel.problems.answers import is_parsable, last_boxed, reference_from_gsm8k
-from steplabel.problems.worlds import arith
+from steplabel.problems.worlds import arith, logic
 from steplabel.schemas import Problem, QuarantineRecord, new_id
 
 QUESTION_COLUMNS = ("question", "problem", "prompt", "query", "input")
@@ -228,10 +228,14 @@ def load_problems(spec: SourceSpec) -> LoadResult:
 
 def _synthetic(spec: SourceSpec) -> LoadResult:
     world = spec.source.split(":", 1)[1]
-    if world != "arith":
-        raise SourceError(f"unknown synthetic world '{world}' (available: arith)")
     count = spec.limit if spec.limit is not None else SYNTHETIC_DEFAULT_COUNT
-    problems = []
-    for i, p in enumerate(arith.generate_problems(count, spec.seed, spec.world)):
-        problems.append(Problem(f"arith-{spec.seed}-{i:06d}", spec.source, p.question(), p.answer, p.metadata()))
+    if world == "arith":
+        made = arith.generate_problems(count, spec.seed, spec.world)
+    elif world == "logic":
+        made = logic.generate_problems(count, spec.seed, logic.LogicWorldConfig(
+            min_steps=spec.world.min_steps, max_steps=min(spec.world.max_steps, 8)))
+    else:
+        raise SourceError(f"unknown synthetic world '{world}' (available: arith, logic)")
+    problems = [Problem(f"{world}-{spec.seed}-{i:06d}", spec.source, p.question(), p.answer, p.metadata())
+                for i, p in enumerate(made)]
     return LoadResult(problems=problems)

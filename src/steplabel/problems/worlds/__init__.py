@@ -2,7 +2,7 @@
 
 from typing import Callable
 
-from steplabel.problems.worlds import arith
+from steplabel.problems.worlds import arith, logic
 
 
 def truth_oracle(source: str, question: str) -> Callable[[list[str]], int] | None:
@@ -15,4 +15,8 @@ def truth_oracle(source: str, question: str) -> Callable[[list[str]], int] | Non
         problem = arith.parse_question(question)
         if problem is not None:
             return lambda steps: arith.first_error(problem, steps)
+    if source == "synthetic:logic":
+        problem = logic.parse_question(question)
+        if problem is not None:
+            return lambda steps: logic.first_error(problem, steps)
     return None
