@@ -17,6 +17,7 @@ accuracies (the sandbox's simulated critic).
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import time
@@ -93,6 +94,54 @@ def run(records, name: str, over: dict, world: dict, k: int):
     }
 
 
+def refutation_stats(records, result) -> tuple[float | None, float]:
+    """(precision of refutations, coverage): a refuted step is right if the solution is truly
+    wrong there or earlier; coverage is the share of steps the verifier decided."""
+    truth = {r.record_id: r.label for r in records}
+    right = refuted = 0
+    coverage = []
+    for out in result.outputs:
+        for row in out.labels:
+            evidence = json.loads(row.evidence)
+            if row.step_index == 0 and "coverage" in evidence:
+                coverage.append(evidence["coverage"])
+            if row.label is False:
+                refuted += 1
+                t = truth.get(row.rollout_id)
+                right += t is not None and 0 <= t <= row.step_index
+    return (right / refuted if refuted else None), (sum(coverage) / len(coverage) if coverage else 0.0)
+
+
+def verify_section(problems: int) -> str:
+    rows = []
+    for world in ("arith", "logic"):
+        base = load_config(None, {})
+        records = synthetic_records(base, problems, world=world)
+        steps = sum(len(r.steps) for r in records)
+        for name, over in [("verify", {}), ("mc", {"label.mc.strategy": "scan"}),
+                           ("consensus", {"label.labelers": ["mc", "verify", "consensus"]}),
+                           ("consensus", {"label.labelers": ["mc", "verify", "consensus"],
+                                          "label.consensus.policy": "override", "label.consensus.override": "verify"})]:
+            cfg = load_config(None, over)
+            t = time.perf_counter()
+            result = evaluate(records, name, cfg)
+            seconds = time.perf_counter() - t
+            m = result.metrics
+            label = {"verify": "verify (sympy / Z3)", "mc": "MC (scan, k = 8)"}.get(name, name)
+            if name == "consensus":
+                label = f"consensus MC + verify ({cfg.label.consensus.policy})"
+            precision, coverage = refutation_stats(records, result) if name == "verify" else (None, None)
+            rows.append([world, label, m["records"], m["f1"], m["acc_erroneous"], m["acc_correct"],
+                         m.get("retained", 1.0),
+                         "" if precision is None else f"{precision:.3f}",
+                         "" if coverage is None else f"{coverage:.3f}",
+                         f"{steps / seconds:.0f}" if name == "verify" else ""])
+    return ("### Tool and formal verification\n\n"
+            f"{problems} problems per world, 4 solutions each. Verify needs no model and no rollouts.\n\n"
+            + markdown_table(["world", "labeler", "solutions scored", "F1", "acc. erroneous", "acc. correct",
+                              "retained", "refutation precision", "coverage", "steps checked / s"], rows) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--problems", type=int, default=100)
@@ -150,6 +199,7 @@ def main() -> None:
         + markdown_table(["judge accuracy", "labeler", "solutions scored", "F1", "acc. erroneous", "acc. correct",
                           "step-label precision", "retained", "samples / solution"], consensus_rows) + "\n"
     )
+    sections.append(verify_section(args.problems))
     plot = out_dir / "labelers_f1_vs_rollouts.png"
     import matplotlib
 

@@ -39,7 +39,8 @@ def test_bad_config_names_file_and_key(tmp_path, text, key):
 
 
 @pytest.mark.parametrize("labelers, extra, message", [
-    (["consensus", "mc", "judge"], {}, "listed before it"),
+    (["consensus", "mc", "judge"], {"label.consensus.sources": ["mc", "judge"]}, "listed before it"),
+    (["consensus", "mc", "judge"], {}, "two or more"),
     (["mc", "consensus"], {}, "two or more"),
     (["mc", "consensus"], {"label.consensus.sources": ["mc", "judge"]}, "listed before it"),
     (["mc", "judge", "consensus"], {"label.consensus.sources": ["mc"]}, "two or more"),

@@ -124,3 +124,21 @@ def test_omegaprm_through_the_pipeline_stores_its_tree_and_solutions(tmp_path):
     before = table_rows(tmp_path, LABELS)
     asyncio.run(run_direct(cfg))
     assert table_rows(tmp_path, LABELS) == before
+
+
+def test_logic_world_with_tool_verification_and_an_overriding_refutation(tmp_path):
+    cfg = config(tmp_path, **{"problems.source": "synthetic:logic", "problems.limit": 20,
+                              "label.labelers": ["mc", "verify", "consensus"],
+                              "label.consensus.policy": "override", "label.consensus.override": "verify"})
+    summary = asyncio.run(run_direct(cfg))
+    assert summary["problems"] == 20 and summary["has_truth"]
+    verify = summary["labelers"]["verify"]
+    assert verify["truth_agreement"] == 1.0  # Z3 decides exactly what makes a deduction wrong
+    con = connect(tmp_path)
+    # where verify refutes a step, the consensus follows it even when MC saw no error
+    overridden = con.execute(
+        "SELECT count(*) FROM (SELECT rollout_id, any_value(first_error) fe FROM step_labels "
+        "WHERE labeler = 'verify' GROUP BY 1) v JOIN (SELECT rollout_id, any_value(first_error) fe, "
+        "any_value(evidence) ev FROM step_labels WHERE labeler = 'consensus' GROUP BY 1) c USING (rollout_id) "
+        "WHERE v.fe >= 0 AND c.fe = v.fe AND c.ev LIKE '%verify overrides%'").fetchone()[0]
+    assert overridden > 0

@@ -23,10 +23,11 @@ MAX_DIGITS = 40
 MAX_EXPONENT = 64
 _TRANSFORMS = standard_transformations + (rationalize,)
 
-_LATEX_SPAN = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]|\$\$(.+?)\$\$|\$([^$]+?)\$", re.DOTALL)
+# A closing "$" followed by a digit is the next amount of money, not the end of math.
+_LATEX_SPAN = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]|\$\$(.+?)\$\$|\$([^$]+?)\$(?!\d)", re.DOTALL)
 _FRAC = re.compile(r"\\d?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 _PERCENT_OF = re.compile(r"(\d+(?:\.\d+)?)\s*%\s+of\s+")
-_TOKEN = re.compile(r"\s*(?:(?P<num>\d[\d,]*(?:\.\d+)?%?|\.\d+%?)|(?P<name>[A-Za-z_]\w*)|(?P<op>\*\*|[-+*/^])"
+_TOKEN = re.compile(r"\s*(?:(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?%?|\d+(?:\.\d+)?%?|\.\d+%?)|(?P<name>[A-Za-z_]\w*)|(?P<op>\*\*|[-+*/^])"
                     r"|(?P<lp>\()|(?P<rp>\))|(?P<eq>=)|(?P<other>\S))")
 _UNIT_AFTER_NUMBER = re.compile(r"(?<=\d)\s*(?:[a-zA-Z]{1,12}|°)(?=\s*(?:[-+*/×÷·=)]|$))")
 _CURRENCY = re.compile(r"[$€£](?=\d)")
@@ -59,6 +60,7 @@ def _latex_to_plain(expr: str) -> str:
 
 def normalize(text: str) -> str:
     """Plain arithmetic text: LaTeX math unwrapped, currency and units dropped."""
+    text = text.replace("\\$", "$")  # an escaped dollar is money
     text = _LATEX_SPAN.sub(lambda m: " " + _latex_to_plain(next(g for g in m.groups() if g is not None)) + " ", text)
     text = _CURRENCY.sub("", text)
     text = _PERCENT_OF.sub(r"(\1/100)*", text)
@@ -126,7 +128,10 @@ def extract_claims(text: str, names: dict | None = None) -> list[Claim]:
     scanner = _Scanner(tokens, known)
     claims, i = [], 0
     while i < len(tokens):
-        found = scanner.chain(i) if tokens[i][0] in ("num", "name", "lp", "op") else None
+        # A chain never starts in the middle of an expression it could not read (``y * 2 = 4``
+        # with ``y`` unknown is not the claim ``2 = 4``).
+        inside = i > 0 and tokens[i - 1][0] == "op"
+        found = scanner.chain(i) if not inside and tokens[i][0] in ("num", "name", "lp", "op") else None
         if not found:
             i += 1
             continue
@@ -192,7 +197,8 @@ def check_claim(claim: Claim, names: dict[str, sympy.Rational]) -> ClaimResult:
         if places is not None and abs(Fraction(str(lv)) - Fraction(str(rv))) <= Fraction(1, 2 * 10**places):
             result.reason = "holds after rounding"
             continue
-        result.holds, result.reason = False, f"{left} = {lv}, not {rv}"
+        approx = "" if lv.is_Integer else f" ≈ {float(lv):.6g}"
+        result.holds, result.reason = False, f"{left} = {lv}{approx}, not {right}"
         return result
     result.holds = True
     if claim.assigns:
