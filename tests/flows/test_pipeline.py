@@ -142,3 +142,25 @@ def test_logic_world_with_tool_verification_and_an_overriding_refutation(tmp_pat
         "any_value(evidence) ev FROM step_labels WHERE labeler = 'consensus' GROUP BY 1) c USING (rollout_id) "
         "WHERE v.fe >= 0 AND c.fe = v.fe AND c.ev LIKE '%verify overrides%'").fetchone()[0]
     assert overridden > 0
+
+
+def test_transformers_engine_end_to_end_with_token_id_continuations(tmp_path, tiny_model):
+    cfg = config(tmp_path, **{"problems.limit": 6, "generate.samples": 2, "generate.max_tokens": 160,
+                              "label.mc.k": 2, "label.mc.max_tokens": 120, "engine.kind": "transformers",
+                              "engine.model": tiny_model, "problems.synthetic.max_steps": 4})
+    summary = asyncio.run(run_direct(cfg))
+    con = connect(tmp_path)
+    assert con.execute("SELECT DISTINCT engine, model FROM rollouts").fetchall() == [("transformers", tiny_model)]
+    assert summary["rollouts"] == 12
+    # the store keeps the model's own token ids and where each step ends in them
+    with_tokens = con.execute(
+        "SELECT count(*) FROM steps s JOIN rollouts r USING (rollout_id) WHERE s.token_end IS NOT NULL "
+        "AND r.token_ids IS NOT NULL").fetchone()[0]
+    assert with_tokens > 0
+    labeled = summary["labelers"].get("mc", {}).get("labeled_rollouts", 0)
+    quarantined = con.execute("SELECT count(*) FROM quarantine WHERE stage = 'generate'").fetchone()[0]
+    assert labeled + quarantined == 12 and labeled > 0
+    assert con.execute("SELECT sum(rollouts) FROM step_labels").fetchone()[0] > 0
+    # MC continued from the model's own token ids, not from re-tokenized text
+    assert con.execute("SELECT count(*) FROM step_labels WHERE evidence LIKE '%\"token_prompt\": true%'"
+                       ).fetchone()[0] > 0

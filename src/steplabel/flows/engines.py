@@ -29,6 +29,19 @@ def _backend(engine_json: str) -> Backend:
         params = section.sandbox.model_dump()
         critic = CriticConfig(accuracy=params.pop("critic_accuracy"), malformed=params.pop("critic_malformed"))
         return SandboxBackend(PolicyConfig(**params), model=section.model, critic=critic)
+    if section.kind == "openai":
+        from steplabel.engines.openai import OpenAIBackend
+
+        return OpenAIBackend(model=section.model, **section.openai.model_dump())
+    if section.kind == "transformers":
+        from steplabel.engines.transformers import TransformersBackend
+
+        return TransformersBackend(section.model, chat_template=section.chat_template,
+                                   **section.transformers.model_dump())
+    if section.kind == "vllm":
+        from steplabel.engines.vllm import VLLMBackend
+
+        return VLLMBackend(section.model, chat_template=section.chat_template, **section.vllm.model_dump())
     raise ValueError(f"unknown engine kind {section.kind!r}")
 
 
@@ -62,7 +75,7 @@ def make_labeler(name: str, config: Config) -> Labeler:
         return MCLabeler(
             engine,
             MCConfig(k=mc.k, strategy=mc.strategy, max_tokens=mc.max_tokens,
-                     temperature=mc.temperature, seed=config.run.seed),
+                     temperature=mc.temperature, seed=config.run.seed, token_prompts=mc.token_prompts),
         )
     if name == "omegaprm":
         params = config.label.omegaprm.model_dump()

@@ -70,7 +70,7 @@ async def generate_stage(
                 "top_p": g.top_p, "seed": config.run.seed}
 
     async def one(problem: Problem):
-        prompt = prompts.solve_prompt(problem.question)
+        prompt = engine.format_prompt(prompts.solve_prompt(problem.question))
         request = GenerationRequest(prompt=prompt, n=g.samples, max_tokens=g.max_tokens,
                                     temperature=g.temperature, top_p=g.top_p, seed=config.run.seed)
         generation = await engine.generate(request)
@@ -85,6 +85,7 @@ async def generate_stage(
     finally:
         await engine.aclose()
     for problem, prompt, generation in results:
+        prompt_ids = engine.encode(prompt) if engine.token_prompts else None
         if generation.error:
             out.quarantine.append(QuarantineRecord(
                 problem.source, f"problem {problem.problem_id}",
@@ -100,6 +101,7 @@ async def generate_stage(
                 reason = "generation has no steps"
             elif answer is None:
                 reason = f"generation has no final answer (finish_reason={completion.finish_reason})"
+            spans_tokens = step_token_spans(engine, completion, spans) if prompt_ids is not None else None
             out.rollouts.append(Rollout(
                 rollout_id=rollout_id, problem_id=problem.problem_id, run_id=run_id,
                 sample_index=i, engine=engine.name, model=engine.model, sampling=sampling_json,
@@ -108,15 +110,30 @@ async def generate_stage(
                 prompt_tokens=generation.prompt_tokens,
                 generated_tokens=completion.num_tokens, finish_reason=completion.finish_reason,
                 truth_first_error=oracle([s.text for s in spans]) if oracle and spans else None,
+                prompt_token_ids=prompt_ids, token_ids=list(completion.token_ids) if prompt_ids is not None else None,
             ))
             for j, span in enumerate(spans):
-                out.steps.append(Step(rollout_id, problem.problem_id, run_id, j, span.text, span.start, span.end))
+                t0, t1 = spans_tokens[j] if spans_tokens else (None, None)
+                out.steps.append(Step(rollout_id, problem.problem_id, run_id, j, span.text, span.start, span.end, t0, t1))
             if reason:
                 out.quarantine.append(QuarantineRecord(
                     engine.name, f"rollout {rollout_id} (problem {problem.problem_id})", reason,
                     completion.text, stage="generate", run_id=run_id))
     out.cost = engine.meter.as_dict()
     return out
+
+
+def step_token_spans(engine, completion, spans) -> list[tuple[int | None, int | None]] | None:
+    """(first token, token after the last) of each step, where the step's end falls exactly on
+    a token boundary; (None, None) where it does not (that step's prefix falls back to text)."""
+    if not completion.token_ids:
+        return None
+    ends = engine.token_ends(completion.token_ids)
+    if ends is None:
+        return None
+    at = {end: i + 1 for i, end in enumerate(ends)}
+    starts = {0: 0, **at}
+    return [(starts.get(s.start) if s.start in starts else None, at.get(s.end)) for s in spans]
 
 
 def label_tasks(problems: list[Problem], rollouts: list[Rollout], steps: list[Step]) -> list[LabelTask]:
@@ -136,6 +153,9 @@ def label_tasks(problems: list[Problem], rollouts: list[Rollout], steps: list[St
             reference_answer=p.reference_answer, prompt=r.prompt, text=r.text,
             step_ends=tuple(s.char_end for s in own), steps=tuple(s.text for s in own),
             correct=bool(r.correct), num_tokens=r.generated_tokens,
+            prompt_token_ids=tuple(r.prompt_token_ids) if r.prompt_token_ids is not None else None,
+            token_ids=tuple(r.token_ids) if r.token_ids is not None else None,
+            step_token_ends=tuple(s.token_end for s in own) if r.token_ids is not None else None,
         ))
     return tasks
 

@@ -26,6 +26,11 @@ class LabelTask:
     steps: tuple[str, ...]
     correct: bool  # whether the rollout's own final answer matches the reference
     num_tokens: int = 0  # generated tokens of the solution, where known
+    # Where the engine has a tokenizer: the ids, and the token index where each step ends
+    # (None for a step whose end falls inside a token).
+    prompt_token_ids: tuple[int, ...] | None = None
+    token_ids: tuple[int, ...] | None = None
+    step_token_ends: tuple[int | None, ...] | None = None
 
     @property
     def num_steps(self) -> int:

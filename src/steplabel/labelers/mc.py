@@ -32,6 +32,7 @@ class MCConfig:
     temperature: float = 0.8
     top_p: float = 1.0
     seed: int = 0
+    token_prompts: bool = True  # continue from token ids when the engine and rollout allow it
 
 
 @dataclass
@@ -42,6 +43,7 @@ class PrefixEstimate:
     prompt_tokens: int
     generated_tokens: int
     failed: str | None = None
+    token_prompt: bool = False
 
     @property
     def value(self) -> float:
@@ -57,10 +59,12 @@ class Sampled:
     correct: list[bool]
 
 
-async def sample_from_prefix(engine: Engine, prompt: str, reference: str, k: int, max_tokens: int,
-                             temperature: float, top_p: float, seed: int) -> Sampled:
-    request = GenerationRequest(prompt=prompt, n=k, max_tokens=max_tokens, temperature=temperature,
-                                top_p=top_p, seed=seed)
+async def sample_from_prefix(engine: Engine, prompt: str | None, reference: str, k: int, max_tokens: int,
+                             temperature: float, top_p: float, seed: int,
+                             prompt_token_ids: tuple[int, ...] | None = None) -> Sampled:
+    request = GenerationRequest(prompt=None if prompt_token_ids is not None else prompt,
+                                prompt_token_ids=prompt_token_ids, n=k, max_tokens=max_tokens,
+                                temperature=temperature, top_p=top_p, seed=seed)
     generation = await engine.generate(request)
     checked = [check_answer(reference, c.text) for c in generation.completions]
     return Sampled(generation, [a for a, _ in checked], [ok for _, ok in checked])
@@ -72,13 +76,15 @@ class MCLabeler(PerRolloutLabeler):
     def __init__(self, engine: Engine, config: MCConfig | None = None) -> None:
         self.engine = engine
         self.config = config or MCConfig()
+        self._separator: tuple[int, ...] | None = None
 
     async def estimate(self, task: LabelTask, step_index: int, k: int | None = None) -> PrefixEstimate:
         """MC value of the prefix ending with ``step_index``."""
         cfg = self.config
         prompt = continuation_prompt(task.prompt, task.text, task.step_ends[step_index])
+        ids = self.token_prefix(task, step_index)
         sampled = await sample_from_prefix(self.engine, prompt, task.reference_answer, k or cfg.k,
-                                           cfg.max_tokens, cfg.temperature, cfg.top_p, cfg.seed)
+                                           cfg.max_tokens, cfg.temperature, cfg.top_p, cfg.seed, ids)
         generation = sampled.generation
         return PrefixEstimate(
             correct=sum(sampled.correct),
@@ -87,7 +93,20 @@ class MCLabeler(PerRolloutLabeler):
             prompt_tokens=generation.prompt_tokens,
             generated_tokens=generation.generated_tokens,
             failed=generation.error,
+            token_prompt=ids is not None,
         )
+
+    def token_prefix(self, task: LabelTask, step_index: int) -> tuple[int, ...] | None:
+        """prompt ids + the generation's own ids up to the step's end + the separator's ids:
+        the exact tokens the model produced, so a prefix cache sees one shared prefix."""
+        if not (self.config.token_prompts and task.step_token_ends and getattr(self.engine, "token_prompts", False)):
+            return None
+        end = task.step_token_ends[step_index]
+        if end is None or task.prompt_token_ids is None:
+            return None
+        if self._separator is None:
+            self._separator = tuple(self.engine.encode("\n\n"))
+        return task.prompt_token_ids + task.token_ids[:end] + self._separator
 
     async def label(self, task: LabelTask) -> list[StepLabel]:
         n = task.num_steps
@@ -122,6 +141,8 @@ class MCLabeler(PerRolloutLabeler):
                 stop = "abstained"
             else:
                 evidence = {"correct": est.correct, "total": est.total, "unparsable": est.unparsable}
+                if est.token_prompt:
+                    evidence["token_prompt"] = True
                 decided.append((est.correct > 0, est.value, "labeled", evidence, est))
                 if est.correct == 0:
                     stop = AFTER_ERROR

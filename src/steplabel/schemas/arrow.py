@@ -49,6 +49,8 @@ _ROLLOUTS = pa.schema(
         ("finish_reason", pa.string()),
         ("truth_first_error", pa.int32()),
         ("origin", pa.string()),
+        ("prompt_token_ids", pa.list_(pa.int32())),
+        ("token_ids", pa.list_(pa.int32())),
     ]
 )
 _STEPS = pa.schema(

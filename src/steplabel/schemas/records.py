@@ -49,6 +49,9 @@ class Rollout:
     # Synthetic worlds only: computed by the world's oracle, never shown to a labeler.
     truth_first_error: int | None = None
     origin: str = "generate"  # generate | <labeler> for solutions a labeler sampled (OmegaPRM)
+    # Token ids where the engine has a tokenizer: MC continuations reuse them (prefix cache).
+    prompt_token_ids: list[int] | None = None
+    token_ids: list[int] | None = None
 
 
 @dataclass

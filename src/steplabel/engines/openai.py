@@ -1,0 +1,147 @@
+"""Any OpenAI-compatible server (``vllm serve``, SGLang, TGI, a hosted API) over HTTP.
+
+``/v1/completions`` by default (text or token-id prompts, ``n``, ``seed``, ``stop``,
+``max_tokens``), or ``/v1/chat/completions`` with ``mode = "chat"``. Requests of a batch go
+out concurrently, at most ``max_concurrency`` at a time. 429, 5xx, timeouts, dropped
+connections and malformed bodies are retried with exponential backoff and jitter (a
+``Retry-After`` header is honoured); a request that still fails becomes a ``Generation`` with
+an ``error``, recorded for its problem, and the run goes on. The API key is read from the
+environment variable named by ``api_key_env`` and never appears in a message, log or record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+from typing import Sequence
+
+import httpx
+
+from steplabel.engines.base import Completion, Generation, GenerationRequest
+
+RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+
+
+class RequestFailed(Exception):
+    pass
+
+
+class OpenAIBackend:
+    name = "openai"
+
+    def __init__(self, base_url: str, model: str, api_key_env: str = "OPENAI_API_KEY", mode: str = "completions",
+                 max_concurrency: int = 16, timeout_s: float = 120.0, max_retries: int = 5,
+                 backoff_base_s: float = 0.5, backoff_max_s: float = 30.0, send_seed: bool = True) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.mode = mode
+        self.max_retries = max_retries
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+        self.timeout_s = timeout_s
+        self.send_seed = send_seed
+        self._api_key_env = api_key_env
+        self._max_concurrency = max_concurrency
+        self.retries = 0  # attempts beyond the first, over the backend's life
+
+    def _headers(self) -> dict[str, str]:
+        key = os.environ.get(self._api_key_env, "")
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    async def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
+        slots = asyncio.Semaphore(self._max_concurrency)
+        limits = httpx.Limits(max_connections=self._max_concurrency)
+        async with httpx.AsyncClient(timeout=self.timeout_s, limits=limits, headers=self._headers()) as client:
+            async def one(request):
+                async with slots:
+                    return await self._one(client, request)
+
+            return list(await asyncio.gather(*(one(r) for r in requests)))
+
+    def _payload(self, r: GenerationRequest) -> tuple[str, dict]:
+        body = {"model": self.model, "n": r.n, "max_tokens": r.max_tokens, "temperature": r.temperature,
+                "top_p": r.top_p}
+        if r.stop:
+            body["stop"] = list(r.stop)
+        if r.seed is not None and self.send_seed:
+            body["seed"] = r.seed
+        if self.mode == "chat":
+            if r.prompt is None:
+                raise RequestFailed("chat mode needs a text prompt")
+            return "/v1/chat/completions", {**body, "messages": [{"role": "user", "content": r.prompt}]}
+        prompt = list(r.prompt_token_ids) if r.prompt_token_ids is not None else r.prompt
+        return "/v1/completions", {**body, "prompt": prompt}
+
+    def _scrub(self, message: str) -> str:
+        key = os.environ.get(self._api_key_env, "")
+        return message.replace(key, "***") if len(key) >= 4 else message
+
+    async def _one(self, client: httpx.AsyncClient, request: GenerationRequest) -> Generation:
+        generation = await self._attempts(client, request)
+        if generation.error:
+            generation.error = self._scrub(generation.error)
+        return generation
+
+    async def _attempts(self, client: httpx.AsyncClient, request: GenerationRequest) -> Generation:
+        try:
+            path, payload = self._payload(request)
+        except RequestFailed as exc:
+            return Generation([], 0, error=str(exc))
+        last = "no attempt"
+        for attempt in range(self.max_retries + 1):
+            if attempt:
+                self.retries += 1
+            wait = None
+            try:
+                response = await client.post(self.base_url + path, json=payload)
+                if response.status_code == 200:
+                    return self._parse(response.content, request)
+                last = f"HTTP {response.status_code}"
+                if response.status_code not in RETRYABLE_STATUS:
+                    return Generation([], 0, error=f"{last}: {_short(response.text)}")
+                wait = _retry_after(response.headers.get("retry-after"))
+            except httpx.TimeoutException:
+                last = f"timed out after {self.timeout_s:g} s"
+            except httpx.TransportError as exc:
+                last = f"connection failed ({type(exc).__name__})"
+            except RequestFailed as exc:
+                last = f"malformed response: {exc}"
+            if attempt < self.max_retries:
+                delay = min(self.backoff_max_s, self.backoff_base_s * 2**attempt) * random.uniform(0.5, 1.5)
+                await asyncio.sleep(max(delay, wait or 0.0))
+        return Generation([], 0, error=f"gave up after {self.max_retries + 1} attempts: {last}")
+
+    def _parse(self, content: bytes, request: GenerationRequest) -> Generation:
+        try:
+            body = json.loads(content)
+            choices = sorted(body["choices"], key=lambda c: c.get("index", 0))
+            usage = body.get("usage") or {}
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise RequestFailed(f"{type(exc).__name__}") from None
+        completions = []
+        for choice in choices:
+            text = choice.get("text")
+            if text is None and isinstance(choice.get("message"), dict):
+                text = choice["message"].get("content")
+            if not isinstance(text, str):
+                raise RequestFailed("a choice without text")
+            completions.append(Completion(text, 0, choice.get("finish_reason") or "stop"))
+        generated = int(usage.get("completion_tokens") or 0)
+        for c in completions:  # usage is per request; spread it over the samples
+            c.num_tokens = generated // max(len(completions), 1)
+        cached = ((usage.get("prompt_tokens_details") or {}).get("cached_tokens")) or 0
+        return Generation(completions, int(usage.get("prompt_tokens") or 0), cached_prompt_tokens=int(cached),
+                          extra={"short": len(completions) < request.n})
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return min(float(value), 60.0) if value else None
+    except ValueError:
+        return None
+
+
+def _short(text: str) -> str:
+    return text[:200].replace("\n", " ")

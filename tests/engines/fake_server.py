@@ -1,0 +1,129 @@
+"""A local OpenAI-compatible server for tests: the sandbox's simulated policy behind
+``/v1/completions`` and ``/v1/chat/completions``, with faults injected on request.
+
+``faults`` maps a fault to how many times each distinct prompt meets it before it gets a
+real answer: ``429`` (with Retry-After), ``500``, ``stall`` (no answer for ``stall_s``),
+``malformed`` (a body that is not JSON), ``drop`` (the connection closes unanswered);
+``short`` answers with one sample fewer than asked, always. It listens on 127.0.0.1 only and
+stops when the test ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections import Counter
+
+from steplabel.engines.base import GenerationRequest
+from steplabel.engines.sandbox import SandboxBackend
+
+
+class FakeOpenAIServer:
+    def __init__(self, faults: dict[str, int] | None = None, stall_s: float = 2.0) -> None:
+        self.faults = dict(faults or {})
+        self.stall_s = stall_s
+        self.backend = SandboxBackend()
+        self.seen: Counter = Counter()
+        self.requests = 0
+        self.auth_headers: list[str] = []
+        self._loop = asyncio.new_event_loop()
+        self._server = None
+        self.port = 0
+
+    def __enter__(self) -> "FakeOpenAIServer":
+        ready = threading.Event()
+
+        def serve():
+            asyncio.set_event_loop(self._loop)
+            self._server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
+            self.port = self._server.sockets[0].getsockname()[1]
+            ready.set()
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=serve, daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc) -> None:
+        async def stop():
+            self._server.close()
+            pending = [t for t in asyncio.all_tasks(self._loop) if t is not asyncio.current_task()]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            await self._server.wait_closed()
+            self._loop.stop()
+
+        asyncio.run_coroutine_threadsafe(stop(), self._loop)
+        self._thread.join(10)
+        self._loop.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+            body = await reader.readexactly(int(headers.get("content-length", 0)))
+            self.requests += 1
+            self.auth_headers.append(headers.get("authorization", ""))
+            payload = json.loads(body)
+            prompt = payload.get("prompt") or payload["messages"][-1]["content"]
+            key = json.dumps(prompt)
+            self.seen[key] += 1
+            attempt = self.seen[key]
+            done = 0
+            for fault in ("429", "500", "stall", "malformed", "drop"):
+                limit = self.faults.get(fault, 0)
+                if done < attempt <= done + limit:
+                    await self._fault(fault, writer)
+                    return
+                done += limit
+            await self._answer(payload, prompt, writer)
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    async def _fault(self, fault: str, writer) -> None:
+        if fault == "429":
+            self._send(writer, 429, b'{"error": "rate limited"}', extra="Retry-After: 0\r\n")
+        elif fault == "500":
+            self._send(writer, 500, b'{"error": "internal"}')
+        elif fault == "stall":
+            await asyncio.sleep(self.stall_s)
+        elif fault == "malformed":
+            self._send(writer, 200, b"<html>not json</html>")
+        elif fault == "drop":
+            writer.transport.abort()
+            return
+        await writer.drain()
+
+    async def _answer(self, payload: dict, prompt, writer) -> None:
+        n = int(payload.get("n", 1))
+        request = GenerationRequest(prompt=prompt if isinstance(prompt, str) else None,
+                                    prompt_token_ids=tuple(prompt) if isinstance(prompt, list) else None,
+                                    n=n, max_tokens=int(payload.get("max_tokens", 512)),
+                                    stop=tuple(payload.get("stop") or ()), seed=payload.get("seed"))
+        (generation,) = await self.backend.generate_batch([request])
+        completions = generation.completions[: n - 1] if self.faults.get("short") else generation.completions
+        chat = "messages" in payload
+        choices = [{"index": i, "finish_reason": c.finish_reason,
+                    **({"message": {"role": "assistant", "content": c.text}} if chat else {"text": c.text})}
+                   for i, c in enumerate(completions)]
+        body = {"object": "text_completion", "model": payload.get("model"), "choices": choices,
+                "usage": {"prompt_tokens": generation.prompt_tokens,
+                          "completion_tokens": sum(c.num_tokens for c in completions)}}
+        self._send(writer, 200, json.dumps(body).encode())
+        await writer.drain()
+
+    @staticmethod
+    def _send(writer, status: int, body: bytes, extra: str = "") -> None:
+        head = (f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                f"Connection: close\r\n{extra}\r\n")
+        writer.write(head.encode() + body)

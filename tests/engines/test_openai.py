@@ -1,0 +1,91 @@
+import asyncio
+
+import pytest
+
+from steplabel.engines import BatchingEngine, GenerationRequest
+from steplabel.engines.openai import OpenAIBackend
+from steplabel.problems.answers import check_answer
+from steplabel.problems.prompts import solve_prompt
+from steplabel.problems.worlds import arith
+from tests.engines.fake_server import FakeOpenAIServer
+
+PROBLEMS = arith.generate_problems(6, seed=21)
+
+
+def backend(server, **kw):
+    return OpenAIBackend(server.base_url, "sandbox", backoff_base_s=0.01, backoff_max_s=0.05,
+                         timeout_s=kw.pop("timeout_s", 5.0), **kw)
+
+
+def requests(n=3):
+    return [GenerationRequest(prompt=solve_prompt(p.question()), n=n, seed=0, max_tokens=400) for p in PROBLEMS]
+
+
+def run(b, reqs):
+    return asyncio.run(b.generate_batch(reqs))
+
+
+def test_completions_match_the_same_model_in_process():
+    with FakeOpenAIServer() as server:
+        over_http = run(backend(server), requests())
+    from steplabel.engines.sandbox import SandboxBackend
+
+    local = asyncio.run(SandboxBackend().generate_batch(requests()))
+    assert [[c.text for c in g.completions] for g in over_http] == [[c.text for c in g.completions] for g in local]
+    assert all(g.error is None and g.prompt_tokens > 0 for g in over_http)
+    assert sum(check_answer(p.answer, c.text)[1] for p, g in zip(PROBLEMS, over_http) for c in g.completions) > 0
+
+
+def test_chat_mode():
+    with FakeOpenAIServer() as server:
+        (g,) = run(backend(server, mode="chat"), requests(1)[:1])
+    assert g.error is None and "\\boxed" in g.completions[0].text
+
+
+@pytest.mark.parametrize("faults", [{"429": 2}, {"500": 3}, {"malformed": 2}, {"drop": 2}, {"stall": 1},
+                                    {"429": 1, "500": 1, "malformed": 1, "drop": 1}])
+def test_transient_faults_are_retried(faults):
+    with FakeOpenAIServer(faults, stall_s=1.0) as server:
+        b = backend(server, timeout_s=0.3)
+        results = run(b, requests())
+    assert all(g.error is None and len(g.completions) == 3 for g in results)
+    assert b.retries == sum(faults.values()) * len(PROBLEMS)
+
+
+def test_a_request_that_keeps_failing_is_recorded_not_raised():
+    with FakeOpenAIServer({"500": 100}) as server:
+        b = backend(server, max_retries=2)
+        engine = BatchingEngine(b)
+
+        async def go():
+            try:
+                return await engine.generate_many(requests())
+            finally:
+                await engine.aclose()
+
+        results = asyncio.run(go())
+    assert all(g.error == "gave up after 3 attempts: HTTP 500" and g.completions == [] for g in results)
+    assert engine.meter.failed_requests == len(PROBLEMS)
+    assert server.requests == 3 * len(PROBLEMS)
+
+
+def test_fewer_samples_than_asked_are_kept_and_flagged():
+    with FakeOpenAIServer({"short": 1}) as server:
+        results = run(backend(server), requests(4))
+    assert all(len(g.completions) == 3 and g.extra["short"] for g in results)
+
+
+def test_the_api_key_is_sent_but_never_shown(monkeypatch):
+    secret = "sk-PLANTED-31337-secret"
+    monkeypatch.setenv("STEPLABEL_TEST_KEY", secret)
+    with FakeOpenAIServer({"500": 100}) as server:
+        b = backend(server, api_key_env="STEPLABEL_TEST_KEY", max_retries=1)
+        results = run(b, requests(1)[:1])
+    assert server.auth_headers[0] == f"Bearer {secret}"
+    assert secret not in results[0].error and secret not in repr(b.__dict__)
+
+
+def test_unreachable_server_fails_cleanly():
+    b = OpenAIBackend("http://127.0.0.1:9", "x", max_retries=1, backoff_base_s=0.01, timeout_s=1)
+    (g,) = run(b, requests(1)[:1])
+    assert g.error.startswith("gave up after 2 attempts: connection failed")
