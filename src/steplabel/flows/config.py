@@ -90,6 +90,7 @@ class VLLMSection(_Section):
     enable_prefix_caching: bool = True
     enforce_eager: bool = False
     dtype: str = "auto"
+    block_size: int | None = Field(None, ge=1, description="KV-cache block size; prefix caching hits whole blocks")
 
 
 class EngineSection(_Section):
