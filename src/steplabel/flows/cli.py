@@ -213,5 +213,39 @@ def eval_(
     out.print(table)
 
 
+@app.command("export")
+def export_(
+    format: str = typer.Option("trl", "--format", help="trl | soft | processbench"),
+    out: Path = typer.Option(..., "--out", help="Output folder (the Hub's dataset layout)."),
+    store: str = typer.Option("store", help="Store folder."),
+    run: Optional[list[str]] = typer.Option(None, "--run", help="Run id (repeatable; default: all runs)."),
+    labeler: Optional[str] = typer.Option(None, help="Whose labels (default: consensus if present)."),
+    only_retained: bool = typer.Option(True, "--only-retained/--all", help="Leave out consensus-rejected rollouts."),
+    exclude: Optional[Path] = typer.Option(None, "--exclude", help="Evaluation set whose problems must not be exported."),
+    split: str = typer.Option("train", help="Split name of the shards."),
+    push: Optional[str] = typer.Option(None, "--push", help="ORG/NAME on the Hub (token from HF_TOKEN)."),
+) -> None:
+    """Export labels as a Hub-style dataset folder with a dataset card; optionally push it."""
+    from steplabel.storage.export import export, push as push_folder
+
+    if not Path(store).is_dir():
+        _fail(f"{store}: no such store folder")
+    if exclude is not None and not exclude.is_file():
+        _fail(f"{exclude}: no such evaluation file")
+    try:
+        result = export(store, out, format, run, labeler, only_retained, exclude, split)
+    except ValueError as exc:
+        _fail(str(exc))
+    c = result.counts
+    out_console = out
+    out_console = str(out_console)
+    err.print(f"exported {result.rows} solutions ({result.labeler} labels, form {format}) to {out_console}; "
+              f"excluded as contaminated: {c['excluded_contaminated']}, rejected: {c['rejected']}, "
+              f"undetermined: {c['undetermined']}", highlight=False)
+    if push:
+        uploaded = push_folder(out, push)
+        err.print(f"pushed {len(uploaded)} files to {push}", highlight=False)
+
+
 def main() -> None:  # pragma: no cover
     app()

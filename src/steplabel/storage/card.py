@@ -1,0 +1,109 @@
+"""The dataset card of an export, built with huggingface_hub's ``DatasetCard``.
+
+YAML metadata (``configs`` pointing at the shards, features, license, task tags) and a body
+with provenance — runs, their configuration, policy and judge models, labelers and parameters,
+package versions, code revision — label statistics and plots. Secrets never reach it: the
+configuration holds names of environment variables, not their values, and is scrubbed of any
+key that looks like a credential anyway.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from huggingface_hub import DatasetCard, DatasetCardData
+
+from steplabel.storage.manifest import list_manifests
+
+_SECRET_KEYS = ("token", "secret", "password", "api_key")
+
+
+def scrub(value):
+    if isinstance(value, dict):
+        return {k: ("***" if any(s in k.lower() for s in _SECRET_KEYS) and not k.lower().endswith("_env") else scrub(v))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    return value
+
+
+FEATURES = {
+    "trl": [{"name": "prompt", "dtype": "string"}, {"name": "completions", "sequence": "string"},
+            {"name": "labels", "sequence": "bool"}],
+    "soft": [{"name": "prompt", "dtype": "string"}, {"name": "completions", "sequence": "string"},
+             {"name": "labels", "sequence": "bool"}, {"name": "scores", "sequence": "float64"}],
+    "processbench": [{"name": "problem", "dtype": "string"}, {"name": "steps", "sequence": "string"},
+                     {"name": "label", "dtype": "int32"}],
+}
+
+
+def _plots(out: Path, form: str, rows: list[dict]) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = []
+    if form == "processbench":
+        firsts = [r["label"] for r in rows]
+    else:
+        firsts = [(r["labels"].index(False) if False in r["labels"] else -1) for r in rows]
+    fig, ax = plt.subplots(figsize=(5, 3))
+    ax.hist(firsts, bins=range(-1, max(firsts + [1]) + 2), align="left", rwidth=0.85)
+    ax.set_xlabel("first wrong step (-1 = none)")
+    ax.set_ylabel("solutions")
+    fig.tight_layout()
+    fig.savefig(out / "first_error_histogram.png", dpi=100)
+    plt.close(fig)
+    names.append("first_error_histogram.png")
+    if form == "soft":
+        scores = [s for r in rows for s in r["scores"]]
+        fig, ax = plt.subplots(figsize=(5, 3))
+        ax.hist(scores, bins=20)
+        ax.set_xlabel("step score (MC value)")
+        ax.set_ylabel("steps")
+        fig.tight_layout()
+        fig.savefig(out / "score_distribution.png", dpi=100)
+        plt.close(fig)
+        names.append("score_distribution.png")
+    return names
+
+
+def write_card(out: Path, store, form: str, labeler: str, counts: dict, rows: list[dict], split: str,
+               license: str) -> DatasetCard:
+    manifests = [m for m in list_manifests(store) if m.run_id in counts["runs"]]
+    data = DatasetCardData(
+        license=license, task_categories=["text-classification"], language=["en"],
+        tags=["process-reward-model", "prm", "step-labels", "steplabel", labeler],
+        configs=[{"config_name": "default", "data_files": [{"split": split, "path": f"data/{split}-*"}]}],
+        dataset_info={"features": FEATURES[form]},
+    )
+    plots = _plots(out, form, rows)
+    steps = sum(len(r.get("completions", r.get("steps", []))) for r in rows)
+    negatives = sum(1 for r in rows for x in r.get("labels", []) if x is False)
+    provenance = [{
+        "run_id": m.run_id, "status": m.status, "seed": m.seed, "code_revision": m.code_revision,
+        "versions": m.versions, "policy": {"kind": m.config["engine"]["kind"], "model": m.config["engine"]["model"]},
+        "labelers": m.config["label"]["labelers"],
+        "judge": {"kind": m.config["label"]["judge"]["engine"]["kind"], "model": m.config["label"]["judge"]["engine"]["model"]},
+        "config": scrub(m.config),
+    } for m in manifests]
+    body = "\n".join([
+        "---", data.to_yaml(), "---", "",
+        "# Step labels for process reward models", "",
+        f"Made with steplabel — form `{form}`, labels by `{labeler}`.", "",
+        "## Statistics", "",
+        f"- solutions: {len(rows)} (from {counts['rollouts']} labeled rollouts; {counts['rejected']} rejected by "
+        f"consensus, {counts['undetermined']} undetermined, {counts['excluded_contaminated']} excluded as "
+        "appearing in an evaluation set)",
+        f"- steps: {steps}" + (f", of which {negatives} labeled incorrect" if form != "processbench" else ""),
+        "", *[f"![{p}]({p})" for p in plots], "",
+        "## Label conventions", "",
+        "Steps are 0-indexed; a solution's steps run up to and including its first wrong step; "
+        "`labels[i]` is true when step i is correct. ProcessBench form: `label` is the first wrong step or -1.",
+        "", "## Provenance", "", "```json", json.dumps(provenance, indent=2, default=str), "```", "",
+    ])
+    card = DatasetCard(body)
+    card.save(out / "README.md")
+    return card

@@ -1,0 +1,173 @@
+"""Export labeled rollouts as a dataset in the Hugging Face Hub's layout, with a dataset card.
+
+Forms:
+- ``trl``: TRL's stepwise supervision — ``prompt: str``, ``completions: list[str]``,
+  ``labels: list[bool]`` — steps up to and including the first error (after-error steps are
+  left out, as the label conventions say), the form TRL's PRMTrainer consumes;
+- ``soft``: the same plus ``scores: list[float]`` (MC values and the like);
+- ``processbench``: ``problem``, ``steps``, ``label`` (first wrong step, or -1).
+One labeler's labels are exported (``consensus`` when present, else the first one found);
+rollouts whose labels are unknown before their first error are skipped and counted, and with
+``only_retained`` a consensus's rejected rollouts are left out. ``exclude`` drops problems
+that appear in an evaluation set (normalized text) and counts them.
+
+The folder holds ``data/{split}-NNNNN-of-NNNNN.parquet``, ``README.md`` (YAML ``configs``,
+features, license, tags, provenance, label statistics) and PNG plots.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from steplabel.storage.catalog import connect
+from steplabel.storage.manifest import list_manifests
+
+FORMS = ("trl", "soft", "processbench")
+_SPACE = re.compile(r"\s+")
+
+
+def normalize_text(text: str) -> str:
+    """For the contamination guard: case, accents, punctuation and spacing do not matter."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return _SPACE.sub(" ", re.sub(r"[^\w\s]", " ", text)).strip()
+
+
+def load_exclusions(path: str | Path) -> set[str]:
+    """Problem texts of an evaluation set: JSONL / JSON list (``problem`` or ``question``) or text lines."""
+    path = Path(path)
+    raw = path.read_text(encoding="utf-8")
+    texts: list[str] = []
+    if path.suffix in (".jsonl", ".json"):
+        rows = json.loads(raw) if raw.lstrip().startswith("[") else [json.loads(x) for x in raw.splitlines() if x.strip()]
+        for row in rows:
+            texts.append(str(row.get("problem") or row.get("question") or ""))
+    else:
+        texts = raw.splitlines()
+    return {normalize_text(t) for t in texts if t.strip()}
+
+
+@dataclass
+class ExportResult:
+    folder: Path
+    rows: int
+    files: list[Path]
+    labeler: str
+    counts: dict = field(default_factory=dict)
+
+
+def _features(form: str) -> pa.Schema:
+    if form == "processbench":
+        return pa.schema([("problem", pa.string()), ("steps", pa.list_(pa.string())), ("label", pa.int32())])
+    fields = [("prompt", pa.string()), ("completions", pa.list_(pa.string())), ("labels", pa.list_(pa.bool_()))]
+    if form == "soft":
+        fields.append(("scores", pa.list_(pa.float64())))
+    return pa.schema(fields)
+
+
+def collect(store: str | Path, form: str, run_ids: list[str] | None = None, labeler: str | None = None,
+            only_retained: bool = True, exclude: set[str] | None = None) -> tuple[list[dict], str, dict]:
+    con = connect(store)
+    runs = run_ids or [r[0] for r in con.execute("SELECT DISTINCT run_id FROM step_labels").fetchall()]
+    if not runs:
+        raise ValueError(f"{store}: no labeled runs to export")
+    names = [r[0] for r in con.execute("SELECT DISTINCT labeler FROM step_labels WHERE list_contains(?, run_id)",
+                                       [runs]).fetchall()]
+    labeler = labeler or ("consensus" if "consensus" in names else sorted(names)[0])
+    if labeler not in names:
+        raise ValueError(f"no labels by {labeler!r} in runs {runs} (labelers: {sorted(names)})")
+    rows = con.execute(
+        "SELECT p.question, l.rollout_id, list(s.text ORDER BY l.step_index), "
+        "list(l.label ORDER BY l.step_index), list(l.score ORDER BY l.step_index), "
+        "list(l.status ORDER BY l.step_index), any_value(l.first_error) "
+        "FROM step_labels l JOIN steps s USING (rollout_id, step_index) "
+        "JOIN rollouts r ON r.rollout_id = l.rollout_id "
+        "JOIN problems p ON p.problem_id = r.problem_id AND p.run_id = r.run_id "
+        "WHERE l.labeler = ? AND list_contains(?, l.run_id) GROUP BY p.question, l.rollout_id ORDER BY l.rollout_id",
+        [labeler, runs]).fetchall()
+    con.close()
+    counts = {"rollouts": len(rows), "excluded_contaminated": 0, "rejected": 0, "undetermined": 0}
+    out = []
+    for question, _, steps, labels, scores, statuses, first_error in rows:
+        if exclude and normalize_text(question) in exclude:
+            counts["excluded_contaminated"] += 1
+            continue
+        if "rejected" in statuses:
+            counts["rejected"] += 1
+            if only_retained:
+                continue
+        if first_error is None:
+            counts["undetermined"] += 1
+            continue
+        if form == "processbench":
+            out.append({"problem": question, "steps": steps, "label": first_error})
+            continue
+        keep = len(steps) if first_error == -1 else first_error + 1
+        if any(lab is None for lab in labels[:keep]):
+            counts["undetermined"] += 1
+            continue
+        row = {"prompt": question, "completions": steps[:keep], "labels": [bool(x) for x in labels[:keep]]}
+        if form == "soft":
+            row["scores"] = [float(x) if x is not None else float(lab) for x, lab in zip(scores[:keep], labels[:keep])]
+        out.append(row)
+    counts["exported"] = len(out)
+    return out, labeler, {**counts, "runs": runs}
+
+
+def write_folder(rows: list[dict], form: str, out: str | Path, split: str = "train", shard_rows: int = 50_000,
+                 offset: int = 0) -> list[Path]:
+    folder = Path(out) / "data"
+    folder.mkdir(parents=True, exist_ok=True)
+    schema = _features(form)
+    n = max(1, -(-len(rows) // shard_rows))
+    files = []
+    for i in range(n):
+        chunk = rows[i * shard_rows : (i + 1) * shard_rows]
+        path = folder / f"{split}-{offset + i:05d}-of-{offset + n:05d}.parquet"
+        pq.write_table(pa.Table.from_pylist(chunk, schema=schema), path)
+        files.append(path)
+    return files
+
+
+def export(store: str | Path, out: str | Path, form: str = "trl", run_ids: list[str] | None = None,
+           labeler: str | None = None, only_retained: bool = True, exclude_file: str | Path | None = None,
+           split: str = "train", license: str = "apache-2.0") -> ExportResult:
+    if form not in FORMS:
+        raise ValueError(f"unknown export format {form!r} ({', '.join(FORMS)})")
+    exclude = load_exclusions(exclude_file) if exclude_file else None
+    rows, labeler, counts = collect(store, form, run_ids, labeler, only_retained, exclude)
+    out = Path(out)
+    files = write_folder(rows, form, out, split)
+    from steplabel.storage.card import write_card
+
+    write_card(out, store, form, labeler, counts, rows, split, license)
+    return ExportResult(out, len(rows), files, labeler, counts)
+
+
+def push(folder: str | Path, repo_id: str, token_env: str = "HF_TOKEN", api=None) -> list[str]:
+    """Upload with huggingface_hub, adding this export's shards beside those already there
+    (``datasets.push_to_hub`` would delete a split's old files) and replacing the card."""
+    import os
+    import uuid
+
+    from huggingface_hub import HfApi
+
+    api = api or HfApi(token=os.environ.get(token_env) or None)
+    api.create_repo(repo_id, repo_type="dataset", exist_ok=True)
+    batch = uuid.uuid4().hex[:8]
+    folder = Path(folder)
+    uploaded = []
+    for path in sorted((folder / "data").glob("*.parquet")):
+        target = f"data/{path.stem}-{batch}.parquet"  # never the name of a shard already there
+        api.upload_file(path_or_fileobj=str(path), path_in_repo=target, repo_id=repo_id, repo_type="dataset")
+        uploaded.append(target)
+    for extra in ["README.md", *sorted(p.name for p in folder.glob("*.png"))]:
+        api.upload_file(path_or_fileobj=str(folder / extra), path_in_repo=extra, repo_id=repo_id, repo_type="dataset")
+        uploaded.append(extra)
+    return uploaded

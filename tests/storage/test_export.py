@@ -1,0 +1,101 @@
+import asyncio
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from steplabel.flows.cli import app
+from steplabel.flows.config import load_config
+from steplabel.flows.pipeline import run_direct
+from steplabel.storage.export import export, normalize_text, push
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("export") / "store"
+    cfg = load_config(None, {"run.store": str(root), "problems.limit": 20, "generate.samples": 2,
+                             "label.mc.k": 4, "label.labelers": ["mc", "judge", "consensus"]})
+    asyncio.run(run_direct(cfg))
+    return root
+
+
+def test_trl_export_loads_with_datasets_and_follows_the_conventions(store, tmp_path):
+    import datasets
+
+    result = export(store, tmp_path / "trl", "trl")
+    assert result.labeler == "consensus" and result.rows == result.counts["exported"] > 0
+    assert result.counts["rejected"] > 0  # rejected rollouts were left out
+    ds = datasets.load_dataset("parquet", data_dir=str(tmp_path / "trl" / "data"), split="train")
+    assert ds.features["completions"].feature.dtype == "string" and ds.features["labels"].feature.dtype == "bool"
+    assert len(ds) == result.rows
+    for row in ds:
+        assert len(row["completions"]) == len(row["labels"]) > 0
+        # up to and including the first error: at most one False, and only at the end
+        assert row["labels"][:-1] == [True] * (len(row["labels"]) - 1)
+
+
+def test_soft_and_processbench_forms(store, tmp_path):
+    import datasets
+
+    soft = export(store, tmp_path / "soft", "soft", labeler="mc")
+    ds = datasets.load_dataset("parquet", data_dir=str(tmp_path / "soft" / "data"), split="train")
+    assert "scores" in ds.features and all(len(r["scores"]) == len(r["labels"]) for r in ds)
+    assert (tmp_path / "soft" / "score_distribution.png").exists()
+    pb = export(store, tmp_path / "pb", "processbench", labeler="mc")
+    ds = datasets.load_dataset("parquet", data_dir=str(tmp_path / "pb" / "data"), split="train")
+    assert set(ds.features) == {"problem", "steps", "label"} and len(ds) == pb.rows
+    assert all(-1 <= r["label"] < len(r["steps"]) for r in ds)
+
+
+def test_card_parses_back_with_provenance_and_no_secrets(store, tmp_path, monkeypatch):
+    from huggingface_hub import DatasetCard
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-PLANTED-999")
+    export(store, tmp_path / "card", "trl")
+    card = DatasetCard.load(tmp_path / "card" / "README.md")
+    assert card.data.license == "apache-2.0" and "process-reward-model" in card.data.tags
+    assert card.data.configs[0]["data_files"][0]["path"] == "data/train-*"
+    assert "code_revision" in card.text and "simulated-critic" in card.text
+    assert "sk-PLANTED-999" not in (tmp_path / "card" / "README.md").read_text()
+
+
+def test_contamination_guard(store, tmp_path):
+    from steplabel.storage.catalog import connect
+
+    questions = [q for (q,) in connect(store).execute("SELECT question FROM problems LIMIT 3").fetchall()]
+    evalset = tmp_path / "eval.jsonl"
+    evalset.write_text("\n".join(json.dumps({"problem": "  " + q.upper() + " "}) for q in questions))
+    full = export(store, tmp_path / "a", "processbench", labeler="mc")
+    guarded = export(store, tmp_path / "b", "processbench", labeler="mc", exclude_file=evalset)
+    assert guarded.counts["excluded_contaminated"] > 0
+    assert guarded.rows == full.rows - guarded.counts["excluded_contaminated"]
+    assert normalize_text("Ava has 3 apples!") == normalize_text("ava  has 3 APPLES")
+
+
+def test_push_adds_shards_and_replaces_the_card(store, tmp_path):
+    class FakeHub:
+        def __init__(self):
+            self.files = {"data/train-00000-of-00001-old.parquet": b"old"}
+
+        def create_repo(self, repo_id, repo_type, exist_ok):
+            assert repo_type == "dataset" and exist_ok
+
+        def upload_file(self, path_or_fileobj, path_in_repo, repo_id, repo_type):
+            self.files[path_in_repo] = open(path_or_fileobj, "rb").read()
+
+    hub = FakeHub()
+    export(store, tmp_path / "p", "trl")
+    push(tmp_path / "p", "org/steps", api=hub)
+    push(tmp_path / "p", "org/steps", api=hub)
+    shards = [f for f in hub.files if f.startswith("data/")]
+    assert "data/train-00000-of-00001-old.parquet" in shards and len(shards) == 3  # nothing replaced
+    assert "README.md" in hub.files
+
+
+def test_export_cli(store, tmp_path):
+    result = runner.invoke(app, ["export", "--format", "trl", "--out", str(tmp_path / "cli"), "--store", str(store)])
+    assert result.exit_code == 0 and "exported" in result.output
+    bad = runner.invoke(app, ["export", "--format", "xml", "--out", str(tmp_path / "x"), "--store", str(store)])
+    assert bad.exit_code == 2 and "unknown export format" in bad.output
