@@ -99,3 +99,25 @@ def test_export_cli(store, tmp_path):
     assert result.exit_code == 0 and "exported" in result.output
     bad = runner.invoke(app, ["export", "--format", "xml", "--out", str(tmp_path / "x"), "--store", str(store)])
     assert bad.exit_code == 2 and "unknown export format" in bad.output
+
+
+def test_trl_prm_tokenize_step_accepts_the_export(store, tmp_path, tiny_model):
+    """TRL's own PRM preprocessing (trl 1.13, the last with PRMTrainer) on the export, with a
+    tiny local tokenizer: every step gets its label on its last token."""
+    import os
+
+    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+    prm = pytest.importorskip("trl.experimental.prm")
+    import datasets
+    from transformers import AutoTokenizer
+
+    export(store, tmp_path / "trl", "trl")
+    ds = datasets.load_dataset("parquet", data_dir=str(tmp_path / "trl" / "data"), split="train")
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+    kwargs = {"tokenizer": tokenizer, "step_separator": "\n", "max_length": None, "max_completion_length": None,
+              "train_on_last_step_only": False, "is_eval": False}
+    for source in ds:
+        row = prm.PRMTrainer.tokenize_row(source, **kwargs)
+        labeled = [x for x in row["labels"] if x != -100]
+        assert labeled == [int(x) for x in source["labels"]]
+        assert len(row["input_ids"]) == len(row["labels"])
