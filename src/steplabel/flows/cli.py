@@ -213,6 +213,30 @@ def eval_(
     out.print(table)
 
 
+@app.command()
+def serve(
+    config: Optional[Path] = typer.Argument(None, help="TOML run configuration."),
+    cron: str = typer.Option("0 2 * * *", help="When to run (cron, UTC)."),
+    name: str = typer.Option("steplabel", help="Deployment name."),
+) -> None:
+    """Serve the pipeline on a schedule from this process (Prefect's serve; needs a Prefect
+    server: set PREFECT_API_URL)."""
+    import os
+
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        _fail(str(exc))
+    if not os.environ.get("PREFECT_API_URL"):
+        _fail("serve needs a Prefect server: start one with `prefect server start` and set PREFECT_API_URL")
+    from steplabel.flows import prefect_env
+
+    prefect_env.configure()
+    from steplabel.flows.synthesize import synthesize
+
+    synthesize.serve(name=name, cron=cron, parameters={"config": cfg.model_dump()})
+
+
 @app.command("export")
 def export_(
     format: str = typer.Option("trl", "--format", help="trl | soft | processbench"),
@@ -248,4 +272,8 @@ def export_(
 
 
 def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":
     app()
