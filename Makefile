@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 
 VLLM_VENV := .venv-vllm
-VLLM_ENV  := VLLM_CPU_KVCACHE_SPACE=1 VLLM_CACHE_ROOT=$(CURDIR)/.steplabel/vllm-cache HF_HUB_OFFLINE=1
+VLLM_ENV  := VLLM_LOGGING_LEVEL=ERROR VLLM_CPU_KVCACHE_SPACE=1 VLLM_CACHE_ROOT=$(CURDIR)/.steplabel/vllm-cache HF_HUB_OFFLINE=1
 
 .PHONY: run test test-vllm bench bench-engines clean
 

@@ -9,13 +9,18 @@ ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT.parent / "shared" / "data" / "compose-spec.json"
 
 
-def test_compose_file_is_valid_and_has_the_services():
+@pytest.fixture
+def compose_and_schema():
     yaml = pytest.importorskip("yaml")
-    jsonschema = pytest.importorskip("jsonschema")
     if not SCHEMA.exists():
         pytest.skip(f"{SCHEMA} not found")
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    jsonschema.validate(compose, json.loads(SCHEMA.read_text()))
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text()), json.loads(SCHEMA.read_text())
+
+
+def test_compose_file_is_valid_and_has_the_services(compose_and_schema):
+    jsonschema = pytest.importorskip("jsonschema")
+    compose, schema = compose_and_schema
+    jsonschema.validate(compose, schema)
     services = compose["services"]
     assert set(services) == {"postgres", "prefect-server", "worker", "vllm"}
     assert "postgresql+asyncpg" in services["prefect-server"]["environment"]["PREFECT_API_DATABASE_CONNECTION_URL"]
@@ -24,12 +29,9 @@ def test_compose_file_is_valid_and_has_the_services():
     assert services["worker"]["environment"]["PREFECT_API_URL"].startswith("http://prefect-server:4200")
 
 
-def test_an_invalid_compose_file_is_refused():
-    yaml = pytest.importorskip("yaml")
+def test_an_invalid_compose_file_is_refused(compose_and_schema):
     jsonschema = pytest.importorskip("jsonschema")
-    if not SCHEMA.exists():
-        pytest.skip(f"{SCHEMA} not found")
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    compose, schema = compose_and_schema
     compose["services"]["worker"]["restart_policy_typo"] = "always"  # not a Compose key
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(compose, json.loads(SCHEMA.read_text()))
+        jsonschema.validate(compose, schema)

@@ -15,9 +15,10 @@ import threading
 from typing import Sequence
 
 from steplabel.engines.base import Completion, Generation, GenerationRequest
+from steplabel.engines.tokenizing import TokenizerMixin
 
 
-class TransformersBackend:
+class TransformersBackend(TokenizerMixin):
     name = "transformers"
 
     def __init__(self, model: str, device: str = "cpu", dtype: str = "float32", max_batch_rows: int = 32,
@@ -37,27 +38,6 @@ class TransformersBackend:
         self.lm = AutoModelForCausalLM.from_pretrained(model, dtype=getattr(torch, dtype)).to(device)
         self.lm.eval()
         self._lock = threading.Lock()  # one generate at a time per model
-
-    def format_prompt(self, text: str) -> str:
-        if not self.chat_template:
-            return text
-        return self.tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
-                                                  add_generation_prompt=True)
-
-    def encode(self, text: str) -> list[int]:
-        return self.tokenizer.encode(text, add_special_tokens=False)
-
-    def token_ends(self, token_ids) -> list[int] | None:
-        """Character offset where each token ends in the decoded text, or None when tokens do
-        not decode piecewise to the same text (split multi-byte characters)."""
-        ends, pos, pieces = [], 0, []
-        for t in token_ids:
-            piece = self.tokenizer.decode([t], skip_special_tokens=True)
-            pieces.append(piece)
-            pos += len(piece)
-            ends.append(pos)
-        whole = self.tokenizer.decode(list(token_ids), skip_special_tokens=True)
-        return ends if "".join(pieces) == whole else None
 
     async def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
         return await asyncio.to_thread(self._generate_all, list(requests))

