@@ -70,6 +70,9 @@ def run(
             summary = asyncio.run(run_pipeline(cfg, DirectExecutor(), log=lambda m: err.print(m)))
     except SourceError as exc:
         _fail(str(exc))
+    except OSError as exc:  # a full disk, a read-only store: the manifest says failed; a rerun resumes
+        _fail(f"cannot write to the store ({exc.strerror or exc}): {exc.filename or cfg.run.store}; "
+              "fix it and run the same command again to resume", code=1)
     _print_summary(summary, as_json)
 
 

@@ -92,15 +92,16 @@ def normalize_row(row: Any, columns: ColumnMap, source: str, location: str) -> P
         raise RowError(f"field '{q_col}' is too long ({len(question)} > {MAX_QUESTION_CHARS} chars)")
     a_col, raw_answer = _pick(row, columns.answer, ANSWER_COLUMNS, "answer")
     answer = reference_answer(raw_answer, columns.answer_format, a_col)
-    try:
-        _, raw_id = _pick(row, columns.id, ID_COLUMNS, "id")
-        if raw_id is None or isinstance(raw_id, (dict, list)) or str(raw_id).strip() == "":
-            raise RowError("field 'id' must be a non-empty scalar")
+    id_col = columns.id or next((c for c in ID_COLUMNS if c in row), None)
+    if id_col is None:
+        problem_id = new_id(question, answer)  # no id given: one from the content
+    else:
+        if id_col not in row:
+            raise RowError(f"missing field '{id_col}' (id)")
+        raw_id = row[id_col]
+        if raw_id is None or isinstance(raw_id, (dict, list, bool)) or str(raw_id).strip() == "":
+            raise RowError(f"field '{id_col}' must be a non-empty scalar")
         problem_id = str(raw_id).strip()
-    except RowError:
-        if columns.id:
-            raise
-        problem_id = new_id(question, answer)
     meta = {"location": location, "question_field": q_col, "answer_field": a_col}
     return Problem(problem_id, source, question, answer, json.dumps(meta))
 
