@@ -10,7 +10,7 @@ from __future__ import annotations
 import traceback
 from typing import Protocol
 
-from steplabel.flows import stages
+from steplabel.flows import retry, stages
 from steplabel.flows.config import Config
 from steplabel.flows.engines import make_engine
 from steplabel.flows.progress import ProgressBars
@@ -99,30 +99,55 @@ async def run_pipeline(config: Config, executor: Executor, progress: bool | None
             for name in labelers:
                 bars.add(f"label:{name}", f"label ({name})", len(loaded.problems) * config.generate.samples)
             for b, problems in enumerate(chunks):
+                changed = False  # did this batch change on this run (consensus must follow)
                 if stages.is_generated(store, run_id, b):
                     gen = stages.read_generated(store, run_id, b)
                     bars.advance("generate", len(problems))
-                    log(f"batch {b}: rollouts already stored, resuming")
+                    missing = retry.failed_problems(problems, gen)
+                    if missing:
+                        log(f"batch {b}: generating again for {len(missing)} problems whose engine calls failed")
+                        new = await executor.generate(b, missing, config, run_id, bars)
+                        gen = retry.merge_generated(problems, gen, new, missing)
+                        executor.store_generated(config, run_id, b, problems, gen)
+                        add_cost(cost.setdefault("generate", {}), new.cost)
+                        changed = True
+                    else:
+                        log(f"batch {b}: rollouts already stored, resuming")
                 else:
                     gen = await executor.generate(b, problems, config, run_id, bars)
                     executor.store_generated(config, run_id, b, problems, gen)
                     add_cost(cost.setdefault("generate", {}), gen.cost)
+                    changed = True
                 done += 1
                 await executor.report(done / steps_total, f"batch {b} generated")
                 tasks = stages.label_tasks(problems, gen.rollouts, gen.steps)
                 for name in labelers:
                     key = f"label:{name}"
                     skipped = len(problems) * config.generate.samples - len(tasks)
-                    if stages.is_labeled(store, run_id, b, name):
+                    labeled = None
+                    if not stages.is_labeled(store, run_id, b, name):
+                        labeled = await executor.label(b, tasks, name, config, run_id, bars, problems)
+                        bars.advance(key, skipped)
+                    elif name == "consensus" and changed:
+                        labeled = await executor.label(b, tasks, name, config, run_id, bars, problems)
+                    elif name in retry.RETRIABLE_LABELERS:
+                        existing = stages.read_labels(store, run_id, b, name)
+                        redo = retry.to_relabel(tasks, existing)
+                        if redo:
+                            log(f"batch {b}: {name} labels {len(redo)} rollouts again (failed or new)")
+                            part = await executor.label(b, [t for t in tasks if t.rollout_id in redo], name, config,
+                                                        run_id, bars, problems)
+                            part.labels = retry.merge_labels(tasks, existing, part.labels, redo)
+                            labeled = part
+                    if labeled is None:
                         bars.advance(key, len(problems) * config.generate.samples)
                     else:
-                        labeled = await executor.label(b, tasks, name, config, run_id, bars, problems)
                         executor.store_labels(config, run_id, b, name, labeled)
                         add_cost(cost.setdefault(key, {}), labeled.cost)
                         for k, v in labeled.counters.items():
                             counters = cost.setdefault(f"{key}:counters", {})
                             counters[k] = counters.get(k, 0) + v
-                        bars.advance(key, skipped)
+                        changed = True
                     done += 1
                     await executor.report(done / steps_total, f"batch {b} labeled by {name}")
         summary = run_summary(config.run.store, run_id)

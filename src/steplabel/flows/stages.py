@@ -235,7 +235,10 @@ def read_generated(store: Store, run_id: str, batch_index: int) -> Generated:
     part, where = part_name(batch_index), {"run_id": run_id}
     rollouts = [Rollout(**row) for row in store.read("rollouts", where, part).to_pylist()]
     steps = [Step(**row) for row in store.read("steps", where, part).to_pylist()]
-    return Generated(rollouts=rollouts, steps=steps)
+    quarantine = []
+    if store.has_shard("quarantine", where, f"generate-{part}"):
+        quarantine = [QuarantineRecord(**row) for row in store.read("quarantine", where, f"generate-{part}").to_pylist()]
+    return Generated(rollouts=rollouts, steps=steps, quarantine=quarantine)
 
 
 def is_generated(store: Store, run_id: str, batch_index: int) -> bool:

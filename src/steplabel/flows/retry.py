@@ -1,0 +1,56 @@
+"""A rerun retries only what failed.
+
+A batch whose shards exist is done, except for what an engine failed on: problems with no
+rollouts (their generation failed; quarantined with the engine's error) and rollouts whose
+labels abstained because a request failed. Those are done again, merged with what was kept,
+and the batch's shards are rewritten atomically (same names: nothing is duplicated).
+"""
+
+from __future__ import annotations
+
+import json
+
+from steplabel.flows.stages import Generated
+from steplabel.labelers.base import LabelTask
+from steplabel.schemas import Problem, StepLabel
+
+RETRIABLE_LABELERS = ("mc", "judge", "verify")
+
+
+def failed_problems(problems: list[Problem], gen: Generated) -> list[Problem]:
+    have = {r.problem_id for r in gen.rollouts}
+    failed = {q.location.split(" ", 1)[1] for q in gen.quarantine
+              if q.location.startswith("problem ") and q.reason.startswith("engine error")}
+    return [p for p in problems if p.problem_id not in have and p.problem_id in failed]
+
+
+def merge_generated(problems: list[Problem], old: Generated, new: Generated, retried: list[Problem]) -> Generated:
+    order = {p.problem_id: i for i, p in enumerate(problems)}
+    retried_ids = {p.problem_id for p in retried}
+    rollouts = sorted(old.rollouts + new.rollouts, key=lambda r: (order[r.problem_id], r.sample_index))
+    position = {r.rollout_id: i for i, r in enumerate(rollouts)}
+    steps = sorted(old.steps + new.steps, key=lambda s: (position[s.rollout_id], s.step_index))
+    kept = [q for q in old.quarantine if not (q.location.startswith("problem ")
+                                              and q.location.split(" ", 1)[1] in retried_ids)]
+    return Generated(rollouts, steps, kept + new.quarantine, new.cost)
+
+
+def engine_failed(row: StepLabel) -> bool:
+    if row.status != "abstained":
+        return False
+    evidence = json.loads(row.evidence or "{}")
+    return "error" in evidence or "engine error" in str(evidence.get("reason", ""))
+
+
+def to_relabel(tasks: list[LabelTask], existing: list[StepLabel]) -> set[str]:
+    """Rollouts with no labels yet, or whose labels abstained because a request failed."""
+    labeled = {r.rollout_id for r in existing}
+    failed = {r.rollout_id for r in existing if engine_failed(r)}
+    return {t.rollout_id for t in tasks if t.rollout_id not in labeled} | failed
+
+
+def merge_labels(tasks: list[LabelTask], existing: list[StepLabel], new: list[StepLabel],
+                 redone: set[str]) -> list[StepLabel]:
+    order = {t.rollout_id: i for i, t in enumerate(tasks)}
+    rows = [r for r in existing if r.rollout_id not in redone] + new
+    return sorted(rows, key=lambda r: (order.get(r.rollout_id, len(order)), r.step_index))

@@ -1,0 +1,58 @@
+"""A rerun retries only what failed: problems whose generation failed and labels that
+abstained because a request failed; everything else is kept as it is."""
+
+import asyncio
+
+from steplabel.flows.config import load_config
+from steplabel.flows.pipeline import run_direct
+from steplabel.storage import connect, read_manifest
+from tests.engines.fake_server import FakeOpenAIServer
+
+SQL = {
+    "rollouts": "SELECT rollout_id, text, correct FROM rollouts",
+    "labels": "SELECT rollout_id, step_index, labeler, label, score, first_error, status FROM step_labels",
+}
+
+
+def config(store, server, **over):
+    return load_config(None, {"run.store": str(store), "run.run_id": "retry", "problems.limit": 8,
+                              "generate.samples": 2, "label.mc.k": 2, "engine.kind": "openai",
+                              "engine.model": "sandbox", "engine.openai.base_url": server.base_url,
+                              "engine.openai.max_retries": 0, "engine.openai.backoff_base_s": 0.01,
+                              "label.labelers": ["mc", "judge", "consensus"],
+                              "label.judge.engine.kind": "openai", "label.judge.engine.model": "sandbox",
+                              "label.judge.engine.openai.base_url": server.base_url,
+                              "label.judge.engine.openai.max_retries": 0, **over})
+
+
+def snapshot(store):
+    con = connect(store)
+    return {k: sorted(con.execute(q).fetchall()) for k, q in SQL.items()}
+
+
+def test_reruns_retry_only_failures_until_the_store_matches_a_clean_run(tmp_path):
+    with FakeOpenAIServer() as healthy:
+        asyncio.run(run_direct(config(tmp_path / "clean", healthy)))
+    reference = snapshot(tmp_path / "clean")
+
+    store = tmp_path / "faulty"
+    with FakeOpenAIServer({"500": 1}) as flaky:  # every distinct prompt fails once
+        asyncio.run(run_direct(config(store, flaky)))
+        first = connect(store).execute("SELECT count(*) FROM quarantine WHERE reason LIKE 'engine error%'").fetchone()[0]
+        assert first == 8  # no retries in the engine: every problem's generation failed
+        requests_before = flaky.requests
+        for attempt in range(20):
+            asyncio.run(run_direct(config(store, flaky)))
+            con = connect(store)
+            failures = con.execute("SELECT count(*) FROM step_labels WHERE status = 'abstained' "
+                                   "AND evidence LIKE '%error%'").fetchone()[0]
+            failures += con.execute("SELECT count(*) FROM quarantine WHERE reason LIKE 'engine error%'").fetchone()[0]
+            if not failures:
+                break
+        assert failures == 0, "reruns did not converge"
+        again = flaky.requests
+        asyncio.run(run_direct(config(store, flaky)))  # nothing failed: a rerun asks nothing
+        assert flaky.requests == again
+    assert snapshot(store) == reference
+    assert read_manifest(store, "retry").attempts == attempt + 3
+    assert requests_before < again
