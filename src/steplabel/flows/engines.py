@@ -7,7 +7,6 @@ one loop.
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 
 from steplabel.engines.base import Backend
@@ -83,7 +82,3 @@ def make_labeler(name: str, config: Config) -> Labeler:
             engine, OmegaConfig(**params, seed=config.run.seed, step_separator=config.problems.step_separator)
         )
     raise ValueError(f"unknown labeler {name!r}")
-
-
-def labeler_params(name: str, config: Config) -> str:
-    return json.dumps(getattr(config.label, name).model_dump(), sort_keys=True)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Iterable
 
 import pyarrow as pa
 
-from steplabel.schemas.records import Problem, QuarantineRecord, Rollout, Step, StepLabel
 
 SCHEMA_VERSION = 1
 
@@ -124,14 +122,6 @@ TABLES: dict[str, TableSpec] = {
     "trees": TableSpec("trees", _TREES, ("run_id", "labeler")),
 }
 
-_RECORD_TABLE = {
-    Problem: "problems",
-    Rollout: "rollouts",
-    Step: "steps",
-    StepLabel: "step_labels",
-    QuarantineRecord: "quarantine",
-}
-
 
 def to_arrow(table: str, records: Iterable[object]) -> pa.Table:
     """Records of one type to an Arrow table with that table's exact schema."""
@@ -141,14 +131,3 @@ def to_arrow(table: str, records: Iterable[object]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema).replace_schema_metadata(
         {"steplabel.schema_version": str(SCHEMA_VERSION), "steplabel.table": table}
     )
-
-
-def record_table(record: object) -> str:
-    for cls, name in _RECORD_TABLE.items():
-        if isinstance(record, cls):
-            return name
-    raise TypeError(f"not a stored record: {type(record).__name__}")
-
-
-def field_names(cls: type) -> list[str]:
-    return [f.name for f in dataclasses.fields(cls)]
