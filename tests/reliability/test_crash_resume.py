@@ -1,4 +1,4 @@
-"""Kill the run process with SIGKILL at several points, run the same command again: the store
+"""Kill the run process with SIGKILL at several points (after a random number of shards), run the same command again: the store
 ends equal to an uninterrupted run's — the same rows, no duplicates — and DuckDB never sees a
 half-written shard."""
 
@@ -28,13 +28,24 @@ def command(store: Path) -> list[str]:
             "--labelers", "mc,judge,consensus"]
 
 
-def run(store: Path, kill_after: float | None = None) -> int:
+def shards(store: Path) -> int:
+    return sum(1 for _ in store.rglob("part-*.parquet")) if store.exists() else 0
+
+
+def run(store: Path, kill_at_shards: int | None = None) -> int:
+    """Run to the end, or SIGKILL it as soon as the store holds ``kill_at_shards`` shards:
+    kill points follow the run's progress, not the clock, so load on the machine does not
+    move them past the end."""
     env = {**os.environ, "STEPLABEL_STATE_DIR": str(store.parent / "state")}
     proc = subprocess.Popen(command(store), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if kill_after is None:
+    if kill_at_shards is None:
         return proc.wait(300)
-    time.sleep(kill_after)
-    proc.send_signal(signal.SIGKILL)
+    deadline = time.monotonic() + 300
+    while proc.poll() is None and time.monotonic() < deadline:
+        if shards(store) >= kill_at_shards:
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.02)
     return proc.wait(30)
 
 
@@ -46,19 +57,20 @@ def rows(store: Path) -> dict:
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     store = tmp_path_factory.mktemp("reference") / "store"
-    start = time.monotonic()
     assert run(store) == 0
-    return rows(store), time.monotonic() - start
+    return rows(store), shards(store)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_killed_runs_resume_to_the_same_store(tmp_path, reference, seed):
-    reference, duration = reference
+    reference, total = reference
     store = tmp_path / "store"
     rng = random.Random(seed)
     kills = 0
-    for _ in range(3):  # three kills at random points of the run, each after some progress
-        code = run(store, kill_after=rng.uniform(0.3, 0.9) * duration)
+    for _ in range(3):  # up to three kills at random points of the run, each after more progress
+        if shards(store) >= total - 1:
+            break
+        code = run(store, kill_at_shards=rng.randint(shards(store) + 1, total - 1))
         kills += code == -signal.SIGKILL
         # whatever DuckDB can see now is whole shards: every query works
         for sql in TABLES.values():
