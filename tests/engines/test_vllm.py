@@ -6,7 +6,6 @@ tests are skipped.
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from steplabel.flows.pipeline import run_direct  # noqa: E402
 from steplabel.problems.prompts import solve_prompt  # noqa: E402
 from steplabel.problems.worlds import arith  # noqa: E402
 from steplabel.storage import connect  # noqa: E402
+from tests.processes import free_port, stop  # noqa: E402
 
 pytestmark = pytest.mark.vllm
 VLLM = {"engine.vllm.enforce_eager": True, "engine.vllm.max_model_len": 512}
@@ -74,14 +74,8 @@ def test_pipeline_on_vllm_with_token_id_continuations(tmp_path, tiny_model):
                        ).fetchone()[0] > 0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_openai_engine_against_a_real_vllm_serve(tmp_path, tiny_model):
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "serve.log", "w")
     server = subprocess.Popen(
         # `vllm serve`, started through its module: the CLI looks up a `vllm` distribution, and
@@ -114,9 +108,5 @@ def test_openai_engine_against_a_real_vllm_serve(tmp_path, tiny_model):
         assert con.execute("SELECT DISTINCT engine, model FROM rollouts").fetchall() == [("openai", "tiny")]
         assert con.execute("SELECT sum(generated_tokens) FROM rollouts").fetchone()[0] > 0
     finally:
-        try:
-            os.killpg(server.pid, 9)
-        except ProcessLookupError:
-            pass
-        server.wait(30)
+        stop(server)
         log.close()

@@ -1,7 +1,6 @@
 """A real `prefect server start` on 127.0.0.1: serve a deployment, run it, read it back."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -9,11 +8,7 @@ import time
 import httpx
 import pytest
 
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.processes import free_port, stop
 
 
 def _wait(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
@@ -30,7 +25,7 @@ def _wait(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
 
 
 def test_deployment_runs_on_a_real_server_and_its_artifacts_read_back(tmp_path):
-    port = _port()
+    port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            "PREFECT_API_URL": api, "STEPLABEL_STATE_DIR": str(tmp_path / "state")}
@@ -68,10 +63,5 @@ def test_deployment_runs_on_a_real_server_and_its_artifacts_read_back(tmp_path):
         assert keys["steplabel-summary"]["type"] == "table" and keys["steplabel-progress"]["data"] == 100.0
         assert (tmp_path / "store" / "step_labels").exists()
     finally:
-        for proc in (runner, server):
-            if proc is not None:
-                try:
-                    os.killpg(proc.pid, 9)
-                except ProcessLookupError:
-                    pass
-                proc.wait(30)
+        stop(runner)
+        stop(server)

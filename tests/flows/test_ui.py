@@ -6,7 +6,6 @@ under the test's output folder.
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,14 +13,10 @@ import time
 import httpx
 import pytest
 
+from tests.processes import free_port, stop
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def browse(url: str, profile, *, screenshot=None, budget_ms: int = 15000) -> str:
@@ -44,7 +39,7 @@ def wait_for(text: str, url: str, profile, tries: int = 6) -> str:
 
 
 def test_the_ui_shows_the_run_and_its_summary(tmp_path):
-    port = _port()
+    port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            "PREFECT_API_URL": api, "PREFECT_UI_API_URL": api, "STEPLABEL_STATE_DIR": str(tmp_path / "state")}
@@ -76,8 +71,4 @@ def test_the_ui_shows_the_run_and_its_summary(tmp_path):
             assert (tmp_path / shot).read_bytes().startswith(b"\x89PNG")
         print(f"screenshots: {tmp_path / 'runs.png'}, {tmp_path / 'summary.png'}")
     finally:
-        try:
-            os.killpg(server.pid, 9)
-        except ProcessLookupError:
-            pass
-        server.wait(30)
+        stop(server)
