@@ -90,7 +90,7 @@ class ArithPolicy:
         """(index of the last operation the prefix performed, the value it stated last)."""
         done, x = -1, float(problem.start)
         for step in prefix:
-            kind = step_kind = arith.step_kind(step)
+            kind = arith.step_kind(step)
             j = done + 1
             # A step may have skipped one operation: match it to the next op of its kind.
             for cand in (done + 1, done + 2):
@@ -98,7 +98,7 @@ class ArithPolicy:
                     j = cand
                     break
             done = min(j, len(problem.ops) - 1)
-            value = arith.stated_result(step) if step_kind else None
+            value = arith.stated_result(step) if kind else None
             if value is not None:
                 x = value
         return done, x

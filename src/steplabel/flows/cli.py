@@ -264,9 +264,7 @@ def export_(
     except ValueError as exc:
         _fail(str(exc))
     c = result.counts
-    out_console = out
-    out_console = str(out_console)
-    err.print(f"exported {result.rows} solutions ({result.labeler} labels, form {format}) to {out_console}; "
+    err.print(f"exported {result.rows} solutions ({result.labeler} labels, form {format}) to {out}; "
               f"excluded as contaminated: {c['excluded_contaminated']}, rejected: {c['rejected']}, "
               f"undetermined: {c['undetermined']}", highlight=False)
     if push:

@@ -106,10 +106,12 @@ def normalize_row(row: Any, columns: ColumnMap, source: str, location: str) -> P
     return Problem(problem_id, source, question, answer, json.dumps(meta))
 
 
-# ------------------------------------------------------------------ readers: (location, row | error)
+# ------------------------------------------------------------------ readers
+
+Row = tuple[str, Any, str]  # (location, the row or a RowError, raw excerpt for quarantine)
 
 
-def _read_jsonl(path: Path) -> Iterator[tuple[str, Any]]:
+def _read_jsonl(path: Path) -> Iterator[Row]:
     with open(path, "rb") as fh:
         for lineno, raw in enumerate(fh, start=1):
             location = f"{path}:{lineno}"
@@ -126,7 +128,7 @@ def _read_jsonl(path: Path) -> Iterator[tuple[str, Any]]:
                 yield location, RowError(f"invalid JSON: {exc.msg} (column {exc.colno})"), text
 
 
-def _read_json(path: Path) -> Iterator[tuple[str, Any]]:
+def _read_json(path: Path) -> Iterator[Row]:
     with open(path, "rb") as fh:
         head = fh.read(4096).lstrip()
     if not head.startswith(b"["):
@@ -140,7 +142,7 @@ def _read_json(path: Path) -> Iterator[tuple[str, Any]]:
         yield f"{path}[{i}]", row, json.dumps(row, default=str)[:300]
 
 
-def _read_parquet(path: Path) -> Iterator[tuple[str, Any]]:
+def _read_parquet(path: Path) -> Iterator[Row]:
     import pyarrow.parquet as pq
 
     try:
@@ -154,7 +156,7 @@ def _read_parquet(path: Path) -> Iterator[tuple[str, Any]]:
             i += 1
 
 
-def _read_hf(name: str, config: str | None, split: str) -> Iterator[tuple[str, Any]]:
+def _read_hf(name: str, config: str | None, split: str) -> Iterator[Row]:
     import datasets
 
     try:
@@ -165,7 +167,7 @@ def _read_hf(name: str, config: str | None, split: str) -> Iterator[tuple[str, A
         yield f"hf:{name}[{split}][{i}]", row, json.dumps(row, default=str)[:300]
 
 
-def _file_rows(path: Path) -> Iterator[tuple[str, Any]]:
+def _file_rows(path: Path) -> Iterator[Row]:
     if not path.exists():
         raise SourceError(f"{path}: no such file")
     if path.is_dir():
