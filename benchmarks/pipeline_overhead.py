@@ -1,4 +1,5 @@
-"""Prefect's overhead: one job through the `synthesize` flow and through the stage functions.
+"""Prefect's overhead: one job through the `synthesize` flow and through the stage functions,
+and the same flow with its batches on a 2-worker local Dask cluster (``task_runner.kind``).
 
 The same 1,000-problem sandbox job, from cold caches, (4 rollouts per problem, MC k = 8, batches of 100) runs
 alternately through the flow and directly, in one process, after one warm-up flow that
@@ -48,19 +49,22 @@ def main() -> None:
     from steplabel.flows.pipeline import run_direct
     from steplabel.flows.synthesize import synthesize
 
-    def config(store: str, limit: int):
+    def config(store: str, limit: int, runner: str = "threads"):
         return load_config(None, {"run.store": store, "problems.limit": limit, "run.batch_size": 100,
-                                  "generate.samples": 4, "label.mc.k": 8})
+                                  "generate.samples": 4, "label.mc.k": 8, "task_runner.kind": runner,
+                                  "task_runner.workers": 2})
 
     t = time.perf_counter()
     asyncio.run(synthesize(config(tempfile.mkdtemp(), 5).model_dump(), progress=False))
     startup = time.perf_counter() - t
 
-    times: dict[str, list[float]] = {"direct": [], "prefect": []}
+    modes = ("direct", "prefect", "dask")
+    times: dict[str, list[float]] = {m: [] for m in modes}
     labeled = {}
     for _ in range(args.repeats):
-        for mode in ("direct", "prefect"):
-            cfg = config(tempfile.mkdtemp(prefix=f"bench-{mode}-"), args.problems)
+        for mode in modes:
+            cfg = config(tempfile.mkdtemp(prefix=f"bench-{mode}-"), args.problems,
+                         "dask" if mode == "dask" else "threads")
             cold()
             t = time.perf_counter()
             if mode == "direct":
@@ -69,13 +73,13 @@ def main() -> None:
                 summary = asyncio.run(synthesize(cfg.model_dump(), progress=False))
             times[mode].append(time.perf_counter() - t)
             labeled[mode] = summary["labelers"]["mc"]["labeled_steps"]
-    assert labeled["direct"] == labeled["prefect"], labeled
+    assert len(set(labeled.values())) == 1, labeled
 
-    direct, flow = statistics.median(times["direct"]), statistics.median(times["prefect"])
-    rows = [
-        ["stage functions, direct", f"{direct:.1f}", f"{labeled['direct'] / direct:.0f}", "1.00"],
-        ["Prefect flow `synthesize`", f"{flow:.1f}", f"{labeled['prefect'] / flow:.0f}", f"{flow / direct:.2f}"],
-    ]
+    med = {m: statistics.median(v) for m, v in times.items()}
+    names = {"direct": "stage functions, direct", "prefect": "Prefect flow `synthesize` (threads, default)",
+             "dask": "Prefect flow, batches on a local Dask cluster (2 workers; cluster start included)"}
+    rows = [[names[m], f"{med[m]:.1f}", f"{labeled[m] / med[m]:.0f}", f"{med[m] / med['direct']:.2f}"]
+            for m in modes]
     table = markdown_table(["path", "wall s (median)", "labeled steps / s", "ratio to direct"], rows)
     body = (
         f"{args.problems} sandbox problems × 4 rollouts, MC k = 8, batches of 100 "

@@ -23,3 +23,12 @@ def tiny_model(tmp_path_factory):
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     return str(build(tmp_path_factory.mktemp("tiny-model"), seconds=25))
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """One Prefect test harness for the session: it costs about 10 s to start."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

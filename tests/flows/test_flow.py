@@ -2,18 +2,9 @@
 
 import asyncio
 
-import pytest
-from prefect.testing.utilities import prefect_test_harness
-
 from steplabel.flows.config import load_config
 from steplabel.flows.pipeline import run_direct
 from steplabel.storage import connect, read_manifest
-
-
-@pytest.fixture(scope="session")
-def prefect_server():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 def test_flow_stores_the_same_labels_as_the_stage_functions_and_publishes_artifacts(prefect_server, tmp_path):

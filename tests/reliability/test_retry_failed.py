@@ -56,3 +56,42 @@ def test_reruns_retry_only_failures_until_the_store_matches_a_clean_run(tmp_path
     assert snapshot(store) == reference
     assert read_manifest(store, "retry").attempts == attempt + 3
     assert requests_before < again
+
+
+def test_reruns_redo_omegaprm_trees_an_engine_error_left_incomplete(tmp_path):
+    over = {"label.labelers": ["omegaprm"], "label.omegaprm.k": 4, "label.omegaprm.screen": 6,
+            "label.omegaprm.rollout_budget": 40, "label.omegaprm.search_scope": "targets"}
+    sql = {"labels": "SELECT rollout_id, step_index, label, score, first_error, status FROM step_labels",
+           "sampled": "SELECT rollout_id, text, correct FROM rollouts WHERE origin = 'omegaprm'",
+           "trees": "SELECT problem_id, node_id, depth, correct, total FROM trees"}
+
+    def omega_snapshot(store):
+        con = connect(store)
+        return {k: sorted(con.execute(q).fetchall()) for k, q in sql.items()}
+
+    with FakeOpenAIServer() as healthy:
+        asyncio.run(run_direct(config(tmp_path / "clean", healthy, **over)))
+    reference = omega_snapshot(tmp_path / "clean")
+    assert reference["trees"] and reference["sampled"]
+
+    store = tmp_path / "faulty"
+    incomplete = "SELECT count(DISTINCT problem_id) FROM step_labels WHERE evidence LIKE '%tree_error%'"
+    seen = []
+    with FakeOpenAIServer({"500": 1}) as flaky:
+        for attempt in range(30):
+            asyncio.run(run_direct(config(store, flaky, **over)))
+            con = connect(store)
+            seen.append(con.execute(incomplete).fetchone()[0])
+            failed_generation = con.execute(
+                "SELECT count(*) FROM quarantine WHERE reason LIKE 'engine error%'").fetchone()[0]
+            if attempt and not seen[-1] and not failed_generation:
+                break
+        assert seen[-1] == 0, f"reruns did not converge: {seen}"
+        assert max(seen) > 0  # the faults did leave trees incomplete, and reruns redid them
+        again = flaky.requests
+        asyncio.run(run_direct(config(store, flaky, **over)))
+        assert flaky.requests == again  # every tree complete: a rerun asks nothing
+    assert omega_snapshot(store) == reference
+    # No duplicates: each label row once.
+    con = connect(store)
+    assert con.execute("SELECT count(*) - count(DISTINCT (rollout_id, step_index)) FROM step_labels").fetchone() == (0,)

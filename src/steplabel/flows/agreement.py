@@ -3,10 +3,12 @@ and a heat map per pair of sources. Read from the store with DuckDB."""
 
 from __future__ import annotations
 
+import io
 from itertools import combinations
 from pathlib import Path
 
 from steplabel.storage.catalog import connect
+from steplabel.storage.location import Location
 
 _FIRSTS = (
     "SELECT rollout_id, labeler, any_value(first_error) AS fe FROM step_labels "
@@ -48,7 +50,7 @@ def _bin(value, cap: int = 10) -> str:
     return str(value) if value < cap else f"{cap}+"
 
 
-def heatmap(pair: dict, path: str | Path, cap: int = 10) -> Path:
+def heatmap(pair: dict, cap: int = 10) -> bytes:
     """A PNG of the first-error confusion between two sources (-1 = no error, ? = unknown)."""
     import matplotlib
 
@@ -74,16 +76,21 @@ def heatmap(pair: dict, path: str | Path, cap: int = 10) -> Path:
                         color="white" if count < max(map(max, grid)) / 2 else "black")
     fig.colorbar(image, ax=ax, shrink=0.8)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=110)
     plt.close(fig)
-    return path
+    return png.getvalue()
 
 
-def write_heatmaps(store: str | Path, run_id: str, report: dict) -> list[Path]:
-    folder = Path(store) / "reports" / f"run_id={run_id}"
-    return [heatmap(p, folder / f"agreement-{p['a']}-{p['b']}.png") for p in report["pairs"].values()]
+def write_heatmaps(store: str | Path, run_id: str, report: dict) -> list[str]:
+    """One PNG per pair of sources under ``reports/run_id=…/`` in the store (local or remote)."""
+    where = Location(store)
+    paths = []
+    for p in report["pairs"].values():
+        path = where.path("reports", f"run_id={run_id}", f"agreement-{p['a']}-{p['b']}.png")
+        where.write_bytes(path, heatmap(p))
+        paths.append(where.uri(path))
+    return paths
 
 
 def agreement_rows(report: dict) -> list[dict]:

@@ -30,6 +30,18 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _require_store(store: str) -> None:
+    """A store folder (or remote prefix) that exists, else a clean exit."""
+    from steplabel.storage.location import Location
+
+    try:
+        found = Location(store).is_dir()
+    except Exception as exc:  # a remote store: no credentials, no network, unknown protocol
+        _fail(f"{store}: cannot open the store ({type(exc).__name__}: {exc})")
+    if not found:
+        _fail(f"{store}: no such store folder")
+
+
 @app.command()
 def run(
     config: Optional[Path] = typer.Argument(None, help="TOML run configuration."),
@@ -88,7 +100,7 @@ def _print_summary(summary: dict, as_json: bool) -> None:
 @app.command()
 def query(
     sql: str = typer.Argument(..., help="SQL over problems, rollouts, steps, step_labels, runs, quarantine."),
-    store: str = typer.Option("store", help="Store folder."),
+    store: str = typer.Option("store", help="Store folder or fsspec URL (s3://bucket/store)."),
     format: str = typer.Option("table", "--format", help="table | csv | json"),
 ) -> None:
     """Run SQL against the store's DuckDB views."""
@@ -98,8 +110,7 @@ def query(
 
     if format not in ("table", "csv", "json"):
         _fail(f"unknown format {format!r} (table, csv or json)")
-    if not Path(store).is_dir():
-        _fail(f"{store}: no such store folder")
+    _require_store(store)
     con = connect(store)
     try:
         cursor = con.execute(sql)
@@ -126,7 +137,7 @@ def query(
 
 @app.command()
 def stats(
-    store: str = typer.Option("store", help="Store folder."),
+    store: str = typer.Option("store", help="Store folder or fsspec URL (s3://bucket/store)."),
     run: Optional[str] = typer.Option(None, "--run", help="Run id (default: every run in the store)."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
@@ -135,8 +146,7 @@ def stats(
     from steplabel.flows.summary import run_summary
     from steplabel.storage.manifest import list_manifests
 
-    if not Path(store).is_dir():
-        _fail(f"{store}: no such store folder")
+    _require_store(store)
     manifests = {m.run_id: m for m in list_manifests(store)}
     run_ids = [run] if run else sorted(manifests)
     if run and run not in manifests:
@@ -244,7 +254,7 @@ def serve(
 def export_(
     format: str = typer.Option("trl", "--format", help="trl | soft | processbench"),
     out: Path = typer.Option(..., "--out", help="Output folder (the Hub's dataset layout)."),
-    store: str = typer.Option("store", help="Store folder."),
+    store: str = typer.Option("store", help="Store folder or fsspec URL (s3://bucket/store)."),
     run: Optional[list[str]] = typer.Option(None, "--run", help="Run id (repeatable; default: all runs)."),
     labeler: Optional[str] = typer.Option(None, help="Whose labels (default: consensus if present)."),
     only_retained: bool = typer.Option(True, "--only-retained/--all", help="Leave out consensus-rejected rollouts."),
@@ -255,8 +265,7 @@ def export_(
     """Export labels as a Hub-style dataset folder with a dataset card; optionally push it."""
     from steplabel.storage.export import export, push as push_folder
 
-    if not Path(store).is_dir():
-        _fail(f"{store}: no such store folder")
+    _require_store(store)
     if exclude is not None and not exclude.is_file():
         _fail(f"{exclude}: no such evaluation file")
     try:

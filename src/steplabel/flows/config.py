@@ -28,6 +28,16 @@ class RunSection(_Section):
     batch_size: int = Field(100, ge=1, description="problems per Prefect task")
 
 
+class TaskRunnerSection(_Section):
+    """Where batches run. Not part of the run id: the same labels come out wherever they run."""
+
+    kind: Literal["threads", "dask", "ray"] = "threads"
+    address: str | None = Field(None, description="an existing cluster: Dask scheduler or Ray address")
+    workers: int = Field(2, ge=1, description="workers of the local cluster started when no address is given")
+    threads_per_worker: int = Field(1, ge=1)
+    in_flight: int = Field(0, ge=0, description="batches submitted at once; 0 means 2 x workers")
+
+
 class WorldSection(_Section):
     min_steps: int = Field(3, ge=1)
     max_steps: int = Field(12, ge=1)
@@ -195,13 +205,14 @@ class Config(_Section):
     generate: GenerateSection = GenerateSection()
     engine: EngineSection = EngineSection()
     label: LabelSection = LabelSection()
+    task_runner: TaskRunnerSection = TaskRunnerSection()
 
     def run_id(self) -> str:
         """Explicit ``run.run_id``, else name + a hash of everything that shapes the output,
         so the same command twice is the same run (and the second resumes the first)."""
         if self.run.run_id:
             return self.run.run_id
-        shaping = self.model_dump(exclude={"run": {"store", "run_id", "batch_size"}})
+        shaping = self.model_dump(exclude={"run": {"store", "run_id", "batch_size"}, "task_runner": True})
         digest = hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:10]
         return f"{self.run.name}-{digest}"
 

@@ -47,12 +47,121 @@ class Executor(Protocol):
 
     async def report(self, fraction: float, message: str) -> None: ...
 
+    async def run_batches(self, chunks: list[list[Problem]], config: Config, run_id: str, bars: ProgressBars,
+                          log, cost: dict) -> None: ...
 
-class DirectExecutor:
+
+def start_manifest(config: Config, run_id: str, flow_run_id: str | None = None) -> RunManifest:
+    previous = read_manifest(config.run.store, run_id)
+    manifest = RunManifest(run_id=run_id, name=config.run.name, config=config.model_dump(),
+                           seed=config.run.seed, flow_run_id=flow_run_id)
+    if previous:
+        manifest.started_at = previous.started_at
+        manifest.attempts = previous.attempts + 1
+    write_manifest(config.run.store, manifest)
+    return manifest
+
+
+def merge_cost(total: dict, part: dict) -> None:
+    """Add one batch's cost (``{stage: cost}`` and ``{stage:counters: {name: n}}``) to the run's."""
+    for key, value in part.items():
+        if key.endswith(":counters"):
+            counters = total.setdefault(key, {})
+            for k, v in value.items():
+                counters[k] = counters.get(k, 0) + v
+        else:
+            add_cost(total.setdefault(key, {}), value)
+
+
+async def process_batch(b: int, problems: list[Problem], config: Config, run_id: str, executor: Executor,
+                        bars: ProgressBars, log=print, step_done=None, cost: dict | None = None) -> dict:
+    """Generate and label one batch, skipping what its shards show is done and retrying only what
+    failed. Returns the batch's cost, added as it goes to ``cost`` when given (so a run that fails
+    half-way still records what it spent). ``step_done(message)`` is awaited after each stage."""
+    store = Store(config.run.store)
+    cost = {} if cost is None else cost
+    changed = False  # did this batch change on this run (consensus must follow)
+    if stages.is_generated(store, run_id, b):
+        gen = stages.read_generated(store, run_id, b)
+        bars.advance("generate", len(problems))
+        missing = retry.failed_problems(problems, gen)
+        if missing:
+            log(f"batch {b}: generating again for {len(missing)} problems whose engine calls failed")
+            new = await executor.generate(b, missing, config, run_id, bars)
+            gen = retry.merge_generated(problems, gen, new, missing)
+            executor.store_generated(config, run_id, b, problems, gen)
+            add_cost(cost.setdefault("generate", {}), new.cost)
+            changed = True
+        else:
+            log(f"batch {b}: rollouts already stored, resuming")
+    else:
+        gen = await executor.generate(b, problems, config, run_id, bars)
+        executor.store_generated(config, run_id, b, problems, gen)
+        add_cost(cost.setdefault("generate", {}), gen.cost)
+        changed = True
+    if step_done:
+        await step_done(f"batch {b} generated")
+    tasks = stages.label_tasks(problems, gen.rollouts, gen.steps)
+    for name in config.label.labelers:
+        key = f"label:{name}"
+        skipped = len(problems) * config.generate.samples - len(tasks)
+        labeled = None
+        if not stages.is_labeled(store, run_id, b, name):
+            labeled = await executor.label(b, tasks, name, config, run_id, bars, problems)
+            bars.advance(key, skipped)
+        elif name == "consensus" and changed:
+            labeled = await executor.label(b, tasks, name, config, run_id, bars, problems)
+        elif name in retry.PER_PROBLEM_LABELERS:
+            before = stages.read_labeled(store, run_id, b, name)
+            redo = retry.problems_to_relabel(tasks, before.labels)
+            if redo:
+                log(f"batch {b}: {name} searches {len(redo)} problems again (incomplete or new)")
+                part = await executor.label(b, [t for t in tasks if t.problem_id in redo], name, config,
+                                            run_id, bars, problems)
+                labeled = retry.merge_by_problem(problems, before, part, redo)
+        elif name in retry.RETRIABLE_LABELERS:
+            existing = stages.read_labels(store, run_id, b, name)
+            redo = retry.to_relabel(tasks, existing)
+            if redo:
+                log(f"batch {b}: {name} labels {len(redo)} rollouts again (failed or new)")
+                part = await executor.label(b, [t for t in tasks if t.rollout_id in redo], name, config,
+                                            run_id, bars, problems)
+                part.labels = retry.merge_labels(tasks, existing, part.labels, redo)
+                labeled = part
+        if labeled is None:
+            bars.advance(key, len(problems) * config.generate.samples)
+        else:
+            executor.store_labels(config, run_id, b, name, labeled)
+            add_cost(cost.setdefault(key, {}), labeled.cost)
+            counters = cost.setdefault(f"{key}:counters", {})
+            for k, v in labeled.counters.items():
+                counters[k] = counters.get(k, 0) + v
+            changed = True
+        if step_done:
+            await step_done(f"batch {b} labeled by {name}")
+    return cost
+
+
+class SequentialBatches:
+    """Batches one after another in this process; an engine's own batching gives the parallelism."""
+
+    async def run_batches(self, chunks, config, run_id, bars, log, cost: dict) -> None:
+        steps_total = len(chunks) * (1 + len(config.label.labelers))
+        done = 0
+
+        async def step_done(message: str) -> None:
+            nonlocal done
+            done += 1
+            await self.report(done / steps_total, message)
+
+        for b, problems in enumerate(chunks):
+            await process_batch(b, problems, config, run_id, self, bars, log, step_done, cost)
+
+
+class DirectExecutor(SequentialBatches):
     async def generate(self, batch_index, problems, config, run_id, bars):
         return await stages.generate_stage(problems, make_engine(config.engine), config, run_id,
                                            bars.callback("generate"))
-
 
     async def label(self, batch_index, tasks, labeler, config, run_id, bars, problems):
         if labeler == "consensus":
@@ -69,17 +178,6 @@ class DirectExecutor:
         pass
 
 
-def start_manifest(config: Config, run_id: str, flow_run_id: str | None = None) -> RunManifest:
-    previous = read_manifest(config.run.store, run_id)
-    manifest = RunManifest(run_id=run_id, name=config.run.name, config=config.model_dump(),
-                           seed=config.run.seed, flow_run_id=flow_run_id)
-    if previous:
-        manifest.started_at = previous.started_at
-        manifest.attempts = previous.attempts + 1
-    write_manifest(config.run.store, manifest)
-    return manifest
-
-
 async def run_pipeline(config: Config, executor: Executor, progress: bool | None = None,
                        flow_run_id: str | None = None, log=print) -> dict:
     run_id = config.run_id()
@@ -91,65 +189,11 @@ async def run_pipeline(config: Config, executor: Executor, progress: bool | None
         stages.store_load_quarantine(store, run_id, loaded.quarantine)
         log(f"run {run_id}: {len(loaded.problems)} problems, {len(loaded.quarantine)} quarantined at load")
         chunks = stages.batches(loaded.problems, config.run.batch_size)
-        labelers = config.label.labelers
-        steps_total = len(chunks) * (1 + len(labelers))
-        done = 0
         with ProgressBars(progress) as bars:
             bars.add("generate", "generate", len(loaded.problems))
-            for name in labelers:
+            for name in config.label.labelers:
                 bars.add(f"label:{name}", f"label ({name})", len(loaded.problems) * config.generate.samples)
-            for b, problems in enumerate(chunks):
-                changed = False  # did this batch change on this run (consensus must follow)
-                if stages.is_generated(store, run_id, b):
-                    gen = stages.read_generated(store, run_id, b)
-                    bars.advance("generate", len(problems))
-                    missing = retry.failed_problems(problems, gen)
-                    if missing:
-                        log(f"batch {b}: generating again for {len(missing)} problems whose engine calls failed")
-                        new = await executor.generate(b, missing, config, run_id, bars)
-                        gen = retry.merge_generated(problems, gen, new, missing)
-                        executor.store_generated(config, run_id, b, problems, gen)
-                        add_cost(cost.setdefault("generate", {}), new.cost)
-                        changed = True
-                    else:
-                        log(f"batch {b}: rollouts already stored, resuming")
-                else:
-                    gen = await executor.generate(b, problems, config, run_id, bars)
-                    executor.store_generated(config, run_id, b, problems, gen)
-                    add_cost(cost.setdefault("generate", {}), gen.cost)
-                    changed = True
-                done += 1
-                await executor.report(done / steps_total, f"batch {b} generated")
-                tasks = stages.label_tasks(problems, gen.rollouts, gen.steps)
-                for name in labelers:
-                    key = f"label:{name}"
-                    skipped = len(problems) * config.generate.samples - len(tasks)
-                    labeled = None
-                    if not stages.is_labeled(store, run_id, b, name):
-                        labeled = await executor.label(b, tasks, name, config, run_id, bars, problems)
-                        bars.advance(key, skipped)
-                    elif name == "consensus" and changed:
-                        labeled = await executor.label(b, tasks, name, config, run_id, bars, problems)
-                    elif name in retry.RETRIABLE_LABELERS:
-                        existing = stages.read_labels(store, run_id, b, name)
-                        redo = retry.to_relabel(tasks, existing)
-                        if redo:
-                            log(f"batch {b}: {name} labels {len(redo)} rollouts again (failed or new)")
-                            part = await executor.label(b, [t for t in tasks if t.rollout_id in redo], name, config,
-                                                        run_id, bars, problems)
-                            part.labels = retry.merge_labels(tasks, existing, part.labels, redo)
-                            labeled = part
-                    if labeled is None:
-                        bars.advance(key, len(problems) * config.generate.samples)
-                    else:
-                        executor.store_labels(config, run_id, b, name, labeled)
-                        add_cost(cost.setdefault(key, {}), labeled.cost)
-                        for k, v in labeled.counters.items():
-                            counters = cost.setdefault(f"{key}:counters", {})
-                            counters[k] = counters.get(k, 0) + v
-                        changed = True
-                    done += 1
-                    await executor.report(done / steps_total, f"batch {b} labeled by {name}")
+            await executor.run_batches(chunks, config, run_id, bars, log, cost)
         summary = run_summary(config.run.store, run_id)
         manifest.status = "completed"
         manifest.counts = {k: summary[k] for k in ("problems", "rollouts", "steps", "quarantined")}

@@ -4,17 +4,22 @@ A batch whose shards exist is done, except for what an engine failed on: problem
 rollouts (their generation failed; quarantined with the engine's error) and rollouts whose
 labels abstained because a request failed. Those are done again, merged with what was kept,
 and the batch's shards are rewritten atomically (same names: nothing is duplicated).
+
+OmegaPRM builds one tree per problem, so its unit of retry is the problem: a tree that an
+engine error left incomplete is searched again from the start, and everything it produced
+(labels, sampled solutions, tree states) is replaced.
 """
 
 from __future__ import annotations
 
 import json
 
-from steplabel.flows.stages import Generated
+from steplabel.flows.stages import Generated, Labeled
 from steplabel.labelers.base import LabelTask
 from steplabel.schemas import Problem, StepLabel
 
 RETRIABLE_LABELERS = ("mc", "judge", "verify")
+PER_PROBLEM_LABELERS = ("omegaprm",)
 
 
 def failed_problems(problems: list[Problem], gen: Generated) -> list[Problem]:
@@ -54,3 +59,28 @@ def merge_labels(tasks: list[LabelTask], existing: list[StepLabel], new: list[St
     order = {t.rollout_id: i for i, t in enumerate(tasks)}
     rows = [r for r in existing if r.rollout_id not in redone] + new
     return sorted(rows, key=lambda r: (order.get(r.rollout_id, len(order)), r.step_index))
+
+
+def problems_to_relabel(tasks: list[LabelTask], existing: list[StepLabel]) -> set[str]:
+    """Problems with a rollout not labeled yet, or whose tree an engine error left incomplete."""
+    labeled = {r.rollout_id for r in existing}
+    failed = {r.problem_id for r in existing if "tree_error" in json.loads(r.evidence or "{}")}
+    return failed | {t.problem_id for t in tasks if t.rollout_id not in labeled}
+
+
+def merge_by_problem(problems: list[Problem], old: Labeled, new: Labeled, redone: set[str]) -> Labeled:
+    """Old output of the problems not redone, plus the new output, in problem order."""
+    order = {p.problem_id: i for i, p in enumerate(problems)}
+
+    def merged(before, after, problem_of):
+        rows = [r for r in before if problem_of(r) not in redone] + list(after)
+        return sorted(rows, key=lambda r: order.get(problem_of(r), len(order)))  # stable within a problem
+
+    attr = lambda r: r.problem_id  # noqa: E731
+    return Labeled(
+        labels=merged(old.labels, new.labels, attr),
+        rollouts=merged(old.rollouts, new.rollouts, attr),
+        steps=merged(old.steps, new.steps, attr),
+        trees=merged(old.trees, new.trees, lambda r: r["problem_id"]),
+        counters=new.counters, cost=new.cost,
+    )

@@ -265,6 +265,18 @@ def read_labels(store: Store, run_id: str, batch_index: int, labeler: str) -> li
     return [StepLabel(**row) for row in table.to_pylist()]
 
 
+def read_labeled(store: Store, run_id: str, batch_index: int, labeler: str) -> Labeled:
+    """Everything a labeler stored for a batch: labels, the solutions it sampled, its trees."""
+    part, where = part_name(batch_index), {"run_id": run_id}
+    out = Labeled(labels=read_labels(store, run_id, batch_index, labeler))
+    if store.has_shard("rollouts", where, f"{labeler}-{part}"):
+        out.rollouts = [Rollout(**row) for row in store.read("rollouts", where, f"{labeler}-{part}").to_pylist()]
+        out.steps = [Step(**row) for row in store.read("steps", where, f"{labeler}-{part}").to_pylist()]
+    if store.has_shard("trees", {"run_id": run_id, "labeler": labeler}, part):
+        out.trees = store.read("trees", {"run_id": run_id, "labeler": labeler}, part).to_pylist()
+    return out
+
+
 def consensus_stage(store: Store, run_id: str, batch_index: int, config: Config) -> Labeled:
     """Consensus over the stored labels of its sources for one batch (no engine, no model)."""
     c = config.label.consensus

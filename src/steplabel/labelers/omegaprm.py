@@ -105,7 +105,12 @@ class Tree:
     searches: int = 0
     reused: int = 0
     failures: int = 0
+    error: str | None = None  # the first engine error: the tree is incomplete, redo it on a rerun
     budget_hit: bool = False
+
+    def failed(self, error: str | None) -> None:
+        self.failures += 1
+        self.error = self.error or f"engine error: {error or 'no completions came back'}"
 
     def add_state(self, parent: int | None, prefix: str, depth: int, owner: int | None, kind: str) -> State:
         state = State(len(self.states), parent, prefix, depth, owner, kind)
@@ -147,6 +152,8 @@ class OmegaPRMLabeler:
             prompt = first.prompt
             sampled = await self._sample(prompt, first, extra, salt="screen")
             self._adopt(tree, root, sampled, first, extra)
+            if sampled.generation.error:
+                tree.failed(sampled.generation.error)
         root.correct += sum(s.correct for s in tree.solutions if s.task is not None)
         root.total += len(tasks)
         counters = {"questions": 1, "set_aside": 0}
@@ -202,7 +209,7 @@ class OmegaPRMLabeler:
                 sampled = await self._sample(prompt, first, self.config.k, salt="")
                 self._adopt(tree, state, sampled, first, self.config.k)
                 if sampled.generation.error or not state.total:
-                    tree.failures += 1  # the engine failed this estimate: give up this search
+                    tree.failed(sampled.generation.error)  # give up this search; a rerun redoes the tree
                     return True
             if state.mc > 0:
                 lo, left = mid + 1, state
@@ -313,6 +320,8 @@ class OmegaPRMLabeler:
                 score = float(sol.correct)
             if label is True and source == "inferred" and st is not None and st.total and st.mc > 0:
                 evidence["source"] = "search"
+            if tree.error:
+                evidence["tree_error"] = tree.error
             rows.append(StepLabel(
                 run_id=first.run_id, rollout_id=sol.rollout_id, problem_id=first.problem_id, step_index=j,
                 labeler=self.name, label=label, score=score if status != AFTER_ERROR else None,

@@ -4,16 +4,21 @@
 Views glob the shard folders at query time, so a long-lived connection sees shards written
 after it was opened. A table with no shard yet is an empty view with the right columns, so
 queries work on an empty store too.
+
+A remote store (``s3://…``, ``gs://…``) is read through DuckDB's httpfs extension where it
+loads (credentials from the AWS credential chain, never written into SQL), else through the
+same fsspec filesystem that wrote it, registered with DuckDB. ``STEPLABEL_DUCKDB_READER``
+(``auto``, ``httpfs`` or ``fsspec``) forces one.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import duckdb
 
 from steplabel.schemas.arrow import TABLES
+from steplabel.storage.location import Location
 
 _RUN_COLUMNS = {
     "run_id": "VARCHAR",
@@ -33,18 +38,50 @@ _RUN_COLUMNS = {
     "cost": "JSON",
 }
 
+READERS = ("auto", "httpfs", "fsspec")
 
-def _quote(path: Path) -> str:
+
+class StoreReadError(RuntimeError):
+    """DuckDB cannot be given access to a remote store; the message says why."""
+
+
+def _quote(path: str) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def connect(store: str | os.PathLike, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
-    root = Path(store)
+def _use_httpfs(con: duckdb.DuckDBPyConnection, where: Location) -> None:
+    con.execute("LOAD httpfs")
+    if where.protocol in ("s3", "s3a"):
+        con.execute("LOAD aws")
+        con.execute("CREATE OR REPLACE SECRET steplabel_store (TYPE s3, PROVIDER credential_chain)")
+
+
+def open_remote(con: duckdb.DuckDBPyConnection, where: Location, reader: str) -> str:
+    """Give DuckDB access to a remote store; returns the reader used."""
+    if reader not in READERS:
+        raise StoreReadError(f"unknown DuckDB reader {reader!r} (one of {', '.join(READERS)})")
+    if reader in ("auto", "httpfs") and where.protocol in ("s3", "s3a", "gs", "gcs"):
+        try:
+            _use_httpfs(con, where)
+            return "httpfs"
+        except duckdb.Error as exc:
+            if reader == "httpfs":
+                raise StoreReadError(f"DuckDB's httpfs extension is not usable here ({exc}); "
+                                     "install it (INSTALL httpfs) or set STEPLABEL_DUCKDB_READER=fsspec") from exc
+    if reader == "httpfs":
+        raise StoreReadError(f"httpfs cannot read {where.protocol}:// stores; set STEPLABEL_DUCKDB_READER=fsspec")
+    con.register_filesystem(where.fs)
+    return "fsspec"
+
+
+def connect(store: str | os.PathLike, database: str = ":memory:", reader: str | None = None) -> duckdb.DuckDBPyConnection:
+    where = Location(store)
     con = duckdb.connect(database)
+    if not where.local:
+        open_remote(con, where, reader or os.environ.get("STEPLABEL_DUCKDB_READER", "auto"))
     for name, spec in TABLES.items():
-        folder = root / name
-        if any(folder.rglob("part-*.parquet")) if folder.exists() else False:
-            glob = _quote(folder / "**" / "*.parquet")
+        if where.glob(where.path(name, "**", "part-*.parquet")):
+            glob = _quote(where.uri(where.path(name, "**", "*.parquet")))
             con.execute(
                 f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({glob}, "
                 "hive_partitioning = true, hive_types_autocast = false, union_by_name = true)"
@@ -52,12 +89,11 @@ def connect(store: str | os.PathLike, database: str = ":memory:") -> duckdb.Duck
         else:
             con.register(f"_empty_{name}", spec.schema.empty_table())
             con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM _empty_{name}")
-    manifests = root / "runs"
     cols = ", ".join(f"'{k}': '{v}'" for k, v in _RUN_COLUMNS.items())
-    if manifests.exists() and any(manifests.glob("run_id=*/manifest.json")):
-        glob = _quote(manifests / "run_id=*" / "manifest.json")
+    manifests = where.path("runs", "run_id=*", "manifest.json")
+    if where.glob(manifests):
         con.execute(
-            f"CREATE OR REPLACE VIEW runs AS SELECT * FROM read_json({glob}, "
+            f"CREATE OR REPLACE VIEW runs AS SELECT * FROM read_json({_quote(where.uri(manifests))}, "
             f"format = 'auto', columns = {{{cols}}})"
         )
     else:

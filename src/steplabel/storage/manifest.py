@@ -1,6 +1,6 @@
 """Run manifests: one JSON file per run with its config, versions, status and counts.
 
-Written atomically (temporary file, then rename) each time the status changes, so a killed
+Written whole-or-nothing (see ``location``) each time the status changes, so a killed
 run leaves a manifest that says ``running`` and the rerun picks it up.
 """
 
@@ -10,13 +10,13 @@ import json
 import os
 import platform
 import subprocess
-import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
 from steplabel.schemas.arrow import SCHEMA_VERSION
+from steplabel.storage.location import Location
 
 _PACKAGES = ("steplabel", "prefect", "duckdb", "pyarrow", "math-verify", "datasets", "pydantic")
 
@@ -66,29 +66,25 @@ class RunManifest:
     flow_run_id: str | None = None
 
 
-def manifest_path(store: str | os.PathLike, run_id: str) -> Path:
-    return Path(store) / "runs" / f"run_id={run_id}" / "manifest.json"
+def manifest_path(store: str | os.PathLike, run_id: str) -> str:
+    return Location(store).path("runs", f"run_id={run_id}", "manifest.json")
 
 
-def write_manifest(store: str | os.PathLike, manifest: RunManifest) -> Path:
+def write_manifest(store: str | os.PathLike, manifest: RunManifest) -> str:
     path = manifest_path(store, manifest.run_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".manifest.json.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    tmp.write_text(json.dumps(asdict(manifest), indent=2, sort_keys=True))
-    os.replace(tmp, path)
+    Location(store).write_bytes(path, json.dumps(asdict(manifest), indent=2, sort_keys=True).encode())
     return path
 
 
 def read_manifest(store: str | os.PathLike, run_id: str) -> RunManifest | None:
+    where = Location(store)
     path = manifest_path(store, run_id)
-    if not path.exists():
+    if not where.exists(path):
         return None
-    return RunManifest(**json.loads(path.read_text()))
+    return RunManifest(**json.loads(where.read_bytes(path)))
 
 
 def list_manifests(store: str | os.PathLike) -> list[RunManifest]:
-    root = Path(store) / "runs"
-    out = []
-    for path in sorted(root.glob("run_id=*/manifest.json")):
-        out.append(RunManifest(**json.loads(path.read_text())))
-    return out
+    where = Location(store)
+    return [RunManifest(**json.loads(where.read_bytes(path)))
+            for path in where.glob(where.path("runs", "run_id=*", "manifest.json"))]

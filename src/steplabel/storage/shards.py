@@ -1,24 +1,24 @@
 """Immutable Parquet shards under hive partitions, written atomically.
 
-A shard is written to a hidden temporary name in its final folder, flushed to disk, then
-renamed over its final name: a reader (DuckDB globs ``*.parquet``) sees the whole shard or
-nothing. Shard names are deterministic (``part-<batch>.parquet``) so a rerun of the same run
+A shard is written whole or not at all (see ``location``: a temporary file renamed over the
+final name on a local disk, one PUT on an object store): a reader (DuckDB globs
+``*.parquet``) sees the whole shard or nothing. Shard names are deterministic (``part-<batch>.parquet``) so a rerun of the same run
 replaces a shard with identical content instead of adding a duplicate, and it can tell which
 batches are already done by looking for their shards.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
-import uuid
-from pathlib import Path
 from typing import Iterable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from steplabel.schemas.arrow import TABLES, to_arrow
+from steplabel.storage.location import Location
 
 _SAFE = re.compile(r"^[A-Za-z0-9._=-]+$")
 
@@ -30,44 +30,36 @@ def _check(value: str, what: str) -> str:
 
 
 class Store:
+    """The store's tables, at a local path or an fsspec URL."""
+
     def __init__(self, root: str | os.PathLike) -> None:
-        self.root = Path(root)
+        self.location = Location(root)
 
-    def table_dir(self, table: str) -> Path:
-        return self.root / table
+    def table_dir(self, table: str) -> str:
+        return self.location.path(table)
 
-    def shard_path(self, table: str, partitions: dict[str, str], part: str) -> Path:
+    def shard_path(self, table: str, partitions: dict[str, str], part: str) -> str:
         spec = TABLES[table]
         if set(partitions) != set(spec.partitions):
             raise ValueError(f"{table} is partitioned by {spec.partitions}, got {sorted(partitions)}")
-        folder = self.table_dir(table)
-        for key in spec.partitions:
-            folder = folder / f"{key}={_check(str(partitions[key]), key)}"
-        return folder / f"part-{_check(part, 'part name')}.parquet"
+        parts = [table] + [f"{key}={_check(str(partitions[key]), key)}" for key in spec.partitions]
+        return self.location.path(*parts, f"part-{_check(part, 'part name')}.parquet")
 
     def has_shard(self, table: str, partitions: dict[str, str], part: str) -> bool:
-        return self.shard_path(table, partitions, part).exists()
+        return self.location.exists(self.shard_path(table, partitions, part))
 
-    def write(self, table: str, partitions: dict[str, str], part: str, records: Iterable[object]) -> Path:
+    def write(self, table: str, partitions: dict[str, str], part: str, records: Iterable[object]) -> str:
         return self.write_arrow(table, partitions, part, to_arrow(table, records))
 
-    def write_arrow(self, table: str, partitions: dict[str, str], part: str, data: pa.Table) -> Path:
+    def write_arrow(self, table: str, partitions: dict[str, str], part: str, data: pa.Table) -> str:
         final = self.shard_path(table, partitions, part)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-        try:
-            with open(tmp, "wb") as fh:
-                pq.write_table(data, fh, compression="zstd")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, final)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        buffer = io.BytesIO()
+        pq.write_table(data, buffer, compression="zstd")
+        self.location.write_bytes(final, buffer.getvalue())
         return final
 
     def read(self, table: str, partitions: dict[str, str], part: str) -> pa.Table:
-        return pq.read_table(self.shard_path(table, partitions, part))
+        return pq.read_table(io.BytesIO(self.location.read_bytes(self.shard_path(table, partitions, part))))
 
-    def shards(self, table: str) -> list[Path]:
-        return sorted(self.table_dir(table).rglob("part-*.parquet"))
+    def shards(self, table: str) -> list[str]:
+        return self.location.glob(self.location.path(table, "**", "part-*.parquet"))

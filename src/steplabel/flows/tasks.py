@@ -1,0 +1,95 @@
+"""Prefect tasks over one batch of problems, and the executor that calls them.
+
+Tasks take a batch of problems (never one step), carry no result cache (their inputs are
+large and their outputs go to the store), and retry once on an unexpected error. Everything
+they are given pickles (problems, label tasks, the pydantic config), and engines are built
+inside the task, so a task runs the same in a thread, a Dask worker or a Ray worker.
+"""
+
+from __future__ import annotations
+
+from prefect import get_run_logger, task
+from prefect.artifacts import aupdate_progress_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
+
+from steplabel.flows import stages
+from steplabel.flows.config import Config
+from steplabel.flows.engines import make_engine
+from steplabel.flows.pipeline import SequentialBatches, process_batch
+from steplabel.flows.progress import ProgressBars
+
+
+@task(name="generate", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
+async def generate_task(batch_index: int, problems: list, config: Config, run_id: str, on_done=None):
+    get_run_logger().info("batch %d: generating for %d problems", batch_index, len(problems))
+    gen = await stages.generate_stage(problems, make_engine(config.engine), config, run_id, on_done)
+    get_run_logger().info("batch %d: %d rollouts, %d quarantined, cost %s",
+                          batch_index, len(gen.rollouts), len(gen.quarantine), gen.cost)
+    return gen
+
+
+@task(name="label", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
+async def label_task(batch_index: int, tasks: list, labeler: str, config: Config, run_id: str, on_done=None,
+                     problems: list | None = None):
+    labeled = await stages.label_stage(tasks, labeler, config, on_done, problems)
+    get_run_logger().info("batch %d: %s labeled %d steps of %d rollouts, cost %s",
+                          batch_index, labeler, len(labeled.labels), len(tasks), labeled.cost)
+    return labeled
+
+
+@task(name="consensus", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
+def consensus_task(batch_index: int, config: Config, run_id: str):
+    labeled = stages.consensus_stage(stages.Store(config.run.store), run_id, batch_index, config)
+    get_run_logger().info("batch %d: consensus kept %d of %d rollouts", batch_index,
+                          labeled.counters["retained"], labeled.counters["rollouts"])
+    return labeled
+
+
+@task(name="store", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def store_task(config: Config, run_id: str, batch_index: int, what: str, payload, problems=None):
+    store = stages.Store(config.run.store)
+    if what == "generated":
+        stages.store_generated(store, run_id, batch_index, problems, payload)
+    else:
+        stages.store_labels(store, run_id, batch_index, what, payload)
+
+
+class PrefectExecutor(SequentialBatches):
+    """Runs each stage of a batch as a Prefect task in the current process."""
+
+    def __init__(self, artifact_id=None) -> None:
+        self.artifact = artifact_id
+
+    async def generate(self, batch_index, problems, config, run_id, bars):
+        # quote(): Prefect would otherwise walk every record of a batch looking for futures.
+        return await generate_task(batch_index, quote(problems), config, run_id, bars.callback("generate"))
+
+    async def label(self, batch_index, tasks, labeler, config, run_id, bars, problems):
+        if labeler == "consensus":
+            return consensus_task(batch_index, config, run_id)
+        return await label_task(batch_index, quote(tasks), labeler, config, run_id,
+                                bars.callback(f"label:{labeler}"), quote(problems))
+
+    def store_generated(self, config, run_id, batch_index, problems, gen):
+        store_task(config, run_id, batch_index, "generated", quote(gen), quote(problems))
+
+    def store_labels(self, config, run_id, batch_index, labeler, labeled):
+        store_task(config, run_id, batch_index, labeler, quote(labeled))
+
+    async def report(self, fraction, message):
+        if self.artifact is not None:
+            await aupdate_progress_artifact(self.artifact, progress=round(100 * fraction, 1))
+        get_run_logger().info("progress %.0f%%: %s", 100 * fraction, message)
+
+
+@task(name="batch", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
+async def batch_task(batch_index: int, problems: list, config: Config, run_id: str) -> dict:
+    """One whole batch (generate, every labeler, store) on a task runner's worker.
+
+    The worker reads and writes the store itself, so only the problems go out and only the
+    batch's cost comes back. Its stages run as nested tasks, visible in the UI.
+    """
+    logger = get_run_logger()
+    return await process_batch(batch_index, problems, config, run_id, PrefectExecutor(),
+                               ProgressBars(False), log=logger.info)

@@ -1,0 +1,72 @@
+"""Where a store lives: a local folder or an fsspec URL (``s3://bucket/store``, ``gs://…``).
+
+Every write is whole-or-nothing to a reader. On a local disk that takes a temporary file,
+fsync and a rename; on an object store a single PUT already is atomic (an object is either
+there, complete, or absent), so the bytes go up in one ``pipe_file`` call.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import uuid
+from functools import cached_property
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+
+class Location:
+    """A store root: its filesystem and its path inside that filesystem."""
+
+    def __init__(self, url: str | os.PathLike) -> None:
+        self.url = os.fspath(url)
+        self.fs, self.root = fsspec.core.url_to_fs(self.url)
+        self.local = isinstance(self.fs, LocalFileSystem)
+        if self.local:
+            self.root = os.path.abspath(self.root)
+
+    def path(self, *parts: str) -> str:
+        return posixpath.join(self.root, *parts)
+
+    @cached_property
+    def protocol(self) -> str:
+        proto = self.fs.protocol
+        return proto[0] if isinstance(proto, (tuple, list)) else proto
+
+    def uri(self, path: str) -> str:
+        """The path as other tools (DuckDB) must be given it: plain for local files, with the
+        protocol for remote ones."""
+        return path if self.local else f"{self.protocol}://{path}"
+
+    def exists(self, path: str) -> bool:
+        return self.fs.exists(path)
+
+    def is_dir(self) -> bool:
+        return self.fs.isdir(self.root)
+
+    def glob(self, pattern: str) -> list[str]:
+        return sorted(self.fs.glob(pattern))
+
+    def read_bytes(self, path: str) -> bytes:
+        return self.fs.cat_file(path)
+
+    def write_bytes(self, path: str, data: bytes) -> None:
+        if not self.local:
+            self.fs.pipe_file(path, data)
+            return
+        folder = os.path.dirname(path)
+        os.makedirs(folder, exist_ok=True)
+        tmp = os.path.join(folder, f".{os.path.basename(path)}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise

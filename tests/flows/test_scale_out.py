@@ -1,0 +1,78 @@
+"""Batches on a 2-worker local Dask cluster give the same store as the default runner."""
+
+import asyncio
+
+import pytest
+
+from steplabel.flows.config import load_config
+from steplabel.flows.pipeline import run_direct
+from steplabel.storage import connect, read_manifest
+
+pytest.importorskip("prefect_dask")
+
+TABLES = {
+    "rollouts": "SELECT rollout_id, problem_id, sample_index, text, final_answer, correct FROM rollouts ORDER BY 1",
+    "steps": "SELECT rollout_id, step_index, text FROM steps ORDER BY 1, 2",
+    "step_labels": "SELECT rollout_id, labeler, step_index, label, score, first_error, status, evidence "
+                   "FROM step_labels ORDER BY 1, 2, 3",
+    "quarantine": "SELECT location, reason FROM quarantine ORDER BY 1, 2",
+}
+
+
+def test_dask_cluster_gives_the_labels_of_the_default_runner(prefect_server, tmp_path):
+    from prefect.client.orchestration import get_client
+
+    from steplabel.flows.synthesize import synthesize
+
+    over = {"problems.limit": 30, "run.batch_size": 6, "generate.samples": 2, "label.mc.k": 4,
+            "label.labelers": ["mc", "judge", "consensus"]}
+    on_dask = load_config(None, {**over, "run.store": str(tmp_path / "dask"), "task_runner.kind": "dask",
+                                 "task_runner.workers": 2, "task_runner.in_flight": 3})
+    default = load_config(None, {**over, "run.store": str(tmp_path / "default")})
+    assert on_dask.run_id() == default.run_id()  # where it runs does not change what it is
+
+    state = asyncio.run(synthesize(on_dask.model_dump(), progress=False, return_state=True))
+    assert state.is_completed(), state
+    summary = state.result()
+    asyncio.run(run_direct(default))
+
+    a, b = connect(tmp_path / "dask"), connect(tmp_path / "default")
+    for table, sql in TABLES.items():
+        rows = a.execute(sql).fetchall()
+        if table != "quarantine":
+            assert rows, table
+        assert rows == b.execute(sql).fetchall(), table
+    assert summary["rollouts"] == 60 and set(summary["labelers"]) == {"mc", "judge", "consensus"}
+
+    manifest = read_manifest(tmp_path / "dask", on_dask.run_id())
+    assert manifest.status == "completed"
+    # The workers' costs came back and were summed: every batch's MC requests are counted.
+    direct_cost = read_manifest(tmp_path / "default", default.run_id()).cost
+    assert manifest.cost["label:mc"]["requests"] == direct_cost["label:mc"]["requests"] > 0
+
+    async def task_runs():
+        async with get_client() as client:
+            flow_run = {"flow_runs": {"id": {"any_": [manifest.flow_run_id]}}, "limit": 200}
+            return (await client._client.post("/task_runs/filter", json=flow_run)).json()
+
+    runs = asyncio.run(task_runs())
+    names = [t["name"].rsplit("-", 1)[0] for t in runs]
+    assert names.count("batch") == 5  # one task per batch, submitted through the Dask runner
+    assert {"generate", "label", "consensus", "store"} <= set(names)  # nested in the batch tasks
+    assert {t["state"]["type"] for t in runs} == {"COMPLETED"}
+
+
+def test_ray_runner_gives_the_labels_of_the_default_runner(prefect_server, tmp_path):
+    pytest.importorskip("prefect_ray")
+    from steplabel.flows.synthesize import synthesize
+
+    over = {"problems.limit": 12, "run.batch_size": 4, "generate.samples": 2, "label.mc.k": 4}
+    on_ray = load_config(None, {**over, "run.store": str(tmp_path / "ray"), "task_runner.kind": "ray",
+                                "task_runner.workers": 2})
+    default = load_config(None, {**over, "run.store": str(tmp_path / "default")})
+    state = asyncio.run(synthesize(on_ray.model_dump(), progress=False, return_state=True))
+    assert state.is_completed(), state
+    asyncio.run(run_direct(default))
+    a, b = connect(tmp_path / "ray"), connect(tmp_path / "default")
+    sql = TABLES["step_labels"]
+    assert a.execute(sql).fetchall() == b.execute(sql).fetchall() != []
