@@ -55,6 +55,8 @@ def test_stats(store):
     (["run", "{missing}/c.toml"], "no such config file"),
     (["run", "--no-prefect", "--problems", "{missing}/p.jsonl", "--store", "{missing}/s"], "no such file"),
     (["run", "--no-prefect", "--labelers", "magic"], "unknown labeler"),
+    (["run", "--no-prefect", "--task-runner", "dask"], "drop --no-prefect"),
+    (["run", "--task-runner", "spark"], "task_runner.kind"),
 ])
 def test_user_mistakes_get_a_message_and_exit_2(store, tmp_path, args, message):
     args = [a.format(store=store, missing=tmp_path / "missing") for a in args]
@@ -62,3 +64,13 @@ def test_user_mistakes_get_a_message_and_exit_2(store, tmp_path, args, message):
     assert result.exit_code == 2
     assert message in result.output.replace("\n", " ")
     assert "Traceback" not in result.output
+
+
+def test_a_task_runner_whose_package_is_missing_says_what_to_install(monkeypatch, tmp_path):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "prefect_ray", None)  # import fails as if not installed
+    result = runner.invoke(app, ["run", "--task-runner", "ray", "--store", str(tmp_path / "s")])
+    assert result.exit_code == 2
+    assert "pip install 'steplabel[ray]'" in result.output.replace("\n", " ")
+    assert not (tmp_path / "s").exists()

@@ -53,6 +53,7 @@ def run(
     seed: Optional[int] = typer.Option(None, help="Seed [run.seed]."),
     samples: Optional[int] = typer.Option(None, help="Rollouts per problem [generate.samples]."),
     run_id: Optional[str] = typer.Option(None, "--run-id", help="Explicit run id [run.run_id]."),
+    task_runner: Optional[str] = typer.Option(None, "--task-runner", help="threads, dask or ray [task_runner.kind]."),
     prefect: bool = typer.Option(True, help="Run as a Prefect flow (--no-prefect runs the stages directly)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
@@ -60,12 +61,21 @@ def run(
     overrides = {
         "run.store": store, "problems.source": problems, "problems.limit": limit,
         "label.labelers": labelers.split(",") if labelers else None, "engine.kind": engine,
-        "run.seed": seed, "generate.samples": samples, "run.run_id": run_id,
+        "run.seed": seed, "generate.samples": samples, "run.run_id": run_id, "task_runner.kind": task_runner,
     }
     try:
         cfg = load_config(config, overrides)
     except ConfigError as exc:
         _fail(str(exc))
+    if cfg.task_runner.kind != "threads":
+        if not prefect:
+            _fail(f"task_runner.kind = {cfg.task_runner.kind!r} runs batches as Prefect tasks: drop --no-prefect")
+        from steplabel.flows.scale_out import MissingExtra, runner_class
+
+        try:
+            runner_class(cfg.task_runner.kind)
+        except MissingExtra as exc:
+            _fail(str(exc))
     from steplabel.problems.sources import SourceError
 
     try:

@@ -10,6 +10,7 @@ URL). At most ``in_flight`` batches are out at once, which bounds the flow's mem
 from __future__ import annotations
 
 import asyncio
+import importlib
 
 from prefect.task_runners import TaskRunner
 
@@ -22,27 +23,25 @@ class MissingExtra(RuntimeError):
     """A task runner whose package is not installed; the message says what to install."""
 
 
+def runner_class(kind: str):
+    module, name = {"dask": ("prefect_dask", "DaskTaskRunner"), "ray": ("prefect_ray", "RayTaskRunner")}[kind]
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError as exc:
+        raise MissingExtra(f"task_runner.kind = {kind!r} needs {module.replace('_', '-')}: "
+                           f"pip install 'steplabel[{kind}]'") from exc
+
+
 def make_task_runner(section: TaskRunnerSection) -> TaskRunner:
+    if section.kind not in ("dask", "ray"):
+        raise ValueError(f"no task runner to build for kind {section.kind!r}")
+    runner = runner_class(section.kind)
+    if section.address:
+        return runner(address=section.address)
     if section.kind == "dask":
-        try:
-            from prefect_dask import DaskTaskRunner
-        except ImportError as exc:
-            raise MissingExtra("task_runner.kind = 'dask' needs prefect-dask: pip install 'steplabel[dask]'") from exc
-        if section.address:
-            return DaskTaskRunner(address=section.address)
-        return DaskTaskRunner(cluster_kwargs={
-            "n_workers": section.workers, "threads_per_worker": section.threads_per_worker,
-            "processes": True, "dashboard_address": ":0",
-        })
-    if section.kind == "ray":
-        try:
-            from prefect_ray import RayTaskRunner
-        except ImportError as exc:
-            raise MissingExtra("task_runner.kind = 'ray' needs prefect-ray: pip install 'steplabel[ray]'") from exc
-        if section.address:
-            return RayTaskRunner(address=section.address)
-        return RayTaskRunner(init_kwargs={"num_cpus": section.workers, "include_dashboard": False})
-    raise ValueError(f"no task runner to build for kind {section.kind!r}")
+        return runner(cluster_kwargs={"n_workers": section.workers, "threads_per_worker": section.threads_per_worker,
+                                      "processes": True, "dashboard_address": ":0"})
+    return runner(init_kwargs={"num_cpus": section.workers, "include_dashboard": False})
 
 
 class DistributedExecutor:
