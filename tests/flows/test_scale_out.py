@@ -76,3 +76,20 @@ def test_ray_runner_gives_the_labels_of_the_default_runner(prefect_server, tmp_p
     a, b = connect(tmp_path / "ray"), connect(tmp_path / "default")
     sql = TABLES["step_labels"]
     assert a.execute(sql).fetchall() == b.execute(sql).fetchall() != []
+
+
+def test_dask_workers_write_an_s3_store(prefect_server, s3_bucket, tmp_path):
+    """The deployment a cluster needs: workers in other processes write the shards to a store
+    they all reach (here a local S3 server), and DuckDB reads it back."""
+    from steplabel.flows.synthesize import synthesize
+
+    over = {"problems.limit": 12, "run.batch_size": 4, "generate.samples": 2, "label.mc.k": 4}
+    remote = load_config(None, {**over, "run.store": f"s3://{s3_bucket}/store", "task_runner.kind": "dask"})
+    local = load_config(None, {**over, "run.store": str(tmp_path / "local")})
+    state = asyncio.run(synthesize(remote.model_dump(), progress=False, return_state=True))
+    assert state.is_completed(), state
+    asyncio.run(run_direct(local))
+    sql = TABLES["step_labels"]
+    rows = connect(f"s3://{s3_bucket}/store").execute(sql).fetchall()
+    assert rows and rows == connect(tmp_path / "local").execute(sql).fetchall()
+    assert read_manifest(f"s3://{s3_bucket}/store", remote.run_id()).status == "completed"

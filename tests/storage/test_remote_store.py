@@ -3,7 +3,6 @@ fsspec, resumes from it, and DuckDB reads it. Real s3fs and botocore code paths;
 
 import asyncio
 import json
-import uuid
 
 import pytest
 from typer.testing import CliRunner
@@ -13,68 +12,50 @@ from steplabel.flows.config import load_config
 from steplabel.flows.pipeline import run_direct
 from steplabel.storage import connect, read_manifest
 from steplabel.storage.catalog import StoreReadError
-from tests.processes import free_port
 
 s3fs = pytest.importorskip("s3fs")
-moto_server = pytest.importorskip("moto.server")
 
 SMALL = {"problems.limit": 12, "run.batch_size": 4, "generate.samples": 2, "label.mc.k": 4}
 LABELS = "SELECT rollout_id, labeler, step_index, label, score, first_error, status FROM step_labels ORDER BY 1, 2, 3"
 
 
-@pytest.fixture
-def bucket(monkeypatch):
-    port = free_port()
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}.items():
-        monkeypatch.setenv(key, value)
-    s3fs.S3FileSystem.clear_instance_cache()
-    name = f"steplabel-{uuid.uuid4().hex[:12]}"  # moto keeps buckets for the whole process
-    s3fs.S3FileSystem().mkdir(name)
-    yield name
-    s3fs.S3FileSystem.clear_instance_cache()
-    server.stop()
-
-
-def test_pipeline_writes_resumes_and_queries_an_s3_store(bucket, tmp_path):
-    remote = load_config(None, {**SMALL, "run.store": f"s3://{bucket}/store"})
+def test_pipeline_writes_resumes_and_queries_an_s3_store(s3_bucket, tmp_path):
+    remote = load_config(None, {**SMALL, "run.store": f"s3://{s3_bucket}/store"})
     local = load_config(None, {**SMALL, "run.store": str(tmp_path / "local")})
     summary = asyncio.run(run_direct(remote))
     asyncio.run(run_direct(local))
     assert summary["rollouts"] == 24
 
     fs = s3fs.S3FileSystem()
-    keys = fs.find(f"{bucket}/store")
+    keys = fs.find(f"{s3_bucket}/store")
     assert keys and all(".tmp" not in k for k in keys)  # one PUT per shard: no temporary objects
-    assert f"{bucket}/store/runs/run_id={remote.run_id()}/manifest.json" in keys
+    assert f"{s3_bucket}/store/runs/run_id={remote.run_id()}/manifest.json" in keys
 
-    con = connect(f"s3://{bucket}/store", reader="fsspec")
+    con = connect(f"s3://{s3_bucket}/store", reader="fsspec")
     rows = con.execute(LABELS).fetchall()
     assert rows and rows == connect(tmp_path / "local").execute(LABELS).fetchall()
     assert con.execute("SELECT status, attempts FROM runs").fetchall() == [("completed", 1)]
 
     # The same command again finds every shard and sends nothing to the engine.
     asyncio.run(run_direct(remote))
-    manifest = read_manifest(f"s3://{bucket}/store", remote.run_id())
+    manifest = read_manifest(f"s3://{s3_bucket}/store", remote.run_id())
     assert manifest.attempts == 2 and manifest.status == "completed"
     assert not any(stage.startswith(("generate", "label")) for stage in manifest.cost)
-    assert sorted(fs.find(f"{bucket}/store")) == sorted(keys)
+    assert sorted(fs.find(f"{s3_bucket}/store")) == sorted(keys)
 
 
-def test_cli_queries_an_s3_store_and_fails_cleanly_on_a_missing_one(bucket):
-    asyncio.run(run_direct(load_config(None, {**SMALL, "run.store": f"s3://{bucket}/store"})))
+def test_cli_queries_an_s3_store_and_fails_cleanly_on_a_missing_one(s3_bucket):
+    asyncio.run(run_direct(load_config(None, {**SMALL, "run.store": f"s3://{s3_bucket}/store"})))
     runner = CliRunner()
     out = runner.invoke(app, ["query", "SELECT count(DISTINCT rollout_id) AS n FROM step_labels",
-                              "--store", f"s3://{bucket}/store", "--format", "json"])
+                              "--store", f"s3://{s3_bucket}/store", "--format", "json"])
     assert out.exit_code == 0, out.output
     assert json.loads(out.stdout) == [{"n": 24}]
-    missing = runner.invoke(app, ["stats", "--store", f"s3://{bucket}/nothing-here"])
+    missing = runner.invoke(app, ["stats", "--store", f"s3://{s3_bucket}/nothing-here"])
     assert missing.exit_code == 2 and "no such store" in missing.output
 
 
-def test_forcing_httpfs_where_it_cannot_load_is_a_clear_error(bucket):
+def test_forcing_httpfs_where_it_cannot_load_is_a_clear_error(s3_bucket):
     import duckdb
 
     try:
@@ -83,6 +64,6 @@ def test_forcing_httpfs_where_it_cannot_load_is_a_clear_error(bucket):
     except duckdb.Error:
         pass
     with pytest.raises(StoreReadError, match="STEPLABEL_DUCKDB_READER=fsspec"):
-        connect(f"s3://{bucket}/store", reader="httpfs")
+        connect(f"s3://{s3_bucket}/store", reader="httpfs")
     # auto falls back to fsspec and works.
-    assert connect(f"s3://{bucket}/store").execute("SELECT count(*) FROM step_labels").fetchone() == (0,)
+    assert connect(f"s3://{s3_bucket}/store").execute("SELECT count(*) FROM step_labels").fetchone() == (0,)
