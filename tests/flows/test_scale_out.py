@@ -93,3 +93,77 @@ def test_dask_workers_write_an_s3_store(prefect_server, s3_bucket, tmp_path):
     rows = connect(f"s3://{s3_bucket}/store").execute(sql).fetchall()
     assert rows and rows == connect(tmp_path / "local").execute(sql).fetchall()
     assert read_manifest(f"s3://{s3_bucket}/store", remote.run_id()).status == "completed"
+
+
+class FakeRunner:
+    """Stands in for a started task runner: runs each batch in a thread, failing the ones asked."""
+
+    def __init__(self, fail=()):
+        import threading
+
+        self.fail, self.lock = set(fail), threading.Lock()
+        self.submitted, self.out, self.most_out, self.finished = [], 0, 0, []
+
+    def submit(self, task, parameters):
+        import time
+
+        runner, b = self, parameters["batch_index"]
+        assert task.name == "batch" and isinstance(parameters["problems"], list)
+        assert parameters["config"].run.store.startswith("/")  # "relative/store", made absolute for workers
+        with self.lock:
+            self.submitted.append(b)
+            self.out += 1
+            self.most_out = max(self.most_out, self.out)
+
+        class Future:
+            def result(self):
+                time.sleep(0.05)
+                with runner.lock:
+                    runner.out -= 1
+                    runner.finished.append(b)
+                if b in runner.fail:
+                    raise RuntimeError(f"batch {b} lost its worker")
+                return {"generate": {"requests": 10, "engine_calls": 1}, "label:mc:counters": {"rollouts": 4}}
+
+        return Future()
+
+
+def _run(runner, n_batches, in_flight):
+    from steplabel.flows.config import TaskRunnerSection
+    from steplabel.flows.progress import ProgressBars
+    from steplabel.flows.scale_out import DistributedExecutor
+
+    reports = []
+
+    async def report(fraction, message):
+        reports.append(fraction)
+
+    config = load_config(None, {"run.store": "relative/store"})
+    executor = DistributedExecutor(runner, TaskRunnerSection(kind="dask", workers=2, in_flight=in_flight), report)
+    cost = {}
+    chunks = [[object()] for _ in range(n_batches)]
+    error = None
+    try:
+        asyncio.run(executor.run_batches(chunks, config, "r", ProgressBars(False), lambda m: None, cost))
+    except RuntimeError as exc:
+        error = exc
+    return cost, reports, error
+
+
+def test_distributed_executor_bounds_batches_in_flight_and_sums_their_costs():
+    runner = FakeRunner()
+    cost, reports, error = _run(runner, 7, in_flight=3)
+    assert error is None
+    assert sorted(runner.submitted) == list(range(7)) and runner.most_out == 3
+    assert cost["generate"] == {**cost["generate"], "requests": 70, "engine_calls": 7}
+    assert cost["label:mc:counters"] == {"rollouts": 28}
+    assert reports[-1] == 1.0 and reports == sorted(reports)
+
+
+def test_after_a_failed_batch_nothing_more_is_submitted_and_the_rest_finish():
+    runner = FakeRunner(fail={1})
+    cost, _, error = _run(runner, 8, in_flight=2)
+    assert "batch 1 lost its worker" in str(error)
+    assert sorted(runner.finished) == sorted(runner.submitted)  # everything sent out came back
+    assert len(runner.submitted) < 8  # and the rest were never sent
+    assert cost["generate"]["requests"] == 10 * (len(runner.submitted) - 1)

@@ -34,7 +34,7 @@ class TaskRunnerSection(_Section):
     kind: Literal["threads", "dask", "ray"] = "threads"
     address: str | None = Field(None, description="an existing cluster: Dask scheduler or Ray address")
     workers: int = Field(2, ge=1, description="workers of the local cluster started when no address is given")
-    threads_per_worker: int = Field(1, ge=1)
+    threads_per_worker: int = Field(1, ge=1, description="keep 1 for vllm and transformers engines: one model per process")
     in_flight: int = Field(0, ge=0, description="batches submitted at once; 0 means 2 x workers")
 
 

@@ -17,6 +17,7 @@ from prefect.task_runners import TaskRunner
 from steplabel.flows.config import TaskRunnerSection
 from steplabel.flows.pipeline import merge_cost
 from steplabel.flows.tasks import batch_task
+from steplabel.storage.location import Location
 
 
 class MissingExtra(RuntimeError):
@@ -53,6 +54,10 @@ class DistributedExecutor:
         self._report = report
 
     async def run_batches(self, chunks, config, run_id, bars, log, cost: dict) -> None:
+        # Workers may run elsewhere in the file tree: give them the store as an absolute path.
+        where = Location(config.run.store)
+        if where.local:
+            config = config.model_copy(update={"run": config.run.model_copy(update={"store": where.root})})
         pending: dict[asyncio.Future, int] = {}
         finished = 0
         following = iter(enumerate(chunks))
