@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from steplabel.storage import connect, read_manifest
+from tests.processes import stop
 
 TABLES = {
     "problems": "SELECT problem_id, question, reference_answer FROM problems",
@@ -22,8 +23,9 @@ TABLES = {
 }
 
 
-def command(store: Path) -> list[str]:
-    return [sys.executable, "-m", "steplabel.flows.cli", "run", "--no-prefect", "--store", str(store),
+def command(store: Path, runner: str = "threads") -> list[str]:
+    how = ["--no-prefect"] if runner == "threads" else ["--task-runner", runner]
+    return [sys.executable, "-m", "steplabel.flows.cli", "run", *how, "--store", str(store),
             "--limit", "120", "--samples", "2", "--seed", "5", "--run-id", "crash",
             "--labelers", "mc,judge,consensus"]
 
@@ -32,21 +34,26 @@ def shards(store: Path) -> int:
     return sum(1 for _ in store.rglob("part-*.parquet")) if store.exists() else 0
 
 
-def run(store: Path, kill_at_shards: int | None = None) -> int:
+def run(store: Path, kill_at_shards: int | None = None, runner: str = "threads") -> int:
     """Run to the end, or SIGKILL it as soon as the store holds ``kill_at_shards`` shards:
     kill points follow the run's progress, not the clock, so load on the machine does not
-    move them past the end."""
+    move them past the end. The whole process group dies (workers and Prefect's server too),
+    as when a job scheduler kills a job."""
     env = {**os.environ, "STEPLABEL_STATE_DIR": str(store.parent / "state")}
-    proc = subprocess.Popen(command(store), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if kill_at_shards is None:
-        return proc.wait(300)
-    deadline = time.monotonic() + 300
-    while proc.poll() is None and time.monotonic() < deadline:
-        if shards(store) >= kill_at_shards:
-            proc.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.02)
-    return proc.wait(30)
+    proc = subprocess.Popen(command(store, runner), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        if kill_at_shards is None:
+            return proc.wait(300)
+        deadline = time.monotonic() + 300
+        while proc.poll() is None and time.monotonic() < deadline:
+            if shards(store) >= kill_at_shards:
+                os.killpg(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.02)
+        return proc.wait(30)
+    finally:
+        stop(proc)
 
 
 def rows(store: Path) -> dict:
@@ -83,3 +90,15 @@ def test_killed_runs_resume_to_the_same_store(tmp_path, reference, seed):
     manifest = read_manifest(store, "crash")
     assert manifest.status == "completed" and manifest.attempts >= 2
     assert not list(store.rglob("*.tmp-*")) or all(p.name.startswith(".") for p in store.rglob("*.tmp-*"))
+
+
+def test_a_killed_run_on_dask_workers_resumes_to_the_same_store(tmp_path, reference):
+    pytest.importorskip("prefect_dask")
+    reference, total = reference
+    store = tmp_path / "store"
+    assert run(store, kill_at_shards=total // 2, runner="dask") == -signal.SIGKILL
+    assert 0 < shards(store) < total
+    assert run(store, runner="dask") == 0
+    assert rows(store) == reference
+    manifest = read_manifest(store, "crash")
+    assert manifest.status == "completed" and manifest.attempts == 2
