@@ -44,13 +44,18 @@ def test_pipeline_writes_resumes_and_queries_an_s3_store(s3_bucket, tmp_path):
     assert sorted(fs.find(f"{s3_bucket}/store")) == sorted(keys)
 
 
-def test_cli_queries_an_s3_store_and_fails_cleanly_on_a_missing_one(s3_bucket):
+def test_cli_queries_and_exports_an_s3_store_and_fails_cleanly_on_a_missing_one(s3_bucket, tmp_path):
     asyncio.run(run_direct(load_config(None, {**SMALL, "run.store": f"s3://{s3_bucket}/store"})))
     runner = CliRunner()
     out = runner.invoke(app, ["query", "SELECT count(DISTINCT rollout_id) AS n FROM step_labels",
                               "--store", f"s3://{s3_bucket}/store", "--format", "json"])
     assert out.exit_code == 0, out.output
     assert json.loads(out.stdout) == [{"n": 24}]
+    exported = runner.invoke(app, ["export", "--store", f"s3://{s3_bucket}/store", "--format", "trl",
+                                   "--out", str(tmp_path / "export")])
+    assert exported.exit_code == 0, exported.output
+    assert list((tmp_path / "export" / "data").glob("train-*.parquet"))
+    assert "steplabel" in (tmp_path / "export" / "README.md").read_text()
     missing = runner.invoke(app, ["stats", "--store", f"s3://{s3_bucket}/nothing-here"])
     assert missing.exit_code == 2 and "no such store" in missing.output
 
