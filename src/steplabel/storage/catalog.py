@@ -6,8 +6,9 @@ after it was opened. A table with no shard yet is an empty view with the right c
 queries work on an empty store too.
 
 A remote store (``s3://…``, ``gs://…``) is read through DuckDB's httpfs extension where it
-loads (credentials from the AWS credential chain, never written into SQL), else through the
-same fsspec filesystem that wrote it, registered with DuckDB. ``STEPLABEL_DUCKDB_READER``
+loads (credentials from the AWS credential chain, never written into SQL), else (or with a
+custom S3 endpoint in ``AWS_ENDPOINT_URL``) through the same fsspec filesystem that wrote it,
+registered with DuckDB. ``STEPLABEL_DUCKDB_READER``
 (``auto``, ``httpfs`` or ``fsspec``) forces one.
 """
 
@@ -56,20 +57,34 @@ def _use_httpfs(con: duckdb.DuckDBPyConnection, where: Location) -> None:
         con.execute("CREATE OR REPLACE SECRET steplabel_store (TYPE s3, PROVIDER credential_chain)")
 
 
+def _httpfs_usable(where: Location) -> str | None:
+    """None if httpfs (and aws for S3) load, else why not; tried on a scratch connection so a
+    half-configured one never shadows the fsspec fallback."""
+    try:
+        _use_httpfs(duckdb.connect(), where)
+    except duckdb.Error as exc:
+        return str(exc).splitlines()[0]
+    return None
+
+
 def open_remote(con: duckdb.DuckDBPyConnection, where: Location, reader: str) -> str:
     """Give DuckDB access to a remote store; returns the reader used."""
     if reader not in READERS:
         raise StoreReadError(f"unknown DuckDB reader {reader!r} (one of {', '.join(READERS)})")
-    if reader in ("auto", "httpfs") and where.protocol in ("s3", "s3a", "gs", "gcs"):
-        try:
+    if reader == "httpfs" and where.protocol not in ("s3", "s3a", "gs", "gcs"):
+        raise StoreReadError(f"httpfs cannot read {where.protocol}:// stores; set STEPLABEL_DUCKDB_READER=fsspec")
+    # A custom S3 endpoint (MinIO, a local server) is known to fsspec's botocore, not to the
+    # credential chain: auto mode reads such stores through fsspec.
+    custom_endpoint = where.protocol in ("s3", "s3a") and os.environ.get("AWS_ENDPOINT_URL")
+    if reader == "httpfs" or (reader == "auto" and where.protocol in ("s3", "s3a", "gs", "gcs")
+                              and not custom_endpoint):
+        why = _httpfs_usable(where)
+        if why is None:
             _use_httpfs(con, where)
             return "httpfs"
-        except duckdb.Error as exc:
-            if reader == "httpfs":
-                raise StoreReadError(f"DuckDB's httpfs extension is not usable here ({exc}); "
-                                     "install it (INSTALL httpfs) or set STEPLABEL_DUCKDB_READER=fsspec") from exc
-    if reader == "httpfs":
-        raise StoreReadError(f"httpfs cannot read {where.protocol}:// stores; set STEPLABEL_DUCKDB_READER=fsspec")
+        if reader == "httpfs":
+            raise StoreReadError(f"DuckDB's httpfs extension is not usable here ({why}); "
+                                 "install it (INSTALL httpfs) or set STEPLABEL_DUCKDB_READER=fsspec")
     con.register_filesystem(where.fs)
     return "fsspec"
 
