@@ -22,10 +22,14 @@ def test_compose_file_is_valid_and_has_the_services(compose_and_schema):
     compose, schema = compose_and_schema
     jsonschema.validate(compose, schema)
     services = compose["services"]
-    assert set(services) == {"postgres", "prefect-server", "worker", "vllm"}
+    assert set(services) == {"postgres", "prefect-server", "worker", "vllm", "dask-scheduler", "dask-worker"}
     assert "postgresql+asyncpg" in services["prefect-server"]["environment"]["PREFECT_API_DATABASE_CONNECTION_URL"]
     assert services["vllm"]["profiles"] == ["gpu"]
     assert "store:/app/store" in services["worker"]["volumes"]
+    # Dask workers write shards themselves: the same store at the same path as the worker's.
+    assert services["dask-worker"]["volumes"] == services["worker"]["volumes"]
+    assert services["dask-worker"]["profiles"] == services["dask-scheduler"]["profiles"] == ["dask"]
+    assert "tcp://dask-scheduler:8786" in services["dask-worker"]["command"]
     assert services["worker"]["environment"]["PREFECT_API_URL"].startswith("http://prefect-server:4200")
 
 
