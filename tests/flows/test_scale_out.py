@@ -2,6 +2,7 @@
 
 import asyncio
 
+import cloudpickle
 import pytest
 
 from steplabel.flows.config import load_config
@@ -109,6 +110,9 @@ class FakeRunner:
 
         runner, b = self, parameters["batch_index"]
         assert task.name == "batch" and isinstance(parameters["problems"], list)
+        # Only data goes out (engines are built in the worker), and all of it pickles.
+        assert set(parameters) == {"batch_index", "problems", "config", "run_id"}
+        cloudpickle.dumps(parameters)
         assert parameters["config"].run.store.startswith("/")  # "relative/store", made absolute for workers
         with self.lock:
             self.submitted.append(b)
