@@ -41,8 +41,10 @@ def test_reruns_retry_only_failures_until_the_store_matches_a_clean_run(tmp_path
         first = connect(store).execute("SELECT count(*) FROM quarantine WHERE reason LIKE 'engine error%'").fetchone()[0]
         assert first == 8  # no retries in the engine: every problem's generation failed
         requests_before = flaky.requests
+        counted = []  # what the run summary (and `steplabel stats`) reports as left to retry
         for attempt in range(20):
-            asyncio.run(run_direct(config(store, flaky)))
+            summary = asyncio.run(run_direct(config(store, flaky)))
+            counted.append(sum(l["engine_failed_rollouts"] for l in summary["labelers"].values()))
             con = connect(store)
             failures = con.execute("SELECT count(*) FROM step_labels WHERE status = 'abstained' "
                                    "AND evidence LIKE '%error%'").fetchone()[0]
@@ -50,6 +52,7 @@ def test_reruns_retry_only_failures_until_the_store_matches_a_clean_run(tmp_path
             if not failures:
                 break
         assert failures == 0, "reruns did not converge"
+        assert counted[0] > 0 and counted[-1] == 0
         again = flaky.requests
         asyncio.run(run_direct(config(store, flaky)))  # nothing failed: a rerun asks nothing
         assert flaky.requests == again
@@ -78,8 +81,10 @@ def test_reruns_redo_omegaprm_trees_an_engine_error_left_incomplete(tmp_path):
     incomplete = "SELECT count(DISTINCT problem_id) FROM step_labels WHERE evidence LIKE '%tree_error%'"
     seen = []
     with FakeOpenAIServer({"500": 1}) as flaky:
+        counted = []
         for attempt in range(30):
-            asyncio.run(run_direct(config(store, flaky, **over)))
+            summary = asyncio.run(run_direct(config(store, flaky, **over)))
+            counted.append(summary["labelers"].get("omegaprm", {}).get("engine_failed_rollouts", 0))
             con = connect(store)
             seen.append(con.execute(incomplete).fetchone()[0])
             failed_generation = con.execute(
@@ -88,6 +93,7 @@ def test_reruns_redo_omegaprm_trees_an_engine_error_left_incomplete(tmp_path):
                 break
         assert seen[-1] == 0, f"reruns did not converge: {seen}"
         assert max(seen) > 0  # the faults did leave trees incomplete, and reruns redid them
+        assert max(counted) > 0 and counted[-1] == 0  # the summary counts what is left to retry
         again = flaky.requests
         asyncio.run(run_direct(config(store, flaky, **over)))
         assert flaky.requests == again  # every tree complete: a rerun asks nothing
