@@ -34,24 +34,47 @@ def prefect_server():
         yield
 
 
+class LocalS3:
+    """A local S3 server (moto) that can go away and come back on the same port, buckets kept."""
+
+    def __init__(self, port: int) -> None:
+        self.port, self.server = port, None
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.server.start()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+
 @pytest.fixture
-def s3_bucket(monkeypatch):
-    """A fresh bucket on a local S3 server (moto), with the AWS variables pointing at it."""
+def s3_server(monkeypatch):
+    """A local S3 server with the AWS variables pointing at it, and a fresh bucket on it."""
     import uuid
 
     s3fs = pytest.importorskip("s3fs")
-    moto_server = pytest.importorskip("moto.server")
+    pytest.importorskip("moto.server")
     from tests.processes import free_port
 
-    port = free_port()
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = LocalS3(free_port())
     server.start()
     for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}.items():
+                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": f"http://127.0.0.1:{server.port}",
+                       "AWS_MAX_ATTEMPTS": "2"}.items():
         monkeypatch.setenv(key, value)
     s3fs.S3FileSystem.clear_instance_cache()
-    name = f"steplabel-{uuid.uuid4().hex[:12]}"  # moto keeps buckets for the whole process
-    s3fs.S3FileSystem().mkdir(name)
-    yield name
+    server.bucket = f"steplabel-{uuid.uuid4().hex[:12]}"  # moto keeps buckets for the whole process
+    s3fs.S3FileSystem().mkdir(server.bucket)
+    yield server
     s3fs.S3FileSystem.clear_instance_cache()
     server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server):
+    return s3_server.bucket

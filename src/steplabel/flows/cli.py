@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -28,6 +29,32 @@ out = Console()
 def _fail(message: str, code: int = 2) -> None:
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def _store_error_message(exc: Exception) -> str:
+    """DuckDB wraps a Python error of the filesystem beneath it in its message, traceback and all:
+    keep the last ``SomeError: …`` part."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    last = max((i for i, line in enumerate(lines) if "Error:" in line), default=0)
+    return " ".join(lines[last:])[:1000]
+
+
+@contextmanager
+def _store_errors(store: str, doing: str = "read"):
+    """Store failures (a full disk, a read-only folder, an unreachable bucket) end the command
+    with a message and exit 1; the same command resumes once the store is fixed."""
+    import duckdb
+
+    try:
+        yield
+    except OSError as exc:
+        _fail(f"cannot {doing} the store ({exc.strerror or exc}): {exc.filename or store}; "
+              "fix it and run the same command again to resume", code=1)
+    except duckdb.Error as exc:  # DuckDB reading the store through its filesystem
+        if not isinstance(exc, duckdb.IOException) and "Traceback" not in str(exc):
+            raise  # an SQL error of ours, not the store's
+        _fail(f"cannot read the store: {_store_error_message(exc)}; "
+              "fix it and run the same command again to resume", code=1)
 
 
 def _require_store(store: str) -> None:
@@ -78,23 +105,22 @@ def run(
             _fail(str(exc))
     from steplabel.problems.sources import SourceError
 
+    # A full disk, a read-only store, an unreachable bucket: the manifest says failed; a rerun resumes.
     try:
-        if prefect:
-            from steplabel.flows import prefect_env
+        with _store_errors(cfg.run.store, "write to"):
+            if prefect:
+                from steplabel.flows import prefect_env
 
-            prefect_env.configure()
-            from steplabel.flows.synthesize import synthesize
+                prefect_env.configure()
+                from steplabel.flows.synthesize import synthesize
 
-            summary = asyncio.run(synthesize(cfg.model_dump(), return_state=False))
-        else:
-            from steplabel.flows.pipeline import DirectExecutor, run_pipeline
+                summary = asyncio.run(synthesize(cfg.model_dump(), return_state=False))
+            else:
+                from steplabel.flows.pipeline import DirectExecutor, run_pipeline
 
-            summary = asyncio.run(run_pipeline(cfg, DirectExecutor(), log=lambda m: err.print(m)))
+                summary = asyncio.run(run_pipeline(cfg, DirectExecutor(), log=lambda m: err.print(m)))
     except SourceError as exc:
         _fail(str(exc))
-    except OSError as exc:  # a full disk, a read-only store: the manifest says failed; a rerun resumes
-        _fail(f"cannot write to the store ({exc.strerror or exc}): {exc.filename or cfg.run.store}; "
-              "fix it and run the same command again to resume", code=1)
     _print_summary(summary, as_json)
 
 
@@ -162,14 +188,15 @@ def stats(
     if run and run not in manifests:
         _fail(f"no run {run!r} in {store} (runs: {', '.join(sorted(manifests)) or 'none'})")
     summaries = []
-    for rid in run_ids:
-        s = run_summary(store, rid)
-        m = manifests[rid]
-        s["status"], s["attempts"], s["engine_cost"] = m.status, m.attempts, m.cost
-        if len(s["labelers"]) > 1:
-            s["agreement"] = agreement(store, rid)
-            s["heatmaps"] = [str(p) for p in write_heatmaps(store, rid, s["agreement"])]
-        summaries.append(s)
+    with _store_errors(store):
+        for rid in run_ids:
+            s = run_summary(store, rid)
+            m = manifests[rid]
+            s["status"], s["attempts"], s["engine_cost"] = m.status, m.attempts, m.cost
+            if len(s["labelers"]) > 1:
+                s["agreement"] = agreement(store, rid)
+                s["heatmaps"] = [str(p) for p in write_heatmaps(store, rid, s["agreement"])]
+            summaries.append(s)
     if as_json:
         print(json.dumps(summaries, indent=2, default=str))
         return

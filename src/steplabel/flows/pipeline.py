@@ -199,15 +199,19 @@ async def run_pipeline(config: Config, executor: Executor, progress: bool | None
         manifest.counts = {k: summary[k] for k in ("problems", "rollouts", "steps", "quarantined")}
         manifest.counts["step_labels"] = {n: l["labeled_steps"] for n, l in summary["labelers"].items()}
         manifest.cost = cost
-        return summary
     except BaseException as exc:
         manifest.status = "failed"
         manifest.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[-2000:]
         manifest.cost = cost
+        try:
+            manifest.finished_at = now()
+            write_manifest(config.run.store, manifest)
+        except OSError:
+            pass  # the store itself is failing: report the first error, not this one
         raise
-    finally:
-        manifest.finished_at = now()
-        write_manifest(config.run.store, manifest)
+    manifest.finished_at = now()
+    write_manifest(config.run.store, manifest)
+    return summary
 
 
 async def run_direct(config: Config, progress: bool | None = False) -> dict:

@@ -10,10 +10,19 @@ from __future__ import annotations
 import os
 import posixpath
 import uuid
+from contextlib import contextmanager
 from functools import cached_property
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
+
+
+class StoreUnavailable(OSError):
+    """A remote store that cannot be reached or refused a request (the cause is chained).
+
+    An OSError, like a full disk or a read-only folder: the run stops with a clear message and
+    the same command resumes once the store is back.
+    """
 
 
 class Location:
@@ -39,21 +48,38 @@ class Location:
         protocol for remote ones."""
         return path if self.local else f"{self.protocol}://{path}"
 
+    @contextmanager
+    def _remote_errors(self, path: str):
+        """Client errors of a remote filesystem (botocore's, gcsfs's) become StoreUnavailable."""
+        try:
+            yield
+        except OSError:
+            raise
+        except Exception as exc:
+            if self.local:
+                raise
+            raise StoreUnavailable(f"{self.uri(path)}: {type(exc).__name__}: {exc}") from exc
+
     def exists(self, path: str) -> bool:
-        return self.fs.exists(path)
+        with self._remote_errors(path):
+            return self.fs.exists(path)
 
     def is_dir(self) -> bool:
-        return self.fs.isdir(self.root)
+        with self._remote_errors(self.root):
+            return self.fs.isdir(self.root)
 
     def glob(self, pattern: str) -> list[str]:
-        return sorted(self.fs.glob(pattern))
+        with self._remote_errors(pattern):
+            return sorted(self.fs.glob(pattern))
 
     def read_bytes(self, path: str) -> bytes:
-        return self.fs.cat_file(path)
+        with self._remote_errors(path):
+            return self.fs.cat_file(path)
 
     def write_bytes(self, path: str, data: bytes) -> None:
         if not self.local:
-            self.fs.pipe_file(path, data)
+            with self._remote_errors(path):
+                self.fs.pipe_file(path, data)
             return
         folder = os.path.dirname(path)
         os.makedirs(folder, exist_ok=True)
