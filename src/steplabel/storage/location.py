@@ -7,6 +7,7 @@ there, complete, or absent), so the bytes go up in one ``pipe_file`` call.
 
 from __future__ import annotations
 
+import logging
 import os
 import posixpath
 import uuid
@@ -15,6 +16,30 @@ from functools import cached_property
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
+
+
+_log = logging.getLogger(__name__)
+_quieted_loops: set[int] = set()
+
+
+def quiet_orphaned_futures() -> None:
+    """fsspec runs remote I/O on an event loop of its own. When a store goes away mid-upload,
+    aiohttp leaves futures whose exception nobody awaits (the caller already got the error, and
+    reports it), and asyncio would print each of them with a traceback. Log those at debug level."""
+    from fsspec.asyn import get_loop
+
+    loop = get_loop()
+    if id(loop) in _quieted_loops:
+        return
+
+    def handler(loop, context):
+        if "exception was never retrieved" in context.get("message", ""):
+            _log.debug("%s: %r", context["message"], context.get("exception"))
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
+    _quieted_loops.add(id(loop))
 
 
 class StoreUnavailable(OSError):
@@ -34,6 +59,8 @@ class Location:
         self.local = isinstance(self.fs, LocalFileSystem)
         if self.local:
             self.root = os.path.abspath(self.root)
+        else:
+            quiet_orphaned_futures()
 
     def path(self, *parts: str) -> str:
         return posixpath.join(self.root, *parts)
