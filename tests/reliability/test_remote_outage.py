@@ -4,6 +4,7 @@ ends with the store of an uninterrupted run."""
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import time
@@ -61,7 +62,8 @@ def test_a_store_outage_stops_the_run_cleanly_and_the_rerun_resumes(s3_server, t
         time.sleep(0.05)
     _, err = proc.communicate(timeout=300)
     assert stopped and proc.returncode == 1, err[-2000:]
-    assert "the store" in err and "EndpointConnectionError" in err
+    # Which botocore error it is depends on the moment (no connection, a closed one, a timeout).
+    assert re.search(r"error: cannot (write to|read) the store.*Error", err.replace("\n", " ")), err[-2000:]
     assert "Traceback" not in err and "╭" not in err  # a message, not a (rich) traceback
 
     s3_server.start()
