@@ -82,8 +82,9 @@ def test_push_adds_shards_and_replaces_the_card(store, tmp_path):
         def create_repo(self, repo_id, repo_type, exist_ok):
             assert repo_type == "dataset" and exist_ok
 
-        def upload_file(self, path_or_fileobj, path_in_repo, repo_id, repo_type):
-            self.files[path_in_repo] = open(path_or_fileobj, "rb").read()
+        def create_commit(self, repo_id, repo_type, operations, commit_message):
+            for op in operations:
+                self.files[op.path_in_repo] = open(op.path_or_fileobj, "rb").read()
 
     hub = FakeHub()
     export(store, tmp_path / "p", "trl")

@@ -132,10 +132,7 @@ async def process_batch(b: int, problems: list[Problem], config: Config, run_id:
             bars.advance(key, len(problems) * config.generate.samples)
         else:
             executor.store_labels(config, run_id, b, name, labeled)
-            add_cost(cost.setdefault(key, {}), labeled.cost)
-            counters = cost.setdefault(f"{key}:counters", {})
-            for k, v in labeled.counters.items():
-                counters[k] = counters.get(k, 0) + v
+            merge_cost(cost, {key: labeled.cost, f"{key}:counters": labeled.counters})
             changed = True
         if step_done:
             await step_done(f"batch {b} labeled by {name}")

@@ -151,23 +151,24 @@ def export(store: str | Path, out: str | Path, form: str = "trl", run_ids: list[
 
 
 def push(folder: str | Path, repo_id: str, token_env: str = "HF_TOKEN", api=None) -> list[str]:
-    """Upload with huggingface_hub, adding this export's shards beside those already there
-    (``datasets.push_to_hub`` would delete a split's old files) and replacing the card."""
+    """Upload with huggingface_hub in one commit, adding this export's shards beside those already
+    there (``datasets.push_to_hub`` would delete a split's old files) and replacing the card.
+    One commit: readers of the dataset never see some of the new shards without the others."""
     import os
     import uuid
 
-    from huggingface_hub import HfApi
+    from huggingface_hub import CommitOperationAdd, HfApi
 
     api = api or HfApi(token=os.environ.get(token_env) or None)
     api.create_repo(repo_id, repo_type="dataset", exist_ok=True)
     batch = uuid.uuid4().hex[:8]
     folder = Path(folder)
-    uploaded = []
-    for path in sorted((folder / "data").glob("*.parquet")):
-        target = f"data/{path.stem}-{batch}.parquet"  # never the name of a shard already there
-        api.upload_file(path_or_fileobj=str(path), path_in_repo=target, repo_id=repo_id, repo_type="dataset")
-        uploaded.append(target)
+    files = {f"data/{path.stem}-{batch}.parquet": path  # never the name of a shard already there
+             for path in sorted((folder / "data").glob("*.parquet"))}
     for extra in ["README.md", *sorted(p.name for p in folder.glob("*.png"))]:
-        api.upload_file(path_or_fileobj=str(folder / extra), path_in_repo=extra, repo_id=repo_id, repo_type="dataset")
-        uploaded.append(extra)
-    return uploaded
+        files[extra] = folder / extra
+    api.create_commit(
+        repo_id=repo_id, repo_type="dataset", commit_message=f"steplabel export {batch}",
+        operations=[CommitOperationAdd(path_in_repo=target, path_or_fileobj=str(path)) for target, path in files.items()],
+    )
+    return list(files)

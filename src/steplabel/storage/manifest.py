@@ -66,19 +66,20 @@ class RunManifest:
     flow_run_id: str | None = None
 
 
-def manifest_path(store: str | os.PathLike, run_id: str) -> str:
-    return Location(store).path("runs", f"run_id={run_id}", "manifest.json")
+def _path(where: Location, run_id: str) -> str:
+    return where.path("runs", f"run_id={run_id}", "manifest.json")
 
 
 def write_manifest(store: str | os.PathLike, manifest: RunManifest) -> str:
-    path = manifest_path(store, manifest.run_id)
-    Location(store).write_bytes(path, json.dumps(asdict(manifest), indent=2, sort_keys=True).encode())
+    where = Location(store)
+    path = _path(where, manifest.run_id)
+    where.write_bytes(path, json.dumps(asdict(manifest), indent=2, sort_keys=True).encode())
     return path
 
 
 def read_manifest(store: str | os.PathLike, run_id: str) -> RunManifest | None:
     where = Location(store)
-    path = manifest_path(store, run_id)
+    path = _path(where, run_id)
     if not where.exists(path):
         return None
     return RunManifest(**json.loads(where.read_bytes(path)))

@@ -2,9 +2,10 @@
 
 A shard is written whole or not at all (see ``location``: a temporary file renamed over the
 final name on a local disk, one PUT on an object store): a reader (DuckDB globs
-``*.parquet``) sees the whole shard or nothing. Shard names are deterministic (``part-<batch>.parquet``) so a rerun of the same run
-replaces a shard with identical content instead of adding a duplicate, and it can tell which
-batches are already done by looking for their shards.
+``*.parquet``) sees the whole shard or nothing. Shard names are deterministic
+(``part-<batch>.parquet``) so a rerun of the same run replaces a shard with identical content
+instead of adding a duplicate, and it can tell which batches are already done by looking for
+their shards.
 """
 
 from __future__ import annotations
@@ -35,9 +36,6 @@ class Store:
     def __init__(self, root: str | os.PathLike) -> None:
         self.location = Location(root)
 
-    def table_dir(self, table: str) -> str:
-        return self.location.path(table)
-
     def shard_path(self, table: str, partitions: dict[str, str], part: str) -> str:
         spec = TABLES[table]
         if set(partitions) != set(spec.partitions):
@@ -60,6 +58,3 @@ class Store:
 
     def read(self, table: str, partitions: dict[str, str], part: str) -> pa.Table:
         return pq.read_table(io.BytesIO(self.location.read_bytes(self.shard_path(table, partitions, part))))
-
-    def shards(self, table: str) -> list[str]:
-        return self.location.glob(self.location.path(table, "**", "part-*.parquet"))
