@@ -32,9 +32,9 @@ sys.path.insert(0, str(HERE.parent / "scripts"))
 def main() -> None:
     from _tables import markdown_table, publish
 
-    from steplabel.flows import stages
-    from steplabel.flows.config import load_config
-    from steplabel.flows.engines import make_backend, make_engine
+    from steplabel.pipeline import stages
+    from steplabel.config import load_config
+    from steplabel.registry import make_backend, make_engine
     from train_tiny_model import build
 
     parser = argparse.ArgumentParser()

@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _tables import markdown_table, publish  # noqa: E402
 
-from steplabel.flows.config import load_config  # noqa: E402
-from steplabel.flows.evaluate import EvalResult, evaluate, first_error_metrics, synthetic_records  # noqa: E402
+from steplabel.config import load_config  # noqa: E402
+from steplabel.evaluation.evaluate import EvalResult, evaluate, first_error_metrics, synthetic_records  # noqa: E402
 from steplabel.problems.steps import split_steps  # noqa: E402
 from steplabel.problems.worlds import truth_oracle  # noqa: E402
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE))
 
 def peak_rss_mb(problems: int) -> tuple[float, float]:
     store = tempfile.mkdtemp(prefix=f"mem-{problems}-")
-    cmd = [sys.executable, "-m", "steplabel.flows.cli", "run", "--no-prefect", "--store", store, "--limit",
+    cmd = [sys.executable, "-m", "steplabel.cli", "run", "--no-prefect", "--store", store, "--limit",
            str(problems), "--samples", "2", "--json"]
     env = {**os.environ, "STEPLABEL_STATE_DIR": tempfile.mkdtemp()}
     start = time.perf_counter()

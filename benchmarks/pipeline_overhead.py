@@ -37,7 +37,7 @@ def main() -> None:
 
     prefect_env.configure(tempfile.mkdtemp(prefix="steplabel-bench-state-"))
     from steplabel.flows import engines
-    from steplabel.flows.config import load_config
+    from steplabel.config import load_config
     from steplabel.problems import answers
 
     def cold() -> None:
@@ -46,7 +46,7 @@ def main() -> None:
         answers.answers_equivalent.cache_clear()
         engines._backend.cache_clear()
 
-    from steplabel.flows.pipeline import run_direct
+    from steplabel.pipeline.run import run_direct
     from steplabel.flows.synthesize import synthesize
 
     def config(store: str, limit: int, runner: str = "threads"):
@@ -105,7 +105,7 @@ def cluster_startup() -> float:
     """Start a 2-worker local Dask cluster through the task runner, run one task, stop it."""
     from prefect import flow, task
 
-    from steplabel.flows.config import TaskRunnerSection
+    from steplabel.config import TaskRunnerSection
     from steplabel.flows.scale_out import make_task_runner
 
     @task

@@ -5,7 +5,7 @@ a small GPT-2 is trained on the same text for a bounded time, then both are save
 ``save_pretrained``. The model learns the format (paragraph steps, ``\\boxed{}``), not the
 arithmetic: it exists so the transformers and vLLM code paths run on a real model in tests.
 
-    python scripts/train_tiny_model.py OUT_DIR [--seconds 40]
+    python scripts/train_tiny_model.py OUT_DIR [--steps 300 | --seconds 40]
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ def corpus(count: int = 1500, seed: int = 0) -> list[str]:
     return texts
 
 
-def build(out: str | Path, seconds: float = 40.0, seed: int = 0) -> Path:
+def build(out: str | Path, seconds: float | None = None, seed: int = 0, steps: int = 300) -> Path:
+    """Train for ``steps`` optimizer steps (the same model on a busy or an idle machine), or for
+    ``seconds`` when given."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
@@ -54,7 +56,7 @@ def build(out: str | Path, seconds: float = 40.0, seed: int = 0) -> Path:
     model.train()
     start, step = time.monotonic(), 0
     rng = random.Random(seed)
-    while time.monotonic() - start < seconds:
+    while (time.monotonic() - start < seconds) if seconds is not None else step < steps:
         batch = rng.sample(rows, 12)
         width = max(map(len, batch))
         ids = torch.full((len(batch), width), tokenizer.pad_token_id)
@@ -71,13 +73,14 @@ def build(out: str | Path, seconds: float = 40.0, seed: int = 0) -> Path:
     model.eval()
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    (out / "TRAINING.txt").write_text(f"steps={step} seconds={seconds} final_loss={loss.item():.3f}\n")
+    (out / "TRAINING.txt").write_text(f"steps={step} seconds={time.monotonic() - start:.1f} final_loss={loss.item():.3f}\n")
     return out
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
-    parser.add_argument("--seconds", type=float, default=40.0)
+    parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument("--steps", type=int, default=300)
     args = parser.parse_args()
-    print(build(args.out, args.seconds))
+    print(build(args.out, args.seconds, steps=args.steps))

@@ -14,7 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory):
-    """A tiny GPT-2 trained here for 25 s on the arithmetic world's text: a real model, no download."""
+    """A tiny GPT-2 trained here for 200 steps on the arithmetic world's text: a real model, no download.
+    A fixed number of steps, not seconds: the same model however busy the machine is."""
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
     import os
@@ -22,7 +23,7 @@ def tiny_model(tmp_path_factory):
     from train_tiny_model import build
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    return str(build(tmp_path_factory.mktemp("tiny-model"), seconds=25))
+    return str(build(tmp_path_factory.mktemp("tiny-model"), steps=200))
 
 
 @pytest.fixture(scope="session")

@@ -19,8 +19,8 @@ os.environ.setdefault("VLLM_CACHE_ROOT", str(Path(".steplabel/vllm-cache").resol
 vllm = pytest.importorskip("vllm")
 
 from steplabel.engines import GenerationRequest  # noqa: E402
-from steplabel.flows.config import load_config  # noqa: E402
-from steplabel.flows.pipeline import run_direct  # noqa: E402
+from steplabel.config import load_config  # noqa: E402
+from steplabel.pipeline.run import run_direct  # noqa: E402
 from steplabel.problems.prompts import solve_prompt  # noqa: E402
 from steplabel.problems.worlds import arith  # noqa: E402
 from steplabel.storage import connect  # noqa: E402

@@ -5,7 +5,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from steplabel.flows.cli import app
+from steplabel.cli import app
 
 runner = CliRunner()
 

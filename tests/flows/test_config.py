@@ -1,6 +1,6 @@
 import pytest
 
-from steplabel.flows.config import ConfigError, load_config
+from steplabel.config import ConfigError, load_config
 
 
 def test_defaults_and_overrides():

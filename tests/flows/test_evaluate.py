@@ -3,9 +3,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from steplabel.flows.cli import app
-from steplabel.flows.config import load_config
-from steplabel.flows.evaluate import first_error_metrics, load_records, synthetic_records
+from steplabel.cli import app
+from steplabel.config import load_config
+from steplabel.evaluation.evaluate import first_error_metrics, load_records, synthetic_records
 from steplabel.problems.sources import SourceError
 from steplabel.problems.worlds import arith
 

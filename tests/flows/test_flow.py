@@ -2,8 +2,8 @@
 
 import asyncio
 
-from steplabel.flows.config import load_config
-from steplabel.flows.pipeline import run_direct
+from steplabel.config import load_config
+from steplabel.pipeline.run import run_direct
 from steplabel.storage import connect, read_manifest
 
 

@@ -5,8 +5,8 @@ import asyncio
 import cloudpickle
 import pytest
 
-from steplabel.flows.config import load_config
-from steplabel.flows.pipeline import run_direct
+from steplabel.config import load_config
+from steplabel.pipeline.run import run_direct
 from steplabel.storage import connect, read_manifest
 
 pytest.importorskip("prefect_dask")
@@ -133,9 +133,9 @@ class FakeRunner:
 
 
 def _run(runner, n_batches, in_flight):
-    from steplabel.flows.config import TaskRunnerSection
-    from steplabel.flows.progress import ProgressBars
-    from steplabel.flows.scale_out import DistributedExecutor
+    from steplabel.config import TaskRunnerSection
+    from steplabel.pipeline.progress import ProgressBars
+    from steplabel.flows.scale_out import DistributedBatches
 
     reports = []
 
@@ -143,7 +143,7 @@ def _run(runner, n_batches, in_flight):
         reports.append(fraction)
 
     config = load_config(None, {"run.store": "relative/store"})
-    executor = DistributedExecutor(runner, TaskRunnerSection(kind="dask", workers=2, in_flight=in_flight), report)
+    executor = DistributedBatches(runner, TaskRunnerSection(kind="dask", workers=2, in_flight=in_flight), report)
     cost = {}
     chunks = [[object()] for _ in range(n_batches)]
     error = None

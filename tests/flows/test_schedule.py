@@ -31,7 +31,7 @@ def test_a_served_cron_schedule_creates_a_run_that_completes(tmp_path):
     runner = None
     try:
         _wait(f"{api}/health", server)
-        runner = subprocess.Popen([sys.executable, "-m", "steplabel.flows.cli", "serve", str(config), "--name",
+        runner = subprocess.Popen([sys.executable, "-m", "steplabel.cli", "serve", str(config), "--name",
                                    "every-minute", "--cron", "* * * * *"], env=env, stdout=subprocess.DEVNULL,
                                   stderr=open(tmp_path / "runner.log", "wb"), start_new_session=True)
         deadline = time.monotonic() + 150

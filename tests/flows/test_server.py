@@ -38,7 +38,7 @@ def test_deployment_runs_on_a_real_server_and_its_artifacts_read_back(tmp_path):
     runner = None
     try:
         _wait(f"{api}/health", server)
-        runner = subprocess.Popen([sys.executable, "-m", "steplabel.flows.cli", "serve", str(config), "--name",
+        runner = subprocess.Popen([sys.executable, "-m", "steplabel.cli", "serve", str(config), "--name",
                                    "test-serve", "--cron", "0 3 * * *"], env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + 60

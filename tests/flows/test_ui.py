@@ -55,7 +55,7 @@ def test_the_ui_shows_the_run_and_its_summary(tmp_path):
             except httpx.HTTPError:
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.5)
-        done = subprocess.run([sys.executable, "-m", "steplabel.flows.cli", "run", "--store", str(tmp_path / "store"),
+        done = subprocess.run([sys.executable, "-m", "steplabel.cli", "run", "--store", str(tmp_path / "store"),
                                "--limit", "8", "--samples", "2"], env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr[-2000:]
         (run,) = httpx.post(f"{api}/flow_runs/filter", json={"limit": 5}).json()

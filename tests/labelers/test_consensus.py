@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from steplabel.labelers.consensus import ConsensusConfig, Decision, consensus_labels, decide
+from steplabel.config import ConsensusSection
+from steplabel.labelers.consensus import Decision, consensus_labels, decide
 from steplabel.schemas import StepLabel
 
 
@@ -20,7 +21,7 @@ from steplabel.schemas import StepLabel
 ])
 def test_policies(firsts, policy, override, expected):
     sources = ("mc", "judge", "verify") if len(firsts) == 3 or policy != "all" else ("mc", "judge")
-    assert decide(firsts, ConsensusConfig(sources, policy, override)) == expected
+    assert decide(firsts, ConsensusSection(sources=list(sources), policy=policy, override=override)) == expected
 
 
 def rows(labeler, rollout, first_error, n, scores=None):
@@ -34,7 +35,7 @@ def rows(labeler, rollout, first_error, n, scores=None):
 def test_consensus_rows_keep_agreement_and_mark_disagreement():
     labels = (rows("mc", "a", 1, 4, [1.0, 0.0, None, None]) + rows("judge", "a", 1, 4, [0.5, 0.0, None, None])
               + rows("mc", "b", -1, 3) + rows("judge", "b", 0, 3) + rows("omegaprm", "a", 3, 4))
-    out = consensus_labels(labels, ConsensusConfig(("mc", "judge"), "all"))
+    out = consensus_labels(labels, ConsensusSection(sources=["mc", "judge"], policy="all"))
     a = sorted((r for r in out if r.rollout_id == "a"), key=lambda r: r.step_index)
     b = sorted((r for r in out if r.rollout_id == "b"), key=lambda r: r.step_index)
     assert [r.label for r in a] == [True, False, None, None]

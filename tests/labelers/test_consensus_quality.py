@@ -5,8 +5,8 @@ MC (scan, k = 8) F1 0.821, judge F1 0.776, consensus F1 0.996 on the 64% of solu
 keeps (benchmarks/README.md has 70% and 90% judges).
 """
 
-from steplabel.flows.config import load_config
-from steplabel.flows.evaluate import evaluate, synthetic_records
+from steplabel.config import load_config
+from steplabel.evaluation.evaluate import evaluate, synthetic_records
 
 
 def test_consensus_is_more_faithful_than_either_source():

@@ -6,7 +6,8 @@ import pytest
 
 from steplabel.engines import Completion, Generation
 from steplabel.engines.sandbox import CriticConfig, SimulatedCritic
-from steplabel.labelers.judge import JudgeConfig, JudgeLabeler, Verdict, judge_prompt, load_template, majority, parse_verdict
+from steplabel.config import JudgeSection
+from steplabel.labelers.judge import JudgeLabeler, Verdict, judge_prompt, load_template, majority, parse_verdict
 from steplabel.problems.prompts import read_judge_prompt
 from steplabel.problems.worlds import arith
 from tests.labelers.test_mc import make_task
@@ -74,7 +75,7 @@ class Voters:
 
 def test_judge_labels_from_a_majority_and_keeps_the_votes():
     engine = Voters([r"\boxed{2}", "Paragraph 2 is incorrect.", r"\boxed{-1}"])
-    rows = asyncio.run(JudgeLabeler(engine, JudgeConfig(samples=3)).label(make_task(5)))
+    rows = asyncio.run(JudgeLabeler(engine, JudgeSection(samples=3)).label(make_task(5)))
     assert [r.label for r in rows] == [True, True, False, None, None]
     assert [r.status for r in rows][3:] == ["after_error", "after_error"]
     evidence = json.loads(rows[0].evidence)
@@ -96,7 +97,7 @@ def test_judge_abstains_instead_of_crashing(engine):
 def test_prompt_template_is_a_replaceable_file(tmp_path):
     custom = tmp_path / "t.txt"
     custom.write_text("Check this.\n{problem}\n---\n{paragraphs}\nIndex in \\boxed{}.")
-    labeler = JudgeLabeler(Voters([r"\boxed{-1}"]), JudgeConfig(prompt_file=str(custom)))
+    labeler = JudgeLabeler(Voters([r"\boxed{-1}"]), JudgeSection(prompt_file=str(custom)))
     rows = asyncio.run(labeler.label(make_task(2)))
     assert labeler.engine.prompts[0].startswith("Check this.\nQ?\n---\n<paragraph_0>")
     assert rows[0].first_error == -1

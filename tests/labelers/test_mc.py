@@ -4,7 +4,8 @@ import json
 import pytest
 
 from steplabel.labelers.base import LabelTask, first_error_of
-from steplabel.labelers.mc import MCConfig, MCLabeler
+from steplabel.config import MCSection
+from steplabel.labelers.mc import MCLabeler
 from tests.labelers.scripted import ScriptedEngine
 
 
@@ -20,7 +21,7 @@ def make_task(n_steps=5, correct=False):
 
 def label(task, outcomes, **cfg):
     engine = ScriptedEngine(task, outcomes)
-    rows = asyncio.run(MCLabeler(engine, MCConfig(k=4, **cfg)).label(task))
+    rows = asyncio.run(MCLabeler(engine, MCSection(k=4, **cfg)).label(task))
     return engine, rows
 
 

@@ -7,8 +7,8 @@ wrong prefixes per solution, and with "any of k succeeds" each can come out a fa
 so it loses accuracy to MC's noise faster than a scan does (benchmarks/README.md).
 """
 
-from steplabel.flows.config import load_config
-from steplabel.flows.evaluate import evaluate, synthetic_records
+from steplabel.config import load_config
+from steplabel.evaluation.evaluate import evaluate, synthetic_records
 
 
 def test_omegaprm_quality_and_cost_beside_per_step_mc():

@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from steplabel.flows.cli import app
+from steplabel.cli import app
 from steplabel.storage import connect
 
 runner = CliRunner()

@@ -9,7 +9,7 @@ from steplabel.storage import connect, list_manifests
 
 
 def start(store, seed):
-    cmd = [sys.executable, "-m", "steplabel.flows.cli", "run", "--no-prefect", "--store", str(store),
+    cmd = [sys.executable, "-m", "steplabel.cli", "run", "--no-prefect", "--store", str(store),
            "--limit", "80", "--samples", "2", "--seed", str(seed), "--labelers", "mc,judge,consensus"]
     env = {**os.environ, "STEPLABEL_STATE_DIR": str(store.parent / f"state-{seed}")}
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -25,7 +25,7 @@ TABLES = {
 
 def command(store: Path, runner: str = "threads") -> list[str]:
     how = ["--no-prefect"] if runner == "threads" else ["--task-runner", runner]
-    return [sys.executable, "-m", "steplabel.flows.cli", "run", *how, "--store", str(store),
+    return [sys.executable, "-m", "steplabel.cli", "run", *how, "--store", str(store),
             "--limit", "120", "--samples", "2", "--seed", "5", "--run-id", "crash",
             "--labelers", "mc,judge,consensus"]
 

@@ -5,9 +5,9 @@ import asyncio
 
 import pytest
 
-from steplabel.flows import stages
-from steplabel.flows.config import load_config
-from steplabel.flows.pipeline import run_direct
+from steplabel.pipeline import stages
+from steplabel.config import load_config
+from steplabel.pipeline.run import run_direct
 from steplabel.storage import connect, read_manifest
 from steplabel.storage.shards import Store
 

@@ -14,7 +14,7 @@ def test_unwritable_store_then_rerun(tmp_path):
     store.mkdir()
     (store / "rollouts").write_text("not a folder")  # every write under it fails, even for root
     env = {**os.environ, "STEPLABEL_STATE_DIR": str(tmp_path / "state")}
-    cmd = [sys.executable, "-m", "steplabel.flows.cli", "run", "--no-prefect", "--store", str(store), "--limit", "10",
+    cmd = [sys.executable, "-m", "steplabel.cli", "run", "--no-prefect", "--store", str(store), "--limit", "10",
            "--samples", "2", "--run-id", "ro"]
     failed = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert failed.returncode != 0

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from steplabel.flows.config import load_config
-from steplabel.flows.pipeline import run_direct
+from steplabel.config import load_config
+from steplabel.pipeline.run import run_direct
 from steplabel.storage import connect, read_manifest
 
 s3fs = pytest.importorskip("s3fs")
@@ -37,7 +37,7 @@ def rows(store) -> dict:
 
 
 def run(config, store: str) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "steplabel.flows.cli", "run", str(config), "--no-prefect", "--store", store]
+    cmd = [sys.executable, "-m", "steplabel.cli", "run", str(config), "--no-prefect", "--store", store]
     return subprocess.Popen(cmd, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -3,8 +3,8 @@ abstained because a request failed; everything else is kept as it is."""
 
 import asyncio
 
-from steplabel.flows.config import load_config
-from steplabel.flows.pipeline import run_direct
+from steplabel.config import load_config
+from steplabel.pipeline.run import run_direct
 from steplabel.storage import connect, read_manifest
 from tests.engines.fake_server import FakeOpenAIServer
 

@@ -6,9 +6,10 @@ import os
 import subprocess
 import sys
 
-from steplabel.flows.config import load_config
-from steplabel.flows.pipeline import run_direct
+from steplabel.config import load_config
+from steplabel.pipeline.run import run_direct
 from steplabel.storage.export import export
+from steplabel.registry import export_format
 from tests.engines.fake_server import FakeOpenAIServer
 
 KEY = "sk-PLANTED-KEY-5f1e2d"
@@ -28,10 +29,10 @@ def test_planted_secrets_appear_nowhere(tmp_path, monkeypatch):
         assert all(h == f"Bearer {KEY}" for h in server.auth_headers)  # it was used
         # a failing request's error message, through the CLI with its logs
         env = {**os.environ, "STEPLABEL_STATE_DIR": str(tmp_path / "state")}
-        cli = subprocess.run([sys.executable, "-m", "steplabel.flows.cli", "run", "--no-prefect", "--store",
-                              str(tmp_path / "store2"), "--limit", "2", "--engine", "openai"],
+        cli = subprocess.run([sys.executable, "-m", "steplabel.cli", "run", "--no-prefect", "--store",
+                              str(tmp_path / "store2"), "--limit", "2", "--engine", "openai", "--model", "m"],
                              env={**env, "OPENAI_API_KEY": KEY}, capture_output=True, text=True, timeout=300)
-    export(store, tmp_path / "export", "soft", labeler="mc")
+    export(store, tmp_path / "export", export_format("soft"), labeler="mc")
     outputs = [cli.stdout, cli.stderr]
     for root in (store, tmp_path / "store2", tmp_path / "export", tmp_path / "state"):
         for path in root.rglob("*"):

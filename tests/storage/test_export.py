@@ -4,10 +4,11 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from steplabel.flows.cli import app
-from steplabel.flows.config import load_config
-from steplabel.flows.pipeline import run_direct
+from steplabel.cli import app
+from steplabel.config import load_config
+from steplabel.pipeline.run import run_direct
 from steplabel.storage.export import export, normalize_text, push
+from steplabel.registry import export_format
 
 runner = CliRunner()
 
@@ -24,7 +25,7 @@ def store(tmp_path_factory):
 def test_trl_export_loads_with_datasets_and_follows_the_conventions(store, tmp_path):
     import datasets
 
-    result = export(store, tmp_path / "trl", "trl")
+    result = export(store, tmp_path / "trl", export_format("trl"))
     assert result.labeler == "consensus" and result.rows == result.counts["exported"] > 0
     assert result.counts["rejected"] > 0  # rejected rollouts were left out
     ds = datasets.load_dataset("parquet", data_dir=str(tmp_path / "trl" / "data"), split="train")
@@ -39,11 +40,11 @@ def test_trl_export_loads_with_datasets_and_follows_the_conventions(store, tmp_p
 def test_soft_and_processbench_forms(store, tmp_path):
     import datasets
 
-    soft = export(store, tmp_path / "soft", "soft", labeler="mc")
+    soft = export(store, tmp_path / "soft", export_format("soft"), labeler="mc")
     ds = datasets.load_dataset("parquet", data_dir=str(tmp_path / "soft" / "data"), split="train")
     assert "scores" in ds.features and all(len(r["scores"]) == len(r["labels"]) for r in ds)
     assert (tmp_path / "soft" / "score_distribution.png").exists()
-    pb = export(store, tmp_path / "pb", "processbench", labeler="mc")
+    pb = export(store, tmp_path / "pb", export_format("processbench"), labeler="mc")
     ds = datasets.load_dataset("parquet", data_dir=str(tmp_path / "pb" / "data"), split="train")
     assert set(ds.features) == {"problem", "steps", "label"} and len(ds) == pb.rows
     assert all(-1 <= r["label"] < len(r["steps"]) for r in ds)
@@ -53,7 +54,7 @@ def test_card_parses_back_with_provenance_and_no_secrets(store, tmp_path, monkey
     from huggingface_hub import DatasetCard
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-PLANTED-999")
-    export(store, tmp_path / "card", "trl")
+    export(store, tmp_path / "card", export_format("trl"))
     card = DatasetCard.load(tmp_path / "card" / "README.md")
     assert card.data.license == "apache-2.0" and "process-reward-model" in card.data.tags
     assert card.data.configs[0]["data_files"][0]["path"] == "data/train-*"
@@ -67,8 +68,8 @@ def test_contamination_guard(store, tmp_path):
     questions = [q for (q,) in connect(store).execute("SELECT question FROM problems LIMIT 3").fetchall()]
     evalset = tmp_path / "eval.jsonl"
     evalset.write_text("\n".join(json.dumps({"problem": "  " + q.upper() + " "}) for q in questions))
-    full = export(store, tmp_path / "a", "processbench", labeler="mc")
-    guarded = export(store, tmp_path / "b", "processbench", labeler="mc", exclude_file=evalset)
+    full = export(store, tmp_path / "a", export_format("processbench"), labeler="mc")
+    guarded = export(store, tmp_path / "b", export_format("processbench"), labeler="mc", exclude_file=evalset)
     assert guarded.counts["excluded_contaminated"] > 0
     assert guarded.rows == full.rows - guarded.counts["excluded_contaminated"]
     assert normalize_text("Ava has 3 apples!") == normalize_text("ava  has 3 APPLES")
@@ -87,7 +88,7 @@ def test_push_adds_shards_and_replaces_the_card(store, tmp_path):
                 self.files[op.path_in_repo] = open(op.path_or_fileobj, "rb").read()
 
     hub = FakeHub()
-    export(store, tmp_path / "p", "trl")
+    export(store, tmp_path / "p", export_format("trl"))
     push(tmp_path / "p", "org/steps", api=hub)
     push(tmp_path / "p", "org/steps", api=hub)
     shards = [f for f in hub.files if f.startswith("data/")]
@@ -112,7 +113,7 @@ def test_trl_prm_tokenize_step_accepts_the_export(store, tmp_path, tiny_model):
     import datasets
     from transformers import AutoTokenizer
 
-    export(store, tmp_path / "trl", "trl")
+    export(store, tmp_path / "trl", export_format("trl"))
     ds = datasets.load_dataset("parquet", data_dir=str(tmp_path / "trl" / "data"), split="train")
     tokenizer = AutoTokenizer.from_pretrained(tiny_model)
     kwargs = {"tokenizer": tokenizer, "step_separator": "\n", "max_length": None, "max_completion_length": None,

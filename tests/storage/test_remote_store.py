@@ -7,9 +7,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from steplabel.flows.cli import app
-from steplabel.flows.config import load_config
-from steplabel.flows.pipeline import run_direct
+from steplabel.cli import app
+from steplabel.config import load_config
+from steplabel.pipeline.run import run_direct
 from steplabel.storage import connect, read_manifest
 from steplabel.storage.catalog import StoreReadError
 

@@ -31,6 +31,11 @@ class RequestFailed(Exception):
 class OpenAIBackend:
     name = "openai"
 
+    @classmethod
+    def from_section(cls, section) -> "OpenAIBackend":
+        """From ``[engine]`` of kind openai (``config.OpenAIEngine``)."""
+        return cls(model=section.model, **section.openai.model_dump())
+
     def __init__(self, base_url: str, model: str, api_key_env: str = "OPENAI_API_KEY", mode: str = "completions",
                  max_concurrency: int = 16, timeout_s: float = 120.0, max_retries: int = 5,
                  backoff_base_s: float = 0.5, backoff_max_s: float = 30.0, send_seed: bool = True) -> None:

@@ -186,6 +186,13 @@ class SandboxBackend:
 
     name = "sandbox"
 
+    @classmethod
+    def from_section(cls, section) -> "SandboxBackend":
+        """From ``[engine]`` of kind sandbox (``config.SandboxEngine``)."""
+        params = section.sandbox.model_dump()
+        critic = CriticConfig(accuracy=params.pop("critic_accuracy"), malformed=params.pop("critic_malformed"))
+        return cls(PolicyConfig(**params), model=section.model, critic=critic)
+
     def __init__(self, policy: PolicyConfig | None = None, model: str = "simulated-policy",
                  critic: CriticConfig | None = None) -> None:
         self.model = model

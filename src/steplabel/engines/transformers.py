@@ -21,6 +21,11 @@ from steplabel.engines.tokenizing import TokenizerMixin
 class TransformersBackend(TokenizerMixin):
     name = "transformers"
 
+    @classmethod
+    def from_section(cls, section) -> "TransformersBackend":
+        """From ``[engine]`` of kind transformers (``config.TransformersEngine``)."""
+        return cls(section.model, chat_template=section.chat_template, **section.transformers.model_dump())
+
     def __init__(self, model: str, device: str = "cpu", dtype: str = "float32", max_batch_rows: int = 32,
                  chat_template: bool = False) -> None:
         import torch

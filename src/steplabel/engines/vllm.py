@@ -35,6 +35,11 @@ def _on_cpu() -> bool:
 class VLLMBackend(TokenizerMixin):
     name = "vllm"
 
+    @classmethod
+    def from_section(cls, section) -> "VLLMBackend":
+        """From ``[engine]`` of kind vllm (``config.VLLMEngine``)."""
+        return cls(section.model, chat_template=section.chat_template, **section.vllm.model_dump())
+
     def __init__(self, model: str, tensor_parallel_size: int = 1, gpu_memory_utilization: float = 0.9,
                  max_model_len: int | None = None, enable_prefix_caching: bool = True, enforce_eager: bool = False,
                  dtype: str = "auto", chat_template: bool = False, block_size: int | None = None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact
 
+from steplabel.registry import export_format
 from steplabel.storage.export import export, push
 
 
@@ -12,7 +13,7 @@ from steplabel.storage.export import export, push
 async def export_dataset(store: str = "store", out: str = "export", format: str = "trl",
                          runs: list[str] | None = None, only_retained: bool = True,
                          exclude: str | None = None, push_to: str | None = None) -> dict:
-    result = export(store, out, format, runs, None, only_retained, exclude)
+    result = export(store, out, export_format(format), runs, None, only_retained, exclude)
     get_run_logger().info("exported %d solutions (%s labels) to %s: %s", result.rows, result.labeler, out,
                           result.counts)
     if push_to:

@@ -14,14 +14,11 @@ import importlib
 
 from prefect.task_runners import TaskRunner
 
-from steplabel.flows.config import TaskRunnerSection
-from steplabel.flows.pipeline import merge_cost
+from steplabel.config import TaskRunnerSection
 from steplabel.flows.tasks import batch_task
+from steplabel.pipeline.cost import merge_cost
+from steplabel.registry import MissingExtra
 from steplabel.storage.location import Location
-
-
-class MissingExtra(RuntimeError):
-    """A task runner whose package is not installed; the message says what to install."""
 
 
 def runner_class(kind: str):
@@ -45,7 +42,7 @@ def make_task_runner(section: TaskRunnerSection) -> TaskRunner:
     return runner(init_kwargs={"num_cpus": section.workers, "include_dashboard": False})
 
 
-class DistributedExecutor:
+class DistributedBatches:
     """Submits one ``batch`` task per batch to a started task runner."""
 
     def __init__(self, runner: TaskRunner, section: TaskRunnerSection, report) -> None:

@@ -5,7 +5,6 @@ Dask or Ray (``[task_runner]``) each batch is a task on a worker (see ``scale_ou
 publishes a progress artifact while it runs and a table artifact with the run summary.
 """
 
-from __future__ import annotations
 
 from contextlib import nullcontext
 
@@ -13,33 +12,36 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_progress_artifact, acreate_table_artifact
 from prefect.context import get_run_context
 
-from steplabel.flows.agreement import agreement, agreement_rows, write_heatmaps
-from steplabel.flows.config import Config
-from steplabel.flows.pipeline import run_pipeline
-from steplabel.flows.scale_out import DistributedExecutor, make_task_runner
-from steplabel.flows.summary import summary_rows
-from steplabel.flows.tasks import PrefectExecutor
+from steplabel.config import Config
+from steplabel.flows.scale_out import DistributedBatches, make_task_runner
+from steplabel.flows.tasks import PrefectStages
+from steplabel.pipeline.run import run_pipeline
+from steplabel.reports.agreement import agreement, agreement_rows, write_heatmaps
+from steplabel.reports.summary import summary_rows
+from steplabel.storage.shards import Store
 
 
 @flow(name="synthesize", log_prints=False)
-async def synthesize(config: dict, progress: bool | None = None) -> dict:
+async def synthesize(config: Config, progress: bool | None = None) -> dict:
     """Problems → rollouts → step labels → Parquet store, for one run configuration."""
-    cfg = Config.model_validate(config)
+    cfg = config
     run_id = cfg.run_id()
     logger = get_run_logger()
     flow_run_id = str(get_run_context().flow_run.id)
     artifact = await acreate_progress_artifact(
         progress=0.0, key="steplabel-progress", description=f"steplabel run {run_id}"
     )
-    executor = PrefectExecutor(artifact)
+    store = Store(cfg.run.store)
+    executor = PrefectStages(store, artifact)
     runner = nullcontext()
     if cfg.task_runner.kind != "threads":
         # Started here rather than on the decorator, so a deployment's config can choose it too.
         runner = make_task_runner(cfg.task_runner)
-        executor = DistributedExecutor(runner, cfg.task_runner, executor.report)
+        executor = DistributedBatches(runner, cfg.task_runner, executor.report)
         logger.info("batches go to a %s task runner", cfg.task_runner.kind)
     with runner:
-        summary = await run_pipeline(cfg, executor, progress=progress, flow_run_id=flow_run_id, log=logger.info)
+        summary = await run_pipeline(cfg, executor, store, progress=progress, flow_run_id=flow_run_id,
+                                     log=logger.info)
     await acreate_table_artifact(
         table=summary_rows(summary), key="steplabel-summary", description=f"steplabel run {run_id}"
     )

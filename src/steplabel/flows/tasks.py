@@ -1,9 +1,9 @@
-"""Prefect tasks over one batch of problems, and the executor that calls them.
+"""Prefect tasks over one batch of problems, and the stage runner that calls them.
 
 Tasks take a batch of problems (never one step), carry no result cache (their inputs are
 large and their outputs go to the store), and retry once on an unexpected error. Everything
-they are given pickles (problems, label tasks, the pydantic config), and engines are built
-inside the task, so a task runs the same in a thread, a Dask worker or a Ray worker.
+they are given pickles (problems, label tasks, the pydantic config, the store), and engines
+are built inside the task, so a task runs the same in a thread, a Dask worker or a Ray worker.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ from prefect.artifacts import aupdate_progress_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from steplabel.flows import stages
-from steplabel.flows.config import Config
-from steplabel.flows.engines import make_engine
-from steplabel.flows.pipeline import SequentialBatches, process_batch
-from steplabel.flows.progress import ProgressBars
+from steplabel.config import Config
+from steplabel.pipeline import stages
+from steplabel.pipeline.batch import SequentialBatches, process_batch
+from steplabel.pipeline.progress import ProgressBars
+from steplabel.registry import labeler_entry, make_engine
+from steplabel.storage import batches as shards
+from steplabel.storage.shards import Store
 
 
 @task(name="generate", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
@@ -39,26 +41,26 @@ async def label_task(batch_index: int, tasks: list, labeler: str, config: Config
 
 
 @task(name="consensus", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
-def consensus_task(batch_index: int, config: Config, run_id: str):
-    labeled = stages.consensus_stage(stages.Store(config.run.store), run_id, batch_index, config)
-    get_run_logger().info("batch %d: consensus kept %d of %d rollouts", batch_index,
+def stored_task(store: Store, batch_index: int, labeler: str, config: Config, run_id: str):
+    labeled = stages.stored_stage(store, run_id, batch_index, labeler, config)
+    get_run_logger().info("batch %d: %s kept %d of %d rollouts", batch_index, labeler,
                           labeled.counters["retained"], labeled.counters["rollouts"])
     return labeled
 
 
 @task(name="store", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
-def store_task(config: Config, run_id: str, batch_index: int, what: str, payload, problems=None):
-    store = stages.Store(config.run.store)
+def store_task(store: Store, run_id: str, batch_index: int, what: str, payload, problems=None):
     if what == "generated":
-        stages.store_generated(store, run_id, batch_index, problems, payload)
+        shards.store_generated(store, run_id, batch_index, problems, payload)
     else:
-        stages.store_labels(store, run_id, batch_index, what, payload)
+        shards.store_labels(store, run_id, batch_index, what, payload)
 
 
-class PrefectExecutor(SequentialBatches):
+class PrefectStages(SequentialBatches):
     """Runs each stage of a batch as a Prefect task in the current process."""
 
-    def __init__(self, artifact_id=None) -> None:
+    def __init__(self, store: Store, artifact_id=None) -> None:
+        self.store = store
         self.artifact = artifact_id
 
     async def generate(self, batch_index, problems, config, run_id, bars):
@@ -66,16 +68,16 @@ class PrefectExecutor(SequentialBatches):
         return await generate_task(batch_index, quote(problems), config, run_id, bars.callback("generate"))
 
     async def label(self, batch_index, tasks, labeler, config, run_id, bars, problems):
-        if labeler == "consensus":
-            return consensus_task(batch_index, config, run_id)
+        if labeler_entry(labeler).retry == "batch":
+            return stored_task(quote(self.store), batch_index, labeler, config, run_id)
         return await label_task(batch_index, quote(tasks), labeler, config, run_id,
                                 bars.callback(f"label:{labeler}"), quote(problems))
 
-    def store_generated(self, config, run_id, batch_index, problems, gen):
-        store_task(config, run_id, batch_index, "generated", quote(gen), quote(problems))
+    def store_generated(self, run_id, batch_index, problems, gen):
+        store_task(quote(self.store), run_id, batch_index, "generated", quote(gen), quote(problems))
 
-    def store_labels(self, config, run_id, batch_index, labeler, labeled):
-        store_task(config, run_id, batch_index, labeler, quote(labeled))
+    def store_labels(self, run_id, batch_index, labeler, labeled):
+        store_task(quote(self.store), run_id, batch_index, labeler, quote(labeled))
 
     async def report(self, fraction, message):
         if self.artifact is not None:
@@ -87,9 +89,9 @@ class PrefectExecutor(SequentialBatches):
 async def batch_task(batch_index: int, problems: list, config: Config, run_id: str) -> dict:
     """One whole batch (generate, every labeler, store) on a task runner's worker.
 
-    The worker reads and writes the store itself, so only the problems go out and only the
-    batch's cost comes back. Its stages run as nested tasks, visible in the UI.
+    The worker opens the store itself (one ``Store`` per worker task), so only the problems go
+    out and only the batch's cost comes back. Its stages run as nested tasks, visible in the UI.
     """
     logger = get_run_logger()
-    return await process_batch(batch_index, problems, config, run_id, PrefectExecutor(),
+    return await process_batch(batch_index, problems, config, run_id, PrefectStages(Store(config.run.store)),
                                ProgressBars(False), log=logger.info)

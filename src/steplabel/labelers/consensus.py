@@ -18,16 +18,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable
 
+from steplabel.config import ConsensusSection
 from steplabel.schemas import AFTER_ERROR, StepLabel
 
 REJECTED = "rejected"
-
-
-@dataclass(frozen=True)
-class ConsensusConfig:
-    sources: tuple[str, ...] = ("mc", "judge")
-    policy: str = "all"  # all | majority | override
-    override: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,7 +31,7 @@ class Decision:
     reason: str
 
 
-def decide(first_errors: dict[str, int | None], config: ConsensusConfig) -> Decision:
+def decide(first_errors: dict[str, int | None], config: ConsensusSection) -> Decision:
     """Whether the sources agree on a rollout's first error, under the configured policy."""
     if config.policy == "override":
         if config.override is None:
@@ -46,7 +40,7 @@ def decide(first_errors: dict[str, int | None], config: ConsensusConfig) -> Deci
         if winner is not None and winner >= 0:  # a found error (a refutation) wins; "none found" does not
             return Decision(winner, True, f"{config.override} overrides")
         rest = {k: v for k, v in first_errors.items() if k != config.override}
-        return decide(rest, ConsensusConfig(tuple(rest), "all"))
+        return decide(rest, ConsensusSection(sources=list(rest), policy="all"))
     missing = [name for name in config.sources if first_errors.get(name) is None]
     if config.policy == "all":
         if missing:
@@ -65,7 +59,7 @@ def decide(first_errors: dict[str, int | None], config: ConsensusConfig) -> Deci
     raise ValueError(f"unknown consensus policy {config.policy!r}")
 
 
-def consensus_labels(labels: Iterable[StepLabel], config: ConsensusConfig) -> list[StepLabel]:
+def consensus_labels(labels: Iterable[StepLabel], config: ConsensusSection) -> list[StepLabel]:
     """Consensus rows for every rollout any source labeled."""
     by_rollout: dict[str, dict[str, list[StepLabel]]] = {}
     for row in labels:
@@ -101,3 +95,20 @@ def consensus_labels(labels: Iterable[StepLabel], config: ConsensusConfig) -> li
                 first_error=fe if decision.retained else None, status=status, evidence=evidence,
             ))
     return out
+
+
+class ConsensusLabeler:
+    """Consensus reads its sources' stored labels of a batch; it needs no engine."""
+
+    name = "consensus"
+    engine = None
+
+    def __init__(self, config: ConsensusSection) -> None:
+        self.config = config
+
+    @classmethod
+    def from_config(cls, section: ConsensusSection, config=None, engine=None) -> "ConsensusLabeler":
+        return cls(section)
+
+    def label_stored(self, rows: Iterable[StepLabel]) -> list[StepLabel]:
+        return consensus_labels(rows, self.config)

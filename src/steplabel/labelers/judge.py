@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from steplabel.config import JudgeSection
 from steplabel.engines.base import Engine, GenerationRequest
 from steplabel.labelers.base import LabelTask, PerRolloutLabeler
 from steplabel.problems.answers import last_boxed
@@ -24,15 +25,6 @@ from steplabel.problems.prompts import tag_paragraphs
 from steplabel.schemas import AFTER_ERROR, StepLabel
 
 DEFAULT_TEMPLATE = Path(__file__).with_name("templates") / "judge_critique.txt"
-
-
-@dataclass(frozen=True)
-class JudgeConfig:
-    samples: int = 1
-    max_tokens: int = 2048
-    temperature: float = 0.0
-    seed: int = 0
-    prompt_file: str | None = None
 
 
 def load_template(path: str | None) -> str:
@@ -117,16 +109,22 @@ def majority(verdicts: list[Verdict]) -> Verdict:
 class JudgeLabeler(PerRolloutLabeler):
     name = "judge"
 
-    def __init__(self, engine: Engine, config: JudgeConfig | None = None) -> None:
+    @classmethod
+    def from_config(cls, section: JudgeSection, config, engine: Engine) -> "JudgeLabeler":
+        """``engine`` is the judge's own (``[label.judge.engine]``), not the policy's."""
+        return cls(engine, section, seed=config.run.seed)
+
+    def __init__(self, engine: Engine, config: JudgeSection | None = None, seed: int = 0) -> None:
         self.engine = engine
-        self.config = config or JudgeConfig()
+        self.config = config or JudgeSection()
+        self.seed = seed
         self.template = load_template(self.config.prompt_file)
 
     async def label(self, task: LabelTask) -> list[StepLabel]:
         cfg = self.config
         request = GenerationRequest(
             prompt=judge_prompt(self.template, task.question, task.steps), n=cfg.samples,
-            max_tokens=cfg.max_tokens, temperature=cfg.temperature, seed=cfg.seed,
+            max_tokens=cfg.max_tokens, temperature=cfg.temperature, seed=self.seed,
         )
         generation = await self.engine.generate(request)
         if generation.error:

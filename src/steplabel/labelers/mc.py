@@ -17,6 +17,7 @@ import asyncio
 import json
 from dataclasses import dataclass
 
+from steplabel.config import MCSection
 from steplabel.engines.base import Engine, Generation, GenerationRequest
 from steplabel.labelers.base import LabelTask, PerRolloutLabeler, first_error_of
 from steplabel.problems.answers import check_answer
@@ -24,15 +25,7 @@ from steplabel.problems.prompts import continuation_prompt
 from steplabel.schemas import AFTER_ERROR, StepLabel
 
 
-@dataclass(frozen=True)
-class MCConfig:
-    k: int = 8
-    strategy: str = "scan"  # scan | all
-    max_tokens: int = 1024
-    temperature: float = 0.8
-    top_p: float = 1.0
-    seed: int = 0
-    token_prompts: bool = True  # continue from token ids when the engine and rollout allow it
+TOP_P = 1.0  # completions sample the full distribution
 
 
 @dataclass
@@ -73,9 +66,14 @@ async def sample_from_prefix(engine: Engine, prompt: str | None, reference: str,
 class MCLabeler(PerRolloutLabeler):
     name = "mc"
 
-    def __init__(self, engine: Engine, config: MCConfig | None = None) -> None:
+    @classmethod
+    def from_config(cls, section: MCSection, config, engine: Engine) -> "MCLabeler":
+        return cls(engine, section, seed=config.run.seed)
+
+    def __init__(self, engine: Engine, config: MCSection | None = None, seed: int = 0) -> None:
         self.engine = engine
-        self.config = config or MCConfig()
+        self.config = config or MCSection()
+        self.seed = seed
         self._separator: tuple[int, ...] | None = None
 
     async def estimate(self, task: LabelTask, step_index: int, k: int | None = None) -> PrefixEstimate:
@@ -84,7 +82,7 @@ class MCLabeler(PerRolloutLabeler):
         prompt = continuation_prompt(task.prompt, task.text, task.step_ends[step_index])
         ids = self.token_prefix(task, step_index)
         sampled = await sample_from_prefix(self.engine, prompt, task.reference_answer, k or cfg.k,
-                                           cfg.max_tokens, cfg.temperature, cfg.top_p, cfg.seed, ids)
+                                           cfg.max_tokens, cfg.temperature, TOP_P, self.seed, ids)
         generation = sampled.generation
         return PrefixEstimate(
             correct=sum(sampled.correct),

@@ -32,32 +32,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from steplabel.config import OmegaSection
 from steplabel.engines.base import Engine
 from steplabel.labelers.base import LabelOutput, LabelTask
-from steplabel.labelers.mc import sample_from_prefix
+from steplabel.labelers.mc import TOP_P, sample_from_prefix
 from steplabel.problems.prompts import continuation_prompt
 from steplabel.problems.steps import DEFAULT_SEPARATOR, split_steps
 from steplabel.schemas import AFTER_ERROR, Rollout, Step, StepLabel, new_id
-
-
-@dataclass(frozen=True)
-class OmegaConfig:
-    k: int = 8
-    screen: int = 32
-    alpha: float = 0.5
-    beta: float = 0.9
-    length_scale: int = 500
-    c_puct: float = 0.125
-    max_searches: int = 100
-    rollout_budget: int = 400
-    keep_extremes: bool = False
-    prioritize_targets: bool = True
-    search_scope: str = "tree"  # tree: grow the tree with the budget left | targets: stop after them
-    max_tokens: int = 1024
-    temperature: float = 0.8
-    top_p: float = 1.0
-    seed: int = 0
-    step_separator: str = DEFAULT_SEPARATOR
 
 
 @dataclass
@@ -123,7 +104,7 @@ class Tree:
         return self.states[idx] if idx is not None else None
 
 
-def selection_score(mc: float, length: int, n: int, total_n: int, cfg: OmegaConfig) -> float:
+def selection_score(mc: float, length: int, n: int, total_n: int, cfg: OmegaSection) -> float:
     """Q(s, r) + U(s) of the paper."""
     q = cfg.alpha ** (1.0 - mc) * cfg.beta ** (length / cfg.length_scale)
     u = cfg.c_puct * math.sqrt(total_n) / (1 + n)
@@ -133,9 +114,16 @@ def selection_score(mc: float, length: int, n: int, total_n: int, cfg: OmegaConf
 class OmegaPRMLabeler:
     name = "omegaprm"
 
-    def __init__(self, engine: Engine, config: OmegaConfig | None = None) -> None:
+    def __init__(self, engine: Engine, config: OmegaSection | None = None, seed: int = 0,
+                 step_separator: str = DEFAULT_SEPARATOR) -> None:
         self.engine = engine
-        self.config = config or OmegaConfig()
+        self.config = config or OmegaSection()
+        self.seed = seed
+        self.step_separator = step_separator
+
+    @classmethod
+    def from_config(cls, section: OmegaSection, config, engine: Engine) -> "OmegaPRMLabeler":
+        return cls(engine, section, seed=config.run.seed, step_separator=config.problems.step_separator)
 
     # ------------------------------------------------------------------ the search
 
@@ -220,9 +208,9 @@ class OmegaPRMLabeler:
 
     async def _sample(self, prompt: str, first: LabelTask, n: int, salt: str):
         cfg = self.config
-        seed = cfg.seed if not salt else int(new_id(cfg.seed, salt)[:7], 16)
+        seed = self.seed if not salt else int(new_id(self.seed, salt)[:7], 16)
         return await sample_from_prefix(self.engine, prompt, first.reference_answer, n,
-                                        cfg.max_tokens, cfg.temperature, cfg.top_p, seed)
+                                        cfg.max_tokens, cfg.temperature, TOP_P, seed)
 
     def _adopt(self, tree: Tree, state: State, sampled, first: LabelTask, asked: int) -> None:
         """Count a state's samples and make each completion a solution of the tree."""
@@ -236,7 +224,7 @@ class OmegaPRMLabeler:
         new_wrong = []
         for i, (completion, answer, ok) in enumerate(zip(gen.completions, sampled.answers, sampled.correct)):
             text = (state.prefix + "\n\n" + completion.text) if state.prefix else completion.text
-            spans = split_steps(text, self.config.step_separator)
+            spans = split_steps(text, self.step_separator)
             if len(spans) <= state.depth:
                 continue  # nothing beyond the prefix: a failed sample, not a solution
             rid = new_id(first.run_id, first.problem_id, self.name, state.prefix, i)

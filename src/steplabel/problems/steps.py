@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-DEFAULT_SEPARATOR = r"\n\s*\n"
+from steplabel.schemas import DEFAULT_SEPARATOR
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """Record types shared by every stage, and their Arrow schemas."""
 
+from steplabel.schemas.bundles import Generated, Labeled
 from steplabel.schemas.arrow import SCHEMA_VERSION, TABLES, TableSpec, to_arrow
 from steplabel.schemas.records import (
     AFTER_ERROR,
+    DEFAULT_SEPARATOR,
     Problem,
     QuarantineRecord,
     Rollout,
@@ -13,6 +15,9 @@ from steplabel.schemas.records import (
 
 __all__ = [
     "AFTER_ERROR",
+    "Generated",
+    "Labeled",
+    "DEFAULT_SEPARATOR",
     "SCHEMA_VERSION",
     "TABLES",
     "Problem",

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 #: ``StepLabel.status`` of a step after the first error: not estimated, left out of exports.
 AFTER_ERROR = "after_error"
+# Steps are paragraphs unless a run says otherwise: one blank line (or more) between steps.
+DEFAULT_SEPARATOR = r"\n\s*\n"
 
 
 def new_id(*parts: object) -> str:

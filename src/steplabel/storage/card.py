@@ -14,6 +14,7 @@ from pathlib import Path
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from steplabel.storage.formats import ExportFormat
 from steplabel.storage.manifest import list_manifests
 
 _SECRET_KEYS = ("token", "secret", "password", "api_key")
@@ -28,27 +29,14 @@ def scrub(value):
     return value
 
 
-FEATURES = {
-    "trl": [{"name": "prompt", "dtype": "string"}, {"name": "completions", "sequence": "string"},
-            {"name": "labels", "sequence": "bool"}],
-    "soft": [{"name": "prompt", "dtype": "string"}, {"name": "completions", "sequence": "string"},
-             {"name": "labels", "sequence": "bool"}, {"name": "scores", "sequence": "float64"}],
-    "processbench": [{"name": "problem", "dtype": "string"}, {"name": "steps", "sequence": "string"},
-                     {"name": "label", "dtype": "int32"}],
-}
-
-
-def _plots(out: Path, form: str, rows: list[dict]) -> list[str]:
+def _plots(out: Path, form: ExportFormat, rows: list[dict]) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     names = []
-    if form == "processbench":
-        firsts = [r["label"] for r in rows]
-    else:
-        firsts = [(r["labels"].index(False) if False in r["labels"] else -1) for r in rows]
+    firsts = [form.first_error(r) for r in rows]
     fig, ax = plt.subplots(figsize=(5, 3))
     ax.hist(firsts, bins=range(-1, max(firsts + [1]) + 2), align="left", rwidth=0.85)
     ax.set_xlabel("first wrong step (-1 = none)")
@@ -57,8 +45,8 @@ def _plots(out: Path, form: str, rows: list[dict]) -> list[str]:
     fig.savefig(out / "first_error_histogram.png", dpi=100)
     plt.close(fig)
     names.append("first_error_histogram.png")
-    if form == "soft":
-        scores = [s for r in rows for s in r["scores"]]
+    if form.score_plot:
+        scores = [s for r in rows for s in form.scores(r)]
         fig, ax = plt.subplots(figsize=(5, 3))
         ax.hist(scores, bins=20)
         ax.set_xlabel("step score (MC value)")
@@ -70,18 +58,18 @@ def _plots(out: Path, form: str, rows: list[dict]) -> list[str]:
     return names
 
 
-def write_card(out: Path, store, form: str, labeler: str, counts: dict, rows: list[dict], split: str,
+def write_card(out: Path, store, form: ExportFormat, labeler: str, counts: dict, rows: list[dict], split: str,
                license: str) -> DatasetCard:
     manifests = [m for m in list_manifests(store) if m.run_id in counts["runs"]]
     data = DatasetCardData(
         license=license, task_categories=["text-classification"], language=["en"],
         tags=["process-reward-model", "prm", "step-labels", "steplabel", labeler],
         configs=[{"config_name": "default", "data_files": [{"split": split, "path": f"data/{split}-*"}]}],
-        dataset_info={"features": FEATURES[form]},
+        dataset_info={"features": form.card_features},
     )
     plots = _plots(out, form, rows)
-    steps = sum(len(r.get("completions", r.get("steps", []))) for r in rows)
-    negatives = sum(1 for r in rows for x in r.get("labels", []) if x is False)
+    steps = sum(form.step_count(r) for r in rows)
+    negatives = sum(form.negatives(r) or 0 for r in rows)
     provenance = [{
         "run_id": m.run_id, "status": m.status, "seed": m.seed, "code_revision": m.code_revision,
         "versions": m.versions, "policy": {"kind": m.config["engine"]["kind"], "model": m.config["engine"]["model"]},
@@ -92,12 +80,12 @@ def write_card(out: Path, store, form: str, labeler: str, counts: dict, rows: li
     body = "\n".join([
         "---", data.to_yaml(), "---", "",
         "# Step labels for process reward models", "",
-        f"Made with steplabel — form `{form}`, labels by `{labeler}`.", "",
+        f"Made with steplabel — form `{form.name}`, labels by `{labeler}`.", "",
         "## Statistics", "",
         f"- solutions: {len(rows)} (from {counts['rollouts']} labeled rollouts; {counts['rejected']} rejected by "
         f"consensus, {counts['undetermined']} undetermined, {counts['excluded_contaminated']} excluded as "
         "appearing in an evaluation set)",
-        f"- steps: {steps}" + (f", of which {negatives} labeled incorrect" if form != "processbench" else ""),
+        f"- steps: {steps}" + (f", of which {negatives} labeled incorrect" if form.step_labels else ""),
         "", *[f"![{p}]({p})" for p in plots], "",
         "## Label conventions", "",
         "Steps are 0-indexed; a solution's steps run up to and including its first wrong step; "

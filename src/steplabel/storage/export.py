@@ -1,11 +1,7 @@
 """Export labeled rollouts as a dataset in the Hugging Face Hub's layout, with a dataset card.
 
-Forms:
-- ``trl``: TRL's stepwise supervision — ``prompt: str``, ``completions: list[str]``,
-  ``labels: list[bool]`` — steps up to and including the first error (after-error steps are
-  left out, as the label conventions say), the form TRL's PRMTrainer consumes;
-- ``soft``: the same plus ``scores: list[float]`` (MC values and the like);
-- ``processbench``: ``problem``, ``steps``, ``label`` (first wrong step, or -1).
+What a row holds is the format's (``storage.formats``: ``trl``, ``soft``, ``processbench``);
+steps after the first error are left out where a format has per-step labels.
 One labeler's labels are exported (``consensus`` when present, else the first one found);
 rollouts whose labels are unknown before their first error are skipped and counted, and with
 ``only_retained`` a consensus's rejected rollouts are left out. ``exclude`` drops problems
@@ -27,9 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from steplabel.storage.catalog import connect
-from steplabel.storage.manifest import list_manifests
-
-FORMS = ("trl", "soft", "processbench")
+from steplabel.storage.formats import ExportFormat
 _SPACE = re.compile(r"\s+")
 
 
@@ -62,16 +56,7 @@ class ExportResult:
     counts: dict = field(default_factory=dict)
 
 
-def _features(form: str) -> pa.Schema:
-    if form == "processbench":
-        return pa.schema([("problem", pa.string()), ("steps", pa.list_(pa.string())), ("label", pa.int32())])
-    fields = [("prompt", pa.string()), ("completions", pa.list_(pa.string())), ("labels", pa.list_(pa.bool_()))]
-    if form == "soft":
-        fields.append(("scores", pa.list_(pa.float64())))
-    return pa.schema(fields)
-
-
-def collect(store: str | Path, form: str, run_ids: list[str] | None = None, labeler: str | None = None,
+def collect(store: str | Path, form: ExportFormat, run_ids: list[str] | None = None, labeler: str | None = None,
             only_retained: bool = True, exclude: set[str] | None = None) -> tuple[list[dict], str, dict]:
     con = connect(store)
     runs = run_ids or [r[0] for r in con.execute("SELECT DISTINCT run_id FROM step_labels").fetchall()]
@@ -105,26 +90,20 @@ def collect(store: str | Path, form: str, run_ids: list[str] | None = None, labe
         if first_error is None:
             counts["undetermined"] += 1
             continue
-        if form == "processbench":
-            out.append({"problem": question, "steps": steps, "label": first_error})
-            continue
-        keep = len(steps) if first_error == -1 else first_error + 1
-        if any(lab is None for lab in labels[:keep]):
+        row = form.row(question, steps, labels, scores, first_error)
+        if row is None:
             counts["undetermined"] += 1
             continue
-        row = {"prompt": question, "completions": steps[:keep], "labels": [bool(x) for x in labels[:keep]]}
-        if form == "soft":
-            row["scores"] = [float(x) if x is not None else float(lab) for x, lab in zip(scores[:keep], labels[:keep])]
         out.append(row)
     counts["exported"] = len(out)
     return out, labeler, {**counts, "runs": runs}
 
 
-def write_folder(rows: list[dict], form: str, out: str | Path, split: str = "train", shard_rows: int = 50_000,
+def write_folder(rows: list[dict], form: ExportFormat, out: str | Path, split: str = "train", shard_rows: int = 50_000,
                  offset: int = 0) -> list[Path]:
     folder = Path(out) / "data"
     folder.mkdir(parents=True, exist_ok=True)
-    schema = _features(form)
+    schema = form.schema
     n = max(1, -(-len(rows) // shard_rows))
     files = []
     for i in range(n):
@@ -135,11 +114,9 @@ def write_folder(rows: list[dict], form: str, out: str | Path, split: str = "tra
     return files
 
 
-def export(store: str | Path, out: str | Path, form: str = "trl", run_ids: list[str] | None = None,
+def export(store: str | Path, out: str | Path, form: ExportFormat, run_ids: list[str] | None = None,
            labeler: str | None = None, only_retained: bool = True, exclude_file: str | Path | None = None,
            split: str = "train", license: str = "apache-2.0") -> ExportResult:
-    if form not in FORMS:
-        raise ValueError(f"unknown export format {form!r} ({', '.join(FORMS)})")
     exclude = load_exclusions(exclude_file) if exclude_file else None
     rows, labeler, counts = collect(store, form, run_ids, labeler, only_retained, exclude)
     out = Path(out)

@@ -12,22 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
 
+from steplabel.config import VerifySection
 from steplabel.labelers.base import LabelTask, PerRolloutLabeler
 from steplabel.labelers.verify import arithmetic, code
 from steplabel.labelers.verify import logic as logic_check
 from steplabel.problems.worlds import logic
 from steplabel.schemas import AFTER_ERROR, StepLabel
-
-
-@dataclass(frozen=True)
-class VerifyConfig:
-    z3_timeout_ms: int = 2000
-    code_cpu_seconds: int = 2
-    code_memory_mb: int = 512
-    code_wall_seconds: float = 5.0
-    max_parallel_snippets: int = 2
 
 
 def same_value(printed: str, claimed: str) -> bool:
@@ -40,8 +31,12 @@ def same_value(printed: str, claimed: str) -> bool:
 class VerifyLabeler(PerRolloutLabeler):
     name = "verify"
 
-    def __init__(self, config: VerifyConfig | None = None) -> None:
-        self.config = config or VerifyConfig()
+    @classmethod
+    def from_config(cls, section: VerifySection, config=None, engine=None) -> "VerifyLabeler":
+        return cls(section)
+
+    def __init__(self, config: VerifySection | None = None) -> None:
+        self.config = config or VerifySection()
         self.engine = None  # needs no model
         self._limits = code.SandboxLimits(self.config.code_cpu_seconds, self.config.code_memory_mb * 2**20,
                                           wall_seconds=self.config.code_wall_seconds)

@@ -1,28 +1,27 @@
-"""The three stages as plain functions over one batch of problems, resume-aware.
+"""The stages as plain functions over one batch of problems: load, generate, label.
 
 The Prefect flow wraps these in tasks; ``run_direct`` calls them in a loop without Prefect
-(tests and the overhead benchmark). Nothing here imports Prefect.
+(tests and the overhead benchmark). Nothing here imports Prefect; storing is ``storage.batches``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass, field
 from typing import Callable
 
+from steplabel.config import Config
 from steplabel.engines.base import GenerationRequest
 from steplabel.engines.batching import BatchingEngine
-from steplabel.flows.config import Config
-from steplabel.flows.engines import make_labeler
-from steplabel.labelers.consensus import ConsensusConfig, consensus_labels
-from steplabel.labelers.base import LabelTask
+from steplabel.labelers.base import LabelOutput, LabelTask
 from steplabel.problems import prompts
 from steplabel.problems.answers import check_answer
 from steplabel.problems.sources import ColumnMap, LoadResult, SourceSpec, load_problems
 from steplabel.problems.steps import split_steps
 from steplabel.problems.worlds import arith, truth_oracle
-from steplabel.schemas import Problem, QuarantineRecord, Rollout, Step, StepLabel, new_id
+from steplabel.registry import make_labeler
+from steplabel.schemas import Generated, Labeled, Problem, QuarantineRecord, Rollout, Step, new_id
+from steplabel.storage.batches import read_labels
 from steplabel.storage.shards import Store
 
 Progress = Callable[[int], None]
@@ -50,14 +49,6 @@ def load_stage(config: Config, run_id: str) -> LoadResult:
 
 def batches(problems: list[Problem], size: int) -> list[list[Problem]]:
     return [problems[i : i + size] for i in range(0, len(problems), size)]
-
-
-@dataclass
-class Generated:
-    rollouts: list[Rollout] = field(default_factory=list)
-    steps: list[Step] = field(default_factory=list)
-    quarantine: list[QuarantineRecord] = field(default_factory=list)
-    cost: dict = field(default_factory=dict)
 
 
 async def generate_stage(
@@ -160,23 +151,9 @@ def label_tasks(problems: list[Problem], rollouts: list[Rollout], steps: list[St
     return tasks
 
 
-@dataclass
-class Labeled:
-    labels: list[StepLabel] = field(default_factory=list)
-    rollouts: list[Rollout] = field(default_factory=list)  # solutions the labeler sampled
-    steps: list[Step] = field(default_factory=list)
-    trees: list[dict] = field(default_factory=list)
-    counters: dict = field(default_factory=dict)
-    cost: dict = field(default_factory=dict)
-
-
-async def label_stage(
-    tasks: list[LabelTask], labeler_name: str, config: Config,
-    progress: Progress | None = None, problems: list[Problem] | None = None,
-) -> Labeled:
-    """Label every problem's rollouts concurrently; the batching engine merges their requests."""
-    labeler = make_labeler(labeler_name, config)
-    engine = labeler.engine
+async def label_groups(labeler, tasks: list[LabelTask], progress: Progress | None = None) -> list[LabelOutput]:
+    """Every problem's rollouts labeled concurrently (one ``label_problem`` per problem); the
+    batching engine merges their requests. Closes the labeler's engine."""
     groups: dict[str, list[LabelTask]] = {}
     for t in tasks:
         groups.setdefault(t.problem_id, []).append(t)
@@ -187,12 +164,21 @@ async def label_stage(
             progress(len(group))
         return output
 
-    out = Labeled()
     try:
-        results = await asyncio.gather(*(one(g) for g in groups.values()))
+        return list(await asyncio.gather(*(one(g) for g in groups.values())))
     finally:
-        if engine is not None:
-            await engine.aclose()
+        if labeler.engine is not None:
+            await labeler.engine.aclose()
+
+
+async def label_stage(
+    tasks: list[LabelTask], labeler_name: str, config: Config,
+    progress: Progress | None = None, problems: list[Problem] | None = None,
+) -> Labeled:
+    """One labeler over a batch's rollouts, with the ground truth of sampled solutions filled in."""
+    labeler = make_labeler(labeler_name, config)
+    results = await label_groups(labeler, tasks, progress)
+    out = Labeled()
     sources = {p.problem_id: p for p in problems or []}
     for output in results:
         out.labels.extend(output.labels)
@@ -207,7 +193,7 @@ async def label_stage(
             if oracle:
                 rollout.truth_first_error = oracle(split_texts(rollout.text, config))
             out.rollouts.append(rollout)
-    out.cost = engine.meter.as_dict() if engine is not None else {}
+    out.cost = labeler.engine.meter.as_dict() if labeler.engine is not None else {}
     return out
 
 
@@ -215,77 +201,11 @@ def split_texts(text: str, config: Config) -> list[str]:
     return [s.text for s in split_steps(text, config.problems.step_separator)]
 
 
-# ------------------------------------------------------------------ storage of one batch
-
-
-def part_name(batch_index: int) -> str:
-    return f"{batch_index:05d}"
-
-
-def store_generated(store: Store, run_id: str, batch_index: int, problems: list[Problem], gen: Generated) -> None:
-    """Rollouts go last: their shard marks the batch as generated."""
-    part, where = part_name(batch_index), {"run_id": run_id}
-    store.write("problems", where, part, problems)
-    store.write("steps", where, part, gen.steps)
-    store.write("quarantine", where, f"generate-{part}", gen.quarantine)
-    store.write("rollouts", where, part, gen.rollouts)
-
-
-def read_generated(store: Store, run_id: str, batch_index: int) -> Generated:
-    part, where = part_name(batch_index), {"run_id": run_id}
-    rollouts = [Rollout(**row) for row in store.read("rollouts", where, part).to_pylist()]
-    steps = [Step(**row) for row in store.read("steps", where, part).to_pylist()]
-    quarantine = []
-    if store.has_shard("quarantine", where, f"generate-{part}"):
-        quarantine = [QuarantineRecord(**row) for row in store.read("quarantine", where, f"generate-{part}").to_pylist()]
-    return Generated(rollouts=rollouts, steps=steps, quarantine=quarantine)
-
-
-def is_generated(store: Store, run_id: str, batch_index: int) -> bool:
-    return store.has_shard("rollouts", {"run_id": run_id}, part_name(batch_index))
-
-
-def is_labeled(store: Store, run_id: str, batch_index: int, labeler: str) -> bool:
-    return store.has_shard("step_labels", {"run_id": run_id, "labeler": labeler}, part_name(batch_index))
-
-
-def store_labels(store: Store, run_id: str, batch_index: int, labeler: str, labeled: Labeled) -> None:
-    """Sampled solutions and trees first; the labels shard marks the batch as labeled."""
-    part, where = part_name(batch_index), {"run_id": run_id}
-    if labeled.rollouts:
-        store.write("steps", where, f"{labeler}-{part}", labeled.steps)
-        store.write("rollouts", where, f"{labeler}-{part}", labeled.rollouts)
-    if labeled.trees:
-        store.write("trees", {"run_id": run_id, "labeler": labeler}, part, labeled.trees)
-    store.write("step_labels", {"run_id": run_id, "labeler": labeler}, part, labeled.labels)
-
-
-def read_labels(store: Store, run_id: str, batch_index: int, labeler: str) -> list[StepLabel]:
-    table = store.read("step_labels", {"run_id": run_id, "labeler": labeler}, part_name(batch_index))
-    return [StepLabel(**row) for row in table.to_pylist()]
-
-
-def read_labeled(store: Store, run_id: str, batch_index: int, labeler: str) -> Labeled:
-    """Everything a labeler stored for a batch: labels, the solutions it sampled, its trees."""
-    part, where = part_name(batch_index), {"run_id": run_id}
-    out = Labeled(labels=read_labels(store, run_id, batch_index, labeler))
-    if store.has_shard("rollouts", where, f"{labeler}-{part}"):
-        out.rollouts = [Rollout(**row) for row in store.read("rollouts", where, f"{labeler}-{part}").to_pylist()]
-        out.steps = [Step(**row) for row in store.read("steps", where, f"{labeler}-{part}").to_pylist()]
-    if store.has_shard("trees", {"run_id": run_id, "labeler": labeler}, part):
-        out.trees = store.read("trees", {"run_id": run_id, "labeler": labeler}, part).to_pylist()
-    return out
-
-
-def consensus_stage(store: Store, run_id: str, batch_index: int, config: Config) -> Labeled:
-    """Consensus over the stored labels of its sources for one batch (no engine, no model)."""
-    c = config.label.consensus
-    cfg = ConsensusConfig(tuple(c.sources), c.policy, c.override)
-    rows = [r for source in c.sources for r in read_labels(store, run_id, batch_index, source)]
-    labels = consensus_labels(rows, cfg)
+def stored_stage(store: Store, run_id: str, batch_index: int, labeler_name: str, config: Config) -> Labeled:
+    """A labeler over its sources' stored labels of one batch (consensus: no engine, no model)."""
+    labeler = make_labeler(labeler_name, config)
+    sources = labeler.config.sources
+    rows = [r for source in sources for r in read_labels(store, run_id, batch_index, source)]
+    labels = labeler.label_stored(rows)
     retained = len({r.rollout_id for r in labels if r.status != "rejected"})
     return Labeled(labels=labels, counters={"rollouts": len({r.rollout_id for r in labels}), "retained": retained})
-
-
-def store_load_quarantine(store: Store, run_id: str, quarantine: list[QuarantineRecord]) -> None:
-    store.write("quarantine", {"run_id": run_id}, "load", quarantine)

@@ -14,12 +14,8 @@ from __future__ import annotations
 
 import json
 
-from steplabel.flows.stages import Generated, Labeled
 from steplabel.labelers.base import LabelTask
-from steplabel.schemas import Problem, StepLabel
-
-RETRIABLE_LABELERS = ("mc", "judge", "verify")
-PER_PROBLEM_LABELERS = ("omegaprm",)
+from steplabel.schemas import Generated, Labeled, Problem, StepLabel
 
 
 def failed_problems(problems: list[Problem], gen: Generated) -> list[Problem]:

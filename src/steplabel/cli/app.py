@@ -19,7 +19,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from steplabel.flows.config import ConfigError, load_config
+from steplabel import registry
+from steplabel.config import ConfigError, load_config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Step-label synthesis for PRMs.")
 err = Console(stderr=True)
@@ -75,8 +76,10 @@ def run(
     store: Optional[str] = typer.Option(None, help="Store folder [run.store]."),
     problems: Optional[str] = typer.Option(None, help="PATH, hf:NAME, synthetic:arith or synthetic:logic [problems.source]."),
     limit: Optional[int] = typer.Option(None, help="At most N problems [problems.limit]."),
-    labelers: Optional[str] = typer.Option(None, help="Comma-separated labelers [label.labelers]."),
-    engine: Optional[str] = typer.Option(None, help="Engine kind [engine.kind]."),
+    labelers: Optional[str] = typer.Option(None, help=f"Comma-separated labelers: {', '.join(registry.LABELERS)} [label.labelers]."),
+    engine: Optional[str] = typer.Option(None, help=f"Engine kind: {' | '.join(registry.ENGINES)} [engine.kind]."),
+    model: Optional[str] = typer.Option(None, help="Model name, local path or hub id [engine.model]; "
+                                                  "needed by every engine but the sandbox."),
     seed: Optional[int] = typer.Option(None, help="Seed [run.seed]."),
     samples: Optional[int] = typer.Option(None, help="Rollouts per problem [generate.samples]."),
     run_id: Optional[str] = typer.Option(None, "--run-id", help="Explicit run id [run.run_id]."),
@@ -87,7 +90,7 @@ def run(
     """Generate rollouts, label their steps and store everything in the Parquet store."""
     overrides = {
         "run.store": store, "problems.source": problems, "problems.limit": limit,
-        "label.labelers": labelers.split(",") if labelers else None, "engine.kind": engine,
+        "label.labelers": labelers.split(",") if labelers else None, "engine.kind": engine, "engine.model": model,
         "run.seed": seed, "generate.samples": samples, "run.run_id": run_id, "task_runner.kind": task_runner,
     }
     try:
@@ -97,7 +100,8 @@ def run(
     if cfg.task_runner.kind != "threads":
         if not prefect:
             _fail(f"task_runner.kind = {cfg.task_runner.kind!r} runs batches as Prefect tasks: drop --no-prefect")
-        from steplabel.flows.scale_out import MissingExtra, runner_class
+        from steplabel.flows.scale_out import runner_class
+        from steplabel.registry import MissingExtra
 
         try:
             runner_class(cfg.task_runner.kind)
@@ -114,11 +118,14 @@ def run(
                 prefect_env.configure()
                 from steplabel.flows.synthesize import synthesize
 
-                summary = asyncio.run(synthesize(cfg.model_dump(), return_state=False))
+                summary = asyncio.run(synthesize(cfg, return_state=False))
             else:
-                from steplabel.flows.pipeline import DirectExecutor, run_pipeline
+                from steplabel.pipeline.batch import DirectStages
+                from steplabel.pipeline.run import run_pipeline
+                from steplabel.storage.shards import Store
 
-                summary = asyncio.run(run_pipeline(cfg, DirectExecutor(), log=lambda m: err.print(m)))
+                store_ = Store(cfg.run.store)
+                summary = asyncio.run(run_pipeline(cfg, DirectStages(store_), store_, log=lambda m: err.print(m)))
     except SourceError as exc:
         _fail(str(exc))
     _print_summary(summary, as_json)
@@ -128,7 +135,7 @@ def _print_summary(summary: dict, as_json: bool) -> None:
     if as_json:
         print(json.dumps(summary, indent=2, default=str))
     else:
-        from steplabel.flows.summary import print_summary
+        from steplabel.reports.summary import print_summary
 
         print_summary(summary, out)
 
@@ -178,8 +185,8 @@ def stats(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
     """Summaries of the runs in a store: counts, label distribution, agreement, cost."""
-    from steplabel.flows.agreement import agreement, agreement_rows, write_heatmaps
-    from steplabel.flows.summary import run_summary
+    from steplabel.reports.agreement import agreement, agreement_rows, write_heatmaps
+    from steplabel.reports.summary import run_summary
     from steplabel.storage.manifest import list_manifests
 
     _require_store(store)
@@ -216,7 +223,7 @@ def stats(
 
 @app.command("eval")
 def eval_(
-    labeler: str = typer.Option(..., "--labeler", help="Labeler to score (mc, omegaprm, judge, verify, consensus)."),
+    labeler: str = typer.Option(..., "--labeler", help=f"Labeler to score: {', '.join(registry.LABELERS)}."),
     data: str = typer.Option(..., "--data", help="ProcessBench-format FILE (JSON list or JSONL), synthetic:arith or synthetic:logic."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML configuration for the labeler and engine."),
     engine: Optional[str] = typer.Option(None, help="Engine kind [engine.kind]."),
@@ -225,14 +232,17 @@ def eval_(
     format: str = typer.Option("table", "--format", help="table | json"),
 ) -> None:
     """Score a labeler's first-error predictions: accuracy on erroneous and on correct records, F1."""
-    from steplabel.flows.evaluate import evaluate, load_records, synthetic_records
+    from steplabel.evaluation.evaluate import evaluate, load_records, synthetic_records
     from steplabel.problems.sources import SourceError
 
     if format not in ("table", "json"):
         _fail(f"unknown format {format!r} (table or json)")
     try:
-        sources = load_config(config).label.consensus.sources or ["mc", "judge"]
-        labelers = [*sources, "consensus"] if labeler == "consensus" else [labeler]
+        labelers = [labeler]
+        if labeler in registry.LABELERS and registry.LABELERS[labeler].retry == "batch":
+            # A labeler over others' labels (consensus) is scored after its sources.
+            sources = getattr(load_config(config).label, labeler).sources or ["mc", "judge"]
+            labelers = [*sources, labeler]
         cfg = load_config(config, {"engine.kind": engine, "run.seed": seed, "label.labelers": labelers})
     except ConfigError as exc:
         _fail(str(exc))
@@ -284,12 +294,12 @@ def serve(
     prefect_env.configure()
     from steplabel.flows.synthesize import synthesize
 
-    synthesize.serve(name=name, cron=cron, parameters={"config": cfg.model_dump()})
+    synthesize.serve(name=name, cron=cron, parameters={"config": cfg.model_dump(mode="json")})
 
 
 @app.command("export")
 def export_(
-    format: str = typer.Option("trl", "--format", help="trl | soft | processbench"),
+    format: str = typer.Option("trl", "--format", help=" | ".join(registry.EXPORTS)),
     out: Path = typer.Option(..., "--out", help="Output folder (the Hub's dataset layout)."),
     store: str = typer.Option("store", help="Store folder or fsspec URL (s3://bucket/store)."),
     run: Optional[list[str]] = typer.Option(None, "--run", help="Run id (repeatable; default: all runs)."),
@@ -302,11 +312,13 @@ def export_(
     """Export labels as a Hub-style dataset folder with a dataset card; optionally push it."""
     from steplabel.storage.export import export, push as push_folder
 
+    if format not in registry.EXPORTS:
+        _fail(f"unknown export format {format!r} ({', '.join(registry.EXPORTS)})")
     _require_store(store)
     if exclude is not None and not exclude.is_file():
         _fail(f"{exclude}: no such evaluation file")
     try:
-        result = export(store, out, format, run, labeler, only_retained, exclude, split)
+        result = export(store, out, registry.export_format(format), run, labeler, only_retained, exclude, split)
     except ValueError as exc:
         _fail(str(exc))
     c = result.counts

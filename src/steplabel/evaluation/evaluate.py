@@ -20,14 +20,15 @@ from pathlib import Path
 
 from steplabel.engines.accounting import CostMeter
 from steplabel.engines.base import GenerationRequest
-from steplabel.flows.config import Config
-from steplabel.flows.engines import make_engine, make_labeler
+from steplabel.config import Config
 from steplabel.labelers.base import LabelOutput, LabelTask
+from steplabel.pipeline.stages import label_groups
 from steplabel.problems import prompts
 from steplabel.problems.answers import check_answer
 from steplabel.problems.sources import SourceError, SourceSpec, load_problems
 from steplabel.problems.steps import split_steps
 from steplabel.problems.worlds import arith, truth_oracle
+from steplabel.registry import labeler_entry, make_engine, make_labeler
 from steplabel.schemas import new_id
 
 
@@ -163,19 +164,12 @@ def step_precision(records: list[EvalRecord], labels) -> float | None:
 
 
 async def evaluate_async(records: list[EvalRecord], labeler_name: str, config: Config) -> EvalResult:
-    if labeler_name == "consensus":
-        return await _evaluate_consensus(records, config)
+    if labeler_entry(labeler_name).retry == "batch":
+        return await _evaluate_stored(records, labeler_name, config)
     labeler = make_labeler(labeler_name, config)
     engine = labeler.engine
-    groups: dict[str, list[LabelTask]] = {}
     # Tool verification reads only the text; the others judge completions against an answer.
-    for t in tasks_for(records, need_answers=labeler_name != "verify"):
-        groups.setdefault(t.problem_id, []).append(t)
-    try:
-        outputs = await asyncio.gather(*(labeler.label_problem(g) for g in groups.values()))
-    finally:
-        if engine is not None:
-            await engine.aclose()
+    outputs = await label_groups(labeler, tasks_for(records, need_answers=labeler_name != "verify"))
     predicted: dict[str, int | None] = {}
     wanted = {r.record_id for r in records}
     for out in outputs:
@@ -198,14 +192,14 @@ def evaluate(records: list[EvalRecord], labeler_name: str, config: Config) -> Ev
     return asyncio.run(evaluate_async(records, labeler_name, config))
 
 
-async def _evaluate_consensus(records: list[EvalRecord], config: Config) -> EvalResult:
+async def _evaluate_stored(records: list[EvalRecord], labeler_name: str, config: Config) -> EvalResult:
     """Each source scored as usual, then their consensus: F1 over the records it retains."""
-    from steplabel.labelers.consensus import REJECTED, ConsensusConfig, consensus_labels
+    from steplabel.labelers.consensus import REJECTED
 
-    c = config.label.consensus
-    sources = [await evaluate_async(records, name, config) for name in c.sources]
+    labeler = make_labeler(labeler_name, config)
+    sources = [await evaluate_async(records, name, config) for name in labeler.config.sources]
     rows = [row for result in sources for out in result.outputs for row in out.labels]
-    labels = consensus_labels(rows, ConsensusConfig(tuple(c.sources), c.policy, c.override))
+    labels = labeler.label_stored(rows)
     predicted = {row.rollout_id: row.first_error for row in labels if row.status != REJECTED}
     kept = [r for r in records if r.record_id in predicted]
     metrics = first_error_metrics([(predicted[r.record_id], r.label) for r in kept])
@@ -216,4 +210,4 @@ async def _evaluate_consensus(records: list[EvalRecord], config: Config) -> Eval
         for key, value in result.cost.items():
             if isinstance(value, (int, float)) and "mean" not in key and "max" not in key:
                 cost[key] = round(cost.get(key, 0) + value, 2)
-    return EvalResult("consensus", metrics, cost, predicted, [LabelOutput(labels=labels)])
+    return EvalResult(labeler_name, metrics, cost, predicted, [LabelOutput(labels=labels)])

@@ -1,0 +1,5 @@
+"""The ``steplabel`` command line."""
+
+from steplabel.cli.app import app
+
+__all__ = ["app"]

@@ -1,0 +1,3 @@
+from steplabel.cli.app import app
+
+app()

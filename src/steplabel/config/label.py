@@ -1,0 +1,96 @@
+"""Each labeler's section, declared once and handed to the labeler as it is."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from steplabel.config.base import _Section
+from steplabel.config.engine import EngineSection, SandboxEngine
+
+
+class MCSection(_Section):
+    k: int = Field(8, ge=1)
+    strategy: Literal["scan", "all"] = "scan"
+    token_prompts: bool = Field(True, description="continue from token ids when the engine allows (prefix cache)")
+    max_tokens: int = Field(1024, ge=1)
+    temperature: float = Field(0.8, ge=0)
+
+
+class OmegaSection(_Section):
+    k: int = Field(8, ge=1)
+    screen: int = Field(32, ge=1, description="screening solutions per question, given rollouts included")
+    alpha: float = Field(0.5, gt=0)
+    beta: float = Field(0.9, gt=0)
+    length_scale: int = Field(500, ge=1)
+    c_puct: float = Field(0.125, ge=0)
+    max_searches: int = Field(100, ge=0)
+    rollout_budget: int = Field(400, ge=0, description="completions per question, screening included")
+    keep_extremes: bool = False
+    prioritize_targets: bool = True
+    search_scope: Literal["tree", "targets"] = "tree"
+    max_tokens: int = Field(1024, ge=1)
+    temperature: float = Field(0.8, ge=0)
+
+
+class JudgeSection(_Section):
+    samples: int = Field(1, ge=1, description="judge samples per solution, majority vote")
+    max_tokens: int = Field(2048, ge=1)
+    temperature: float = Field(0.0, ge=0)
+    prompt_file: str | None = None
+    engine: EngineSection = SandboxEngine(model="simulated-critic")
+
+
+class VerifySection(_Section):
+    z3_timeout_ms: int = Field(2000, ge=1)
+    code_cpu_seconds: int = Field(2, ge=1)
+    code_memory_mb: int = Field(512, ge=64)
+    code_wall_seconds: float = Field(5.0, gt=0)
+    max_parallel_snippets: int = Field(2, ge=1)
+
+
+class ConsensusSection(_Section):
+    sources: list[str] | None = Field(None, description="default: the labelers listed before consensus")
+    policy: Literal["all", "majority", "override"] = "all"
+    override: str | None = None
+
+
+class LabelSection(_Section):
+    labelers: list[str] = ["mc"]
+    mc: MCSection = MCSection()
+    omegaprm: OmegaSection = OmegaSection()
+    judge: JudgeSection = JudgeSection()
+    verify: VerifySection = VerifySection()
+    consensus: ConsensusSection = ConsensusSection()
+
+    @model_validator(mode="after")
+    def _consensus_after_sources(self) -> "LabelSection":
+        if "consensus" in self.labelers:
+            at = self.labelers.index("consensus")
+            if self.consensus.sources is None:
+                self.consensus.sources = list(self.labelers[:at])
+            missing = [s for s in self.consensus.sources if s not in self.labelers[:at]]
+            if missing:
+                raise ValueError(f"consensus needs its sources {missing} listed before it in labelers")
+            if len(self.consensus.sources) < 2:
+                raise ValueError("consensus needs two or more sources")
+            if self.consensus.policy == "override" and self.consensus.override not in self.consensus.sources:
+                raise ValueError("policy 'override' needs 'override' set to one of the sources")
+        return self
+
+    @field_validator("labelers")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        known = set(labeler_names())
+        unknown = [v for v in value if v not in known]
+        if unknown:
+            raise ValueError(f"unknown labeler(s) {unknown}; available: {sorted(known)}")
+        if not value:
+            raise ValueError("at least one labeler is needed")
+        return value
+
+
+def labeler_names() -> tuple[str, ...]:
+    """Every labeler is a section of ``[label]``: its name is the section's key."""
+    return tuple(k for k, f in LabelSection.model_fields.items() if k != "labelers")

@@ -1,0 +1,1 @@
+"""Scoring labelers against records with known first errors (ProcessBench's metric)."""

@@ -1,0 +1,1 @@
+"""The pipeline without Prefect: stages, one batch's control loop, retries, a whole run."""

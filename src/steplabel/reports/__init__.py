@@ -1,0 +1,1 @@
+"""Reports over a store: run summaries and agreement between label sources."""
