@@ -12,14 +12,13 @@ With ``samples > 1`` the verdicts are put to a majority vote and every vote is k
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from steplabel.engines.base import Engine, GenerationRequest
 from steplabel.labelers.base import LabelTask, PerRolloutLabeler
-from steplabel.problems.answers import last_boxed
+from steplabel.labelers.verdict import MAX_VERDICT_CHARS, Verdict, parse_verdict  # noqa: F401 (re-exported)
 from steplabel.problems.prompts import tag_paragraphs
 from steplabel.schemas import AFTER_ERROR, StepLabel
 
@@ -47,57 +46,7 @@ def judge_prompt(template: str, problem: str, steps: tuple[str, ...] | list[str]
     return template.replace("{problem}", problem).replace("{paragraphs}", tag_paragraphs(steps))
 
 
-# ------------------------------------------------------------------ parsing verdicts
-
-_INT = re.compile(r"^\s*(?:paragraph[_\s]*)?(-?\d+)\s*$", re.IGNORECASE)
-_EARLIEST = re.compile(
-    r"(?:earliest|first)\s+(?:error|mistake|wrong|incorrect)\w*\s+(?:paragraph\s+)?(?:is\s+|occurs\s+|appears\s+)?"
-    r"(?:in\s+|at\s+)?(?:paragraph[_\s]*)(-?\d+)",
-    re.IGNORECASE,
-)
-_PARA_WRONG = re.compile(
-    r"paragraph[_\s]*(\d+)\s+(?:is\s+(?:wrong|incorrect)|contains\s+(?:an?\s+|the\s+first\s+)?(?:error|mistake)"
-    r"|has\s+(?:an?\s+|the\s+first\s+)?(?:error|mistake))",
-    re.IGNORECASE,
-)
-_NO_ERROR = re.compile(
-    r"(?:all|every)\s+(?:the\s+)?paragraphs?\s+(?:are|is)\s+correct|no\s+(?:paragraph\s+)?(?:contains\s+an?\s+)?errors?\s+(?:found|in)"
-    r"|there\s+(?:is|are)\s+no\s+errors?",
-    re.IGNORECASE,
-)
-MAX_VERDICT_CHARS = 20_000
-
-
-@dataclass(frozen=True)
-class Verdict:
-    index: int | None  # earliest wrong paragraph, -1 for none, None when abstaining
-    reason: str  # how it was read, or why it abstains
-
-
-def parse_verdict(text: str, num_steps: int) -> Verdict:
-    text = text[-MAX_VERDICT_CHARS:]
-    boxed = last_boxed(text)
-    if boxed is not None:
-        inner = boxed.replace("\\text{", "").replace("}", "").strip()
-        m = _INT.match(inner)
-        if not m:
-            return Verdict(None, f"boxed verdict is not an index: {boxed[:40]!r}")
-        return _in_range(int(m.group(1)), num_steps, "boxed")
-    said = _EARLIEST.findall(text) or _PARA_WRONG.findall(text)
-    if said:
-        distinct = {int(x) for x in said}
-        if len(distinct) > 1:
-            return Verdict(None, f"conflicting verdicts {sorted(distinct)}")
-        return _in_range(distinct.pop(), num_steps, "stated")
-    if _NO_ERROR.search(text):
-        return Verdict(-1, "stated: no error")
-    return Verdict(None, "no verdict")
-
-
-def _in_range(index: int, num_steps: int, how: str) -> Verdict:
-    if index == -1 or 0 <= index < num_steps:
-        return Verdict(index, how)
-    return Verdict(None, f"verdict {index} out of range (solution has {num_steps} paragraphs)")
+# ------------------------------------------------------------------ votes
 
 
 def majority(verdicts: list[Verdict]) -> Verdict:
@@ -132,7 +81,7 @@ class JudgeLabeler(PerRolloutLabeler):
         if generation.error:
             verdicts = [Verdict(None, f"engine error: {generation.error}")]
         else:
-            verdicts = [parse_verdict(c.text, task.num_steps) for c in generation.completions]
+            verdicts = [parse_verdict(c.text, task.num_steps, task.steps) for c in generation.completions]
         final = majority(verdicts)
         evidence = {
             "verdict": final.index, "reason": final.reason,
