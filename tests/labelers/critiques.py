@@ -708,3 +708,317 @@ The earliest error occurs in paragraph 3.
 
 \boxed{3}""", None, "numbers from 1 with nothing to pin the numbering: 2 or 3"),
 ]
+
+
+# Written after the reader's first version, to check it on critiques it was not built from.
+CRITIQUES += [
+
+ Critique("llama", "apples", r"""To find the earliest error, I will go through the solution.
+
+Paragraph 0 multiplies 3 by 12 to get 36, which is right.
+
+Paragraph 1 subtracts 7 from 36. 36 - 7 is 29, not 28, so the solution goes wrong here.
+
+Final Answer: The final answer is 1. I hope it is correct.""", 1),
+ Critique("gpt4o", "linear", r"""**Step-by-step verification:**
+
+- Paragraph 0 ✓
+- Paragraph 1 ✓
+- Paragraph 2 ✓
+- Paragraph 3 ✗ — the sign is flipped: 3x − 5 − 2x = x − 5.
+
+**Verdict:** Paragraph 3 contains the earliest error.
+
+$\boxed{3}$""", 3),
+ Critique("qwen", "hexagon", r"""Let's verify each paragraph.
+
+**Paragraph 0**: The formula is wrong. It should be (n-2) × 180°.
+
+Hence, the solution goes wrong at paragraph 0, and everything after builds on it.
+
+**Answer:** \boxed{0}""", 0),
+ Critique("gpt4o", "rectangle", r"""I reviewed every paragraph:
+
+- The perimeter relation gives l + w = 15. Correct.
+- w = 6. Correct.
+- Area 9 × 6 = 54. Correct.
+
+Everything checks out. I don't see any mistakes in the solution.
+
+\(\boxed{-1}\)""", -1),
+ Critique("llama", "remainder", r"""## Step 1: Verify the division
+17 divided by 5 is 3 with a remainder of 2, as paragraph_0 states.
+
+## Step 2: Verify the remainder
+paragraph_1 correctly says the remainder is 2.
+
+## Step 3: Conclusion
+No errors were detected in any paragraph.
+
+The final answer is: $\boxed{-1}$""", -1),
+ Critique("qwen", "shirts", r"""Let's verify each paragraph.
+
+**Paragraph 0:** Correct.
+**Paragraph 1:** Correct.
+**Paragraph 2:** Correct.
+**Paragraph 3:** Correct.
+**Paragraph 4:** Correct.
+**Paragraph 5:** 20 + 15 = 35, so "Now there are 20 + 15 = 25 shirts." is wrong.
+
+The first paragraph that contains an error is paragraph 5.
+
+\boxed{5}""", 5),
+ Critique("gpt4o", "pages", r"""Reviewing the solution:
+
+1. Paragraph 0 is fine.
+2. Paragraph 1 says 2 × 12 = 28, which is incorrect (2 × 12 = 24).
+3. Paragraph 2 and paragraph 3 inherit the error, ending with the answer \(\boxed{4}\) instead of 8.
+
+The earliest error is at index 1.""", 1),
+ Critique("qwen", "linear", r"""Let me check the paragraphs one at a time.
+
+Paragraph 0: 2(x + 3) − 4 = 2x + 6 − 4. Right.
+Paragraph 1: 2x + 2. Right.
+Paragraph 2: I was worried at first that paragraph 2 had moved the terms incorrectly, but 2x + 2 = 3x − 5 is just the equation restated. Right.
+Paragraph 3: 2 = x + 5 is wrong; it should be 2 = x − 5.
+
+The earliest error is found in paragraph 3.""", 3),
+ Critique("llama", "shirts", r"""## Step 1: Compute the Monday sales
+40% of 50 = 20, as in the first paragraph. Correct.
+
+## Step 2: Check the remaining paragraphs
+The second through fifth paragraphs are correct. The sixth paragraph computes 20 + 15 = 25, which is wrong.
+
+## Step 3: Identify the earliest error
+The earliest error is in the sixth paragraph.
+
+The final answer is: $\boxed{5}$""", 5),
+ Critique("gpt4o", "hexagon", r"""### Analysis
+
+The solution uses \((n-1) \times 180^\circ\) in the first paragraph, but the correct formula is \((n-2) \times 180^\circ\). Everything that follows depends on this.
+
+### Answer
+
+The earliest incorrect paragraph is paragraph 0.
+
+\[
+\boxed{0}
+\]""", 0),
+ Critique("qwen", "apples", r"""Let's verify each paragraph:
+
+**Paragraph 0:** Correct.
+
+**Paragraph 1:** Incorrect. 36 − 7 = 29.
+
+**Paragraph 2:** Also incorrect as it uses 28.
+
+**Paragraph 3:** Incorrect final answer.
+
+The earliest error is in paragraph 1, so the answer is \(\boxed{1}\).""", 1),
+ Critique("gpt4o", "remainder", r"""Let's check:
+
+- "17 = 3 × 5 + 2." This is correct.
+- "The remainder is what is left after taking out three fives, which is 2." Correct.
+- "The answer is \boxed{2}." Correct.
+
+The solution is correct, and every paragraph is valid.""", -1),
+ Critique("llama", "linear", r"""## Step 1: Review the expansion
+2(x + 3) − 4 = 2x + 6 − 4 is correct.
+
+## Step 2: Review the simplification
+2x + 6 − 4 = 2x + 2 is correct.
+
+## Step 3: Review the equation
+2x + 2 = 3x − 5 is correct.
+
+## Step 4: Review the subtraction
+2 = x + 5 is incorrect; subtracting 2x gives 2 = x − 5.
+
+## Step 5: Conclusion
+The error is in the subtraction step, which is paragraph_3.
+
+The final answer is: $\boxed{3}$""", 3),
+ Critique("qwen", "rectangle", r"""Let's verify each paragraph.
+
+Paragraph 0: correct.
+Paragraph 1: correct.
+Paragraph 2: correct.
+Paragraph 3: correct.
+Paragraph 4: correct.
+
+Since all paragraphs are correct, the index is \boxed{-1}.""", -1),
+ Critique("gpt4o", "shirts", r"""After reviewing the solution, the first five paragraphs are correct. However, in the sixth paragraph, the solution adds 20 + 15 and gets 25, which should be 35.
+
+Thus, the earliest error occurs in the sixth paragraph, which corresponds to index 5.
+
+\(\boxed{5}\)""", 5),
+ Critique("qwen", "pages", r"""Paragraph 0 is correct. In paragraph 1 the solution computes 2 × 12 = 28 instead of 24, so paragraph 1 is incorrect. The rest of the solution, including the final \boxed{4}, follows from this mistake.
+
+\boxed{1}""", 1),
+ Critique("llama", "pencils", r"""## Step 1: Analyze the problem
+Maria buys 8 pencils at $0.25 and 3 notebooks at $1.50.
+
+## Step 2: Check the calculations in the solution
+Step 1 of the solution is correct. Step 2 is correct: 8 × 0.25 = 2.00. Step 3 is incorrect: 3 × 1.50 = 4.50.
+
+## Step 3: Determine the earliest error
+The first error occurs in Step 3 of the solution, which is paragraph_2.
+
+The final answer is: $\boxed{2}$""", 2),
+ Critique("gpt4o", "apples", r"""Let's review:
+
+**Paragraph 0** — 3 × 12 = 36 ✔️
+**Paragraph 1** — 36 − 7 = 28 ❌ (should be 29)
+
+The error first appears in Paragraph 1.""", 1),
+ Critique("qwen", "hexagon", r"""The solution uses the wrong formula for the sum of interior angles. The correct formula is (n − 2) × 180°, so the correct sum is 720°, not 900°.
+
+The error is in paragraph 0.""", 0),
+ Critique("gpt4o", "linear", r"""Paragraph 0: ✅ Paragraph 1: ✅ Paragraph 2: ✅ Paragraph 3: ❌ — should be 2 = x − 5.
+
+So the solution is correct up to paragraph 2, and paragraph 3 is where it goes wrong.
+
+\(\boxed{3}\)""", 3),
+ Critique("llama", "rectangle", r"""The solution is correct. The perimeter gives l + w = 15, the width is 6 and the area is 54.
+
+The final answer is: $\boxed{-1}$""", -1),
+ Critique("qwen", "apples", r"""Let's verify each paragraph.
+
+**Paragraph 0:** 3 × 12 = 36. Correct.
+
+**Paragraph 1:** 36 − 7 = 28. Let me recompute: 36 − 7 = 29. So this paragraph is incorrect.
+
+Hmm, but wait—maybe the error is in paragraph 0 after all? No: 3 boxes of 12 apples is 36.
+
+Therefore, the earliest error occurs in paragraph 1.
+
+\boxed{1}""", 1),
+
+ Critique("gpt4o", "apples", r"""**Answer: 1**
+
+Explanation: Paragraph 0 correctly computes 36. Paragraph 1 incorrectly computes 36 − 7 as 28; it is 29. Paragraphs 2 and 3 carry this error forward.""", 1),
+ Critique("qwen", "linear", r"""Let's verify each paragraph.
+
+**Paragraph 2:** At first I thought paragraph 2 was incorrect because the right side is 3x − 5, but that is just the original right side. Paragraph 2 is correct.
+
+**Paragraph 3:** Subtracting 2x from 3x − 5 gives x − 5, so "2 = x + 5" is incorrect.
+
+Actually, paragraph 2 is correct; the error is in paragraph 3.
+
+\boxed{3}""", 3),
+ Critique("gpt4o", "rectangle", r"""The solution correctly finds l + w = 15, w = 6, and an area of 54. None of the paragraphs contain errors.
+
+Final answer: \(\boxed{-1}\)""", -1),
+ Critique("llama", "apples", r"""## Step 1: Evaluate paragraph_0
+3 × 12 = 36 is correct.
+
+## Step 2: Evaluate paragraph_1
+36 − 7 = 28 is incorrect, since 36 − 7 = 29.
+
+## Step 3: Conclusion
+The error occurs in Step 2.
+
+The final answer is: $\boxed{1}$""", 1),
+ Critique("qwen", "shirts", r"""Let's verify.
+
+Paragraphs 0 through 4 are all correct. In paragraph 5, 20 + 15 is computed as 25, but it should be 35.
+
+Therefore, the index of the paragraph where the earliest error occurs is \(\boxed{5}\).""", 5),
+ Critique("gpt4o", "remainder", r"""The solution does not contain any errors: 17 = 3 × 5 + 2, so the remainder is 2.
+
+\(\boxed{-1}\)""", -1),
+ Critique("llama", "hexagon", r"""The first paragraph uses the formula (n-1) × 180°, which is incorrect. The correct formula is (n-2) × 180°.
+
+Therefore, the earliest error is in the 1st paragraph.
+
+The final answer is: $\boxed{0}$""", 0),
+ Critique("qwen", "pages", r"""Let's verify each paragraph.
+
+**Paragraph 0:** Correct.
+
+**Paragraph 1:** 2 × 12 = 24, not 28. Incorrect.
+
+**Paragraph 2:** Uses 28. Incorrect.
+
+**Paragraph 3:** The final answer 44 − 40 = \boxed{4} is incorrect.""", 1, "no closing verdict: the first paragraph the walkthrough marks incorrect"),
+ Critique("gpt4o", "linear", r"""Let me carefully go through each step:
+
+1. **Expansion**: 2(x + 3) − 4 = 2x + 6 − 4 ✓
+2. **Simplification**: 2x + 2 ✓
+3. **Equation**: 2x + 2 = 3x − 5 ✓
+4. **Subtracting 2x**: 2 = x + 5 ✗ (should be 2 = x − 5)
+
+The first mistake is in the fourth paragraph.
+
+**Final Answer:** \(\boxed{3}\)""", 3),
+ Critique("qwen", "rectangle", r"""All the calculations are correct and the reasoning is sound. Therefore, there is no error in the solution, and the answer is -1.""", -1),
+ Critique("llama", "pages", r"""## Step 1: Identify the calculation on Tuesday
+The solution says Sam reads 2 × 12 = 28 pages on Tuesday.
+
+## Step 2: Check the calculation
+2 × 12 = 24, not 28. This is the first error.
+
+## Step 3: Find the paragraph
+This calculation appears in paragraph_1.
+
+The final answer is: $\boxed{1}$""", 1),
+ Critique("gpt4o", "shirts", r"""### Reviewing each paragraph
+
+| Paragraph | Check | Result |
+|---|---|---|
+| 0 | 0.4 × 50 = 20 | ✔ |
+| 1 | 50 − 20 = 30 | ✔ |
+| 2 | sells 10 | ✔ |
+| 3 | 30 − 10 = 20 | ✔ |
+| 4 | receives 15 | ✔ |
+| 5 | 20 + 15 = 25 | ✘ (should be 35) |
+
+The earliest error is in paragraph 5.
+
+\(\boxed{5}\)""", 5),
+ Critique("qwen", "apples", r"""The solution is incorrect. The mistake is in paragraph 1: 36 − 7 should be 29, not 28.
+
+\boxed{1}""", 1),
+ Critique("gpt4o", "hexagon", r"""The solution is wrong from the very first paragraph: the interior angle sum of an n-gon is (n − 2) × 180°, not (n − 1) × 180°.
+
+\(\boxed{0}\)""", 0),
+ Critique("qwen", "remainder", r"""Let's verify each paragraph.
+
+**Paragraph 0:** 3 × 5 + 2 = 17. Correct.
+
+**Paragraph 1:** The remainder is 2. Correct.
+
+**Paragraph 2:** The answer is \boxed{2}. Correct.
+
+No errors found.
+
+\boxed{-1}""", -1),
+ Critique("llama", "linear", r"""## Step 1: Review the equation setup
+The equation 2x + 2 = 3x − 5 in paragraph_2 is correct.
+
+## Step 2: Review the subtraction
+In paragraph_3, subtracting 2x gives 2 = x − 5, not 2 = x + 5. Thus paragraph_3 is incorrect.
+
+## Step 3: Review the solution for x
+paragraph_4 solves x = −3, which is incorrect as well because of the earlier error.
+
+The final answer is: $\boxed{3}$""", 3),
+ Critique("gpt4o", "pencils", r"""Let's check each step:
+
+- **Step 1**: Restates the prices. ✅
+- **Step 2**: 8 × 0.25 = 2.00 ✅
+- **Step 3**: 3 × 1.50 = 4.50, not 4.00 ❌
+
+The earliest error is in Step 3, which is paragraph 2.
+
+\(\boxed{2}\)""", 2),
+ Critique("qwen", "shirts", r"""Let's verify each paragraph.
+
+**Paragraph 0:** Correct. **Paragraph 1:** Correct. **Paragraph 2:** Correct. **Paragraph 3:** Correct. **Paragraph 4:** Correct.
+
+**Paragraph 5:** Wrong addition.
+
+**Paragraph 6:** Wrong final answer \boxed{25}.
+
+The earliest error occurs in paragraph 5.""", 5),
+]

@@ -67,7 +67,7 @@ _REF = (
 _ERR = r"(?:error|mistake|issue|flaw|problem|inaccuracy|incorrect\s+(?:step|paragraph|statement|calculation)|wrong\s+(?:step|paragraph))s?"
 _VERB = (r"(?:(?:first\s+)?(?:occurs?|occurred|appears?|appeared|arises?|lies|happens?|is\s+made|was\s+made|begins?|starts?|"
          r"is\s+(?:found|located|present|introduced)|was\s+(?:found|introduced)|can\s+be\s+found|is|was)\s+)?")
-_GAP = r"[\s\W]{0,12}?"  # punctuation, markdown and spaces between a phrase and its reference
+_GAP = r"(?:[ \t:,(\"']|-(?!\d)){0,6}"  # punctuation and spaces between a phrase and its reference, within a line
 
 # Verdict sentences: (pattern, what they name). Each pattern has the _REF groups or a bare index.
 _STRONG = [
@@ -223,9 +223,9 @@ def _numbering(text: str, num_steps: int, paragraphs: list[str] | None) -> _Numb
                 nb.step_headers[int(m.group("num"))] = named.pop() - (nb.paragraph if not re.search(r"paragraph_", header) else 0)
     if len(offsets["step"]) == 1:
         nb.step, nb.step_why = offsets["step"].pop(), "step sections quote the solution"
-    elif not nb.step_headers and step_nums and sorted(step_nums) == list(range(1, num_steps + 1)):
+    elif not nb.step_headers and step_nums and sorted(set(step_nums)) == list(range(1, num_steps + 1)):
         nb.step, nb.step_why = 1, f"the critique walks through the solution as Steps 1..{num_steps}"
-    elif not nb.step_headers and step_nums and sorted(step_nums) == list(range(num_steps)):
+    elif not nb.step_headers and step_nums and sorted(set(step_nums)) == list(range(num_steps)):
         nb.step, nb.step_why = 0, f"the critique walks through the solution as Steps 0..{num_steps - 1}"
     return nb
 
@@ -323,6 +323,9 @@ def _box_quotes_solution(text: str, pos: int, end: int, content: str, paragraphs
     if paragraphs:
         own = [b for p in paragraphs for b in _boxes(p)]
         if any(_norm(c) == _norm(content) for *_, c in own):
+            value, _ = _box_value(content, _Numbering(), len(paragraphs))
+            if value is None or not (value == -1 or 0 <= value < len(paragraphs)):
+                return True  # the solution's answer, and no index
             if pos < _blocks(text)[-2 if len(_blocks(text)) > 1 else -1]:
                 return True  # the solution's own answer, repeated in the walkthrough
             before = _norm(text[max(0, pos - 40): pos].split("\n")[-1])
@@ -387,6 +390,8 @@ def _candidates(text: str, num_steps: int, paragraphs: list[str] | None, nb: _Nu
             for m in pattern.finditer(text):
                 value, problem, unit = _resolve(m, nb, num_steps)
                 add(m, "weak", value, problem, unit)
+    if not found:
+        found += _walkthrough(text, nb, num_steps)
     # One candidate per place: overlapping matches of several patterns are the same sentence.
     found.sort(key=lambda c: (c.pos, -c.end))
     out: list[_Candidate] = []
@@ -395,6 +400,28 @@ def _candidates(text: str, num_steps: int, paragraphs: list[str] | None, nb: _Nu
             continue
         out.append(c)
     return out
+
+
+_MARKED_WRONG = re.compile(r"\b(?:incorrect|wrong|erroneous|not\s+correct|contains\s+an?\s+(?:\w+\s+)?(?:error|mistake)|"
+                           r"(?:calculation|arithmetic|sign|logical)\s+(?:error|mistake))\b|[❌✗✘]", re.I)
+
+
+def _walkthrough(text: str, nb: _Numbering, num_steps: int) -> list[_Candidate]:
+    """A walkthrough with no verdict sentence ("**Paragraph 1:** … Incorrect."): the first
+    section the critic marks wrong, since it checks in order and stops at the first error."""
+    sections = [m for m in _SECTION.finditer(text)]
+    bounds = [m.start() for m in sections] + [len(text)]
+    for m, end in zip(sections, bounds[1:]):
+        body = text[m.end(): end]
+        for w in _MARKED_WRONG.finditer(body):
+            at = m.end() + w.start()
+            if _discounted(text, at, m.end() + w.end()) or _quoted(text, at):
+                continue
+            ref = re.match(_REF, (f"paragraph_{m.group('tag')}" if m.group("tag") is not None
+                                  else f"{m.group('unit')} {m.group('num')}"), re.I)
+            value, problem, unit = _resolve(ref, nb, num_steps)
+            return [_Candidate(m.start(), m.end(), "walkthrough", value, problem, unit, _raw(ref))]
+    return []
 
 
 def _blocks(text: str) -> list[int]:
@@ -423,7 +450,8 @@ def parse_verdict(text: str, num_steps: int, paragraphs: list[str] | tuple[str, 
     b = block(last.pos)
     zone = [c for c in pool if block(c.pos) == b]
     before = [c for c in pool if block(c.pos) < b]
-    if before and (last.kind == "boxed" or len(text[starts[b]:].strip()) <= 80):
+    closing = text[starts[b]: starts[b + 1] if b + 1 < len(starts) else len(text)].strip()
+    if before and (last.kind == "boxed" or last.unit == "index") and len(closing) - (last.end - last.pos) <= 30:  # a closing line that only restates: "\boxed{1}", "Answer: 1"
         prev = block(before[-1].pos)
         if prev >= b - 2:  # the sentence just before a closing box or a one-line verdict
             zone = [c for c in before if block(c.pos) == prev] + zone
@@ -447,7 +475,8 @@ def parse_verdict(text: str, num_steps: int, paragraphs: list[str] | tuple[str, 
     index = values[0]
     if not (index == -1 or 0 <= index < num_steps):
         return Verdict(None, f"verdict {index} out of range (solution has {num_steps} paragraphs)")
-    how = "boxed" if any(c.kind == "boxed" for c in known) else "stated"
+    how = ("boxed" if any(c.kind == "boxed" for c in known)
+           else "walkthrough" if all(c.kind == "walkthrough" for c in known) else "stated")
     units = sorted({c.unit for c in known if c.unit not in ("index", "tag")})
     detail = []
     if index == -1 and any(c.kind == "none" for c in known):
