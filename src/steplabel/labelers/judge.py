@@ -3,10 +3,20 @@
 The prompt is a template file (``templates/judge_critique.txt``, replaceable with
 ``[label.judge] prompt_file``) with ``{problem}`` and ``{paragraphs}``; paragraphs are tagged
 ``<paragraph_i>`` and indexed from 0. The judge has its own engine (a larger model on another
-endpoint, say). Verdicts are parsed defensively: a boxed index, else an explicit sentence
-("the earliest error is in paragraph 3", "all paragraphs are correct"); anything else —
-missing, out of range, contradictory, or a bare "Thought process:" — abstains with the reason.
-With ``samples > 1`` the verdicts are put to a majority vote and every vote is kept.
+endpoint, say). Critiques are read for their final stated verdict by ``labelers/verdict.py``
+(quotes of the solution, deliberation and numbering the critique does not pin down are not
+taken for a verdict); a critique with no readable verdict abstains with the reason.
+
+With ``samples > 1`` (and a temperature above 0) the verdicts are put to a vote and every vote
+is kept: a first error wins with more than half of the votes that decided; a tie or a mere
+plurality abstains. At temperature 0 the samples would be copies of one answer, so one is
+asked for and the evidence says so (``samples_requested`` / ``samples_sent``).
+
+``score`` (per step): the share of the deciding votes under which the step is correct (the
+vote names a later first error, or none), i.e. the judge's probability that the step is
+correct; null after the first error and where no vote decided. With one sample it is 1.0 or
+0.0. Because the label needs a strict majority, a labeled step's score is above 0.5 when its
+label is true and below 0.5 when it is false.
 """
 
 from __future__ import annotations
@@ -50,13 +60,17 @@ def judge_prompt(template: str, problem: str, steps: tuple[str, ...] | list[str]
 
 
 def majority(verdicts: list[Verdict]) -> Verdict:
+    """More than half of the votes that decided, else an abstention (tie or plurality)."""
     votes = Counter(v.index for v in verdicts if v.index is not None)
     if not votes:
         reasons = sorted({v.reason for v in verdicts})
         return Verdict(None, "; ".join(reasons))
+    decided = sum(votes.values())
     (top, count), *rest = votes.most_common()
     if rest and rest[0][1] == count:
         return Verdict(None, f"tied vote {dict(votes)}")
+    if count * 2 <= decided:
+        return Verdict(None, f"no majority {dict(votes)}")
     return Verdict(top, f"majority {count}/{len(verdicts)}")
 
 
@@ -73,8 +87,10 @@ class JudgeLabeler(PerRolloutLabeler):
 
     async def label(self, task: LabelTask) -> list[StepLabel]:
         cfg = self.config
+        # Greedy decoding answers the same text every time: copies would only repeat one vote.
+        sent = 1 if cfg.temperature == 0 else cfg.samples
         request = GenerationRequest(
-            prompt=judge_prompt(self.template, task.question, task.steps), n=cfg.samples,
+            prompt=judge_prompt(self.template, task.question, task.steps), n=sent,
             max_tokens=cfg.max_tokens, temperature=cfg.temperature, seed=cfg.seed,
         )
         generation = await self.engine.generate(request)
@@ -87,6 +103,9 @@ class JudgeLabeler(PerRolloutLabeler):
             "verdict": final.index, "reason": final.reason,
             "votes": [v.index for v in verdicts], "vote_reasons": [v.reason for v in verdicts],
         }
+        if sent != cfg.samples:
+            evidence.update(samples_requested=cfg.samples, samples_sent=sent,
+                            samples_note="temperature 0: further samples would be copies")
         if generation.completions:
             evidence["rationale"] = generation.completions[0].text[-600:]
         n = task.num_steps
