@@ -4,7 +4,9 @@ Forms:
 - ``trl``: TRL's stepwise supervision — ``prompt: str``, ``completions: list[str]``,
   ``labels: list[bool]`` — steps up to and including the first error (after-error steps are
   left out, as the label conventions say), the form TRL's PRMTrainer consumes;
-- ``soft``: the same plus ``scores: list[float]`` (MC values and the like);
+- ``soft``: the same plus ``scores: list[float | null]``: each step's ``score``, the labeling
+  source's probability that the step is correct (see "What score means" in README.md); a step
+  its labeler gave no score has null there, never a value made up from its hard label;
 - ``processbench``: ``problem``, ``steps``, ``label`` (first wrong step, or -1).
 One labeler's labels are exported (``consensus`` when present, else the first one found);
 rollouts whose labels are unknown before their first error are skipped and counted, and with
@@ -71,6 +73,21 @@ def _features(form: str) -> pa.Schema:
     return pa.schema(fields)
 
 
+def export_row(form: str, question: str, steps: list[str], labels: list, scores: list, first_error: int) -> dict | None:
+    """One exported row, or None where a step up to the first error is unknown (exporting it
+    as correct, or the rollout as -1, would make a label up). Scores stay null where the
+    labeler gave none."""
+    keep = len(steps) if first_error == -1 else first_error + 1
+    if any(lab is None for lab in labels[:keep]):
+        return None
+    if form == "processbench":
+        return {"problem": question, "steps": steps, "label": first_error}
+    row = {"prompt": question, "completions": steps[:keep], "labels": [bool(x) for x in labels[:keep]]}
+    if form == "soft":
+        row["scores"] = [None if x is None else float(x) for x in scores[:keep]]
+    return row
+
+
 def collect(store: str | Path, form: str, run_ids: list[str] | None = None, labeler: str | None = None,
             only_retained: bool = True, exclude: set[str] | None = None) -> tuple[list[dict], str, dict]:
     con = connect(store)
@@ -105,16 +122,10 @@ def collect(store: str | Path, form: str, run_ids: list[str] | None = None, labe
         if first_error is None:
             counts["undetermined"] += 1
             continue
-        if form == "processbench":
-            out.append({"problem": question, "steps": steps, "label": first_error})
-            continue
-        keep = len(steps) if first_error == -1 else first_error + 1
-        if any(lab is None for lab in labels[:keep]):
+        row = export_row(form, question, steps, labels, scores, first_error)
+        if row is None:
             counts["undetermined"] += 1
             continue
-        row = {"prompt": question, "completions": steps[:keep], "labels": [bool(x) for x in labels[:keep]]}
-        if form == "soft":
-            row["scores"] = [float(x) if x is not None else float(lab) for x, lab in zip(scores[:keep], labels[:keep])]
         out.append(row)
     counts["exported"] = len(out)
     return out, labeler, {**counts, "runs": runs}
