@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 
 MAX_VERDICT_CHARS = 20_000
@@ -78,11 +79,13 @@ _STRONG = [
     re.compile(r"\b(?:earliest|first)\s+(?:incorrect|wrong|erroneous|flawed)?\s*(?:paragraph|step)\s+"
                r"(?:with|containing|that\s+(?:contains|has|is))?\s*(?:an?\s+)?(?:error|mistake|incorrect|wrong)?\s*"
                r"(?:is|:)" + _GAP + _REF, re.I),
+    # a heading, then the reference on the next line: "### Earliest error:\nParagraph 3"
+    re.compile(r"\b(?:earliest|first)\s+(?:error|mistake|incorrect\s+paragraph|wrong\s+paragraph)\s*:?[ \t#]*\n[ \t>#\-]*" + _REF, re.I),
     # "the index of the earliest wrong paragraph is 3", "the index of the paragraph where the earliest error occurs is 3"
     re.compile(r"\bindex\s+(?:of\s+the\s+)?(?:[\w'-]+\s+){0,9}?(?:is|=|:)" + _GAP + r"(?P<idx>-?\d+)\b", re.I),
     # "paragraph_1 contains the earliest error", "the fourth paragraph is where the first mistake is made"
     re.compile(_REF + r"[\s,)]*(?:\([^)]{0,30}\)\s*)?(?:,\s*[\w_ ]{0,20},\s*)?(?:contains|has|is\s+where|is)\s+"
-               r"(?:the\s+)?(?:earliest|first)\s+(?:\w+\s+)?(?:error|mistake|wrong|incorrect|erroneous)", re.I),
+               r"(?:the\s+)?(?:earliest|first)\s+(?:\w+\s+){0,3}?(?:error|mistake|wrong|incorrect|erroneous)", re.I),
     # "the mistake occurs in paragraph 2", "an error is found in paragraph 3", "the error first appears in the first paragraph"
     re.compile(r"\b(?:the\s+|an?\s+)?(?:error|mistake|flaw)\s+(?:first\s+)?(?:occurs?|appears?|arises?|lies|is\s+found|"
                r"can\s+be\s+found|is\s+located|is\s+made|was\s+made|is)\s+(?:in|at|within)" + _GAP + _REF, re.I),
@@ -173,7 +176,7 @@ def _numbering(text: str, num_steps: int, paragraphs: list[str] | None) -> _Numb
     tags = {int(x) for x in re.findall(r"paragraph_(\d+)", text, re.I)}
 
     # Content alignment: which solution paragraph each "Paragraph k" / "Step k" section quotes.
-    offsets: dict[str, set[int]] = {"paragraph": set(), "step": set()}
+    offsets: dict[str, list[int]] = {"paragraph": [], "step": []}
     if paragraphs:
         normed = [_norm(p) for p in paragraphs]
         bounds = [m.start() for m in sections] + [len(text)]
@@ -191,15 +194,33 @@ def _numbering(text: str, num_steps: int, paragraphs: list[str] | None) -> _Numb
                 if len(where) == 1:
                     hits.add(where[0])
             if len(hits) == 1:
-                offsets[unit].add(k - hits.pop())
+                offsets[unit].append(k - hits.pop())
+    # Stated mappings: "Paragraph 2 (paragraph_1)", "Step 3 (index 2)", "Step 3, which is paragraph_2".
+    stated: dict[str, set[int]] = {"paragraph": set(), "step": set()}
+    for m in re.finditer(r"\b(paragraph|step)\s*(\d+)(?:\s+of\s+the\s+solution)?\s*(?:\(\s*|,\s*(?:which|that)\s+is\s+|,\s*i\.e\.,?\s*)"
+                         r"(?:(?:index|paragraph_)\s*(\d+)|paragraph\s+(\d+))", text, re.I):
+        unit, k = m.group(1).lower(), int(m.group(2))
+        if m.group(3) is not None:
+            stated[unit].add(k - int(m.group(3)))
+        elif unit == "step":
+            stated[unit].add(k - int(m.group(4)))  # "Step 3, which is paragraph 2": paragraphs as the prompt numbers them
 
     # Paragraph numbers: the prompt's tags are 0-based; a critique may count its own way.
-    if len(offsets["paragraph"]) == 1:
-        nb.paragraph = offsets["paragraph"].pop()
+    votes = Counter(offsets["paragraph"])
+    top = votes.most_common(1)[0] if votes else None
+    if len(stated["paragraph"]) == 1:
+        nb.paragraph = stated["paragraph"].pop()
+        nb.paragraph_why = f"the critique maps its paragraph numbers (offset {nb.paragraph})"
+    elif len(stated["paragraph"]) > 1:
+        nb.paragraph, nb.paragraph_why = None, "paragraph numbering uncertain: the critique maps it inconsistently"
+    elif 0 in mentions:
+        nb.paragraph = 0  # "paragraph 0" exists only in the prompt's numbering
+    elif top and top[1] * 2 > len(offsets["paragraph"]):
+        nb.paragraph = top[0]
         nb.paragraph_why = f"paragraph sections quote the solution (offset {nb.paragraph})"
-    elif len(offsets["paragraph"]) > 1:
+    elif votes:
         nb.paragraph, nb.paragraph_why = None, "paragraph numbering uncertain: sections quote inconsistently"
-    elif 0 in mentions or tags:
+    elif tags:
         nb.paragraph = 0
     elif para_nums and min(para_nums) == 1 and num_steps in para_nums and max(para_nums) == num_steps:
         nb.paragraph, nb.paragraph_why = 1, f"paragraph sections run 1..{num_steps}"
@@ -221,8 +242,12 @@ def _numbering(text: str, num_steps: int, paragraphs: list[str] | None) -> _Numb
             named = {int(x) for x in re.findall(r"paragraph[_ ]?(\d+)", header, re.I)}
             if len(named) == 1 and nb.paragraph is not None:
                 nb.step_headers[int(m.group("num"))] = named.pop() - (nb.paragraph if not re.search(r"paragraph_", header) else 0)
-    if len(offsets["step"]) == 1:
-        nb.step, nb.step_why = offsets["step"].pop(), "step sections quote the solution"
+    step_votes = Counter(offsets["step"])
+    step_top = step_votes.most_common(1)[0] if step_votes else None
+    if len(stated["step"]) == 1:
+        nb.step, nb.step_why = stated["step"].pop(), "the critique maps its step numbers to paragraphs"
+    elif step_top and step_top[1] * 2 > len(offsets["step"]):
+        nb.step, nb.step_why = step_top[0], "step sections quote the solution"
     elif not nb.step_headers and step_nums and sorted(set(step_nums)) == list(range(1, num_steps + 1)):
         nb.step, nb.step_why = 1, f"the critique walks through the solution as Steps 1..{num_steps}"
     elif not nb.step_headers and step_nums and sorted(set(step_nums)) == list(range(num_steps)):
