@@ -84,6 +84,14 @@ PROBLEMS: dict[str, tuple[str, list[str]]] = {
          "Now there are 20 + 15 = 25 shirts.",
          "The answer is \\boxed{25}."],
     ),
+    "ones": (
+        "What is 7 − 6?",
+        ["We subtract 6 from 7.", "7 − 6 = 2.", "The answer is \\boxed{2}."],
+    ),
+    "long": (
+        "Compute 1 + 2 + 3 + 4 + 5 + 6.",
+        ["1 + 2 = 3.", "3 + 3 = 6.", "6 + 4 = 10.", "10 + 5 = 14.", "14 + 6 = 20.", "The answer is \\boxed{4}."],
+    ),
 }
 
 
@@ -1021,4 +1029,221 @@ The earliest error is in Step 3, which is paragraph 2.
 **Paragraph 6:** Wrong final answer \boxed{25}.
 
 The earliest error occurs in paragraph 5.""", 5),
+]
+
+
+# A third round: verdicts that coincide with the solution's own boxed answer, headings, stated mappings.
+CRITIQUES += [
+
+ # quoted box of the solution equal to an in-range index, stated verdict after it
+ Critique("qwen", "shirts", r"""Let's verify each paragraph of the solution.
+
+**Paragraph 0:** 40% of 50 is 0.4 × 50 = 20. Correct.
+
+**Paragraph 1:** 50 − 20 = 30. Correct.
+
+**Paragraph 2:** Correct.
+
+**Paragraph 3:** 30 − 10 = 20. Correct.
+
+**Paragraph 4:** Correct.
+
+**Paragraph 5:** 20 + 15 = 35. The paragraph says 25, which is wrong.
+
+So the solution ends up with \boxed{25} while the answer should be 35. Note also that the total before the delivery, 20, would give \boxed{5}5 if misread... no, that is not relevant.
+
+The earliest error is in paragraph 5.""", 5),
+ Critique("gpt4o", "linear", r"""## Review
+
+1. **Paragraph 0** expands the left-hand side correctly.
+2. **Paragraph 1** simplifies correctly to \(2x + 2\).
+3. **Paragraph 2** writes the equation correctly.
+4. **Paragraph 3** claims \(2 = x + 5\) after subtracting \(2x\). Since \(3x - 5 - 2x = x - 5\), this is wrong.
+5. **Paragraph 4** and **Paragraph 5** follow from the wrong equation, giving \(\boxed{-3}\) instead of \(7\).
+
+### Earliest Error
+Paragraph 3""", 3),
+ Critique("llama", "rectangle", r"""## Step 1: Understand the problem
+The problem asks for the area of a rectangle with perimeter 30 and length 9.
+
+## Step 2: Verify the width
+From 2(l + w) = 30 we get l + w = 15, and w = 15 - 9 = 6. This matches the solution.
+
+## Step 3: Verify the area
+9 × 6 = 54, which matches the solution's final answer of 54.
+
+## Step 4: Conclusion
+I found no errors in any of the paragraphs.
+
+The final answer is: $\boxed{-1}$""", -1),
+ Critique("qwen", "pages", r"""Let's verify each paragraph.
+
+**Paragraph 0:** Correct.
+
+**Paragraph 1:** "Twice as many" as 12 is 24. The solution computes 2 × 12 = 28, which is incorrect.
+
+Hmm, but maybe paragraph 2 is also wrong? Paragraph 2 adds 12 + 28 = 40, which is arithmetically right but uses the wrong value. Since we want the earliest error, paragraph 1 is the answer.
+
+\boxed{1}""", 1),
+ Critique("gpt4o", "apples", r"""Let's analyze the solution step by step:
+
+- **Step 1 (paragraph_0)**: 3 × 12 = 36. ✅
+- **Step 2 (paragraph_1)**: 36 − 7 = 28. ❌ This should be 29.
+
+**Conclusion:** Step 2 is incorrect, so the earliest error is in paragraph_1.
+
+\(\boxed{1}\)""", 1),
+ Critique("llama", "shirts", r"""## Step 1: Check the first calculation
+The solution computes 40% of 50 as 20, which is correct.
+
+## Step 2: Check the subtractions
+50 - 20 = 30 and 30 - 10 = 20 are both correct.
+
+## Step 3: Check the addition
+20 + 15 = 35, but the solution states 25. This is the first error, and it is found in paragraph 5.
+
+The final answer is: $\boxed{5}$""", 5),
+ Critique("qwen", "hexagon", r"""To verify the solution, we go through each paragraph.
+
+**Paragraph 0:** The solution states that the sum of the interior angles of an n-gon is (n − 1) × 180°. This is incorrect: the correct formula is (n − 2) × 180°.
+
+**Paragraph 1:** n = 6 is correct.
+
+**Paragraph 2:** Since the formula from paragraph 0 is wrong, (6 − 1) × 180° is wrong too.
+
+The first error occurs in paragraph 0. Therefore, the answer is:
+
+\[
+\boxed{0}
+\]""", 0),
+ Critique("gpt4o", "remainder", r"""I'll examine each paragraph:
+
+**Paragraph 0**: \(17 = 3 \times 5 + 2\). This is correct since \(15 + 2 = 17\).
+
+**Paragraph 1**: The remainder is 2. This is correct.
+
+**Paragraph 2**: The answer \(\boxed{2}\) is correct.
+
+All paragraphs are correct, so there is no error in the solution.""", -1),
+ Critique("llama", "linear", r"""## Step 1: Check paragraph_0 and paragraph_1
+The expansion and simplification are correct.
+
+## Step 2: Check paragraph_2
+The equation 2x + 2 = 3x - 5 is correct.
+
+## Step 3: Check paragraph_3
+Subtracting 2x from both sides gives 2 = x - 5, not 2 = x + 5. The mistake occurs here.
+
+## Step 4: Conclusion
+The earliest paragraph with a mistake is paragraph_3.
+
+The final answer is: $\boxed{3}$""", 3),
+ Critique("qwen", "apples", r"""We check each paragraph in turn.
+
+In paragraph 0, 3 × 12 = 36 is correct.
+
+In paragraph 1, 36 − 7 = 28 is incorrect; the correct value is 29.
+
+Thus the earliest error is found in paragraph 1, and the index is 1.
+
+\boxed{1}""", 1),
+ Critique("gpt4o", "pencils", r"""### Verification
+
+- **Step 1:** Prices restated. Correct.
+- **Step 2:** \(8 \times 0.25 = 2.00\). Correct.
+- **Step 3:** \(3 \times 1.50 = 4.50\), not \(4.00\). Incorrect.
+- **Step 4:** Uses the wrong subtotal.
+- **Step 5:** Wrong final answer.
+
+The earliest error is in **Step 3**.""", 2),
+ Critique("llama", "pages", r"""## Step 1: Analyze the solution
+The solution says 2 × 12 = 28 in the second paragraph, which is incorrect since 2 × 12 = 24.
+
+## Step 2: Determine the earliest error
+The second paragraph contains the earliest error. Its index is 1.
+
+The final answer is: $\boxed{1}$""", 1),
+ Critique("qwen", "remainder", r"""Let's verify each paragraph.
+
+**Paragraph 0:** 17 = 3 × 5 + 2 holds.
+**Paragraph 1:** The remainder is 2. Correct.
+**Paragraph 2:** The final answer is 2. Correct.
+
+The solution is correct.
+
+\boxed{-1}""", -1),
+ Critique("gpt4o", "hexagon", r"""Let's examine the solution:
+
+1. The first paragraph states the formula as (n − 1) × 180°, which is incorrect.
+2. The second paragraph is correct.
+3. The third paragraph applies the incorrect formula.
+
+The earliest error is in the first paragraph (paragraph_0).
+
+\(\boxed{0}\)""", 0),
+ Critique("qwen", "linear", r"""Let's verify each paragraph.
+
+**Paragraph 0:** Correct.
+
+**Paragraph 1:** Correct.
+
+**Paragraph 2:** Correct.
+
+**Paragraph 3:** When we subtract 2x from both sides of 2x + 2 = 3x − 5, we obtain 2 = x − 5. However, the solution wrote 2 = x + 5. This is a sign error.
+
+**Paragraph 4:** Based on the incorrect equation, x = −3.
+
+**Paragraph 5:** The final answer \boxed{-3} is incorrect.
+
+The earliest error occurs in paragraph 3.
+
+\boxed{3}""", 3),
+
+ Critique("qwen", "ones", r"""Let's verify each paragraph.
+
+**Paragraph 0:** Correct.
+
+**Paragraph 1:** 7 − 6 = 1, not 2. Incorrect.
+
+So the answer is \boxed{1}.""", 1),
+ Critique("gpt4o", "long", r"""Let's check the running sums.
+
+- Paragraph 0: 1 + 2 = 3 ✔
+- Paragraph 1: 3 + 3 = 6 ✔
+- Paragraph 2: 6 + 4 = 10 ✔
+- Paragraph 3: 10 + 5 = 15, not 14 ✘
+
+The solution's final answer, \boxed{4}, is wrong too, but the earliest error is in paragraph 3.""", 3),
+ Critique("qwen", "long", r"""Paragraph 0 to paragraph 2 are correct. Paragraph 3 computes 10 + 5 = 14, which should be 15.
+
+The solution ends with 14 + 6 = 20 and then states \boxed{4}.
+
+The first error occurs in paragraph 3.""", 3),
+ Critique("llama", "long", r"""## Step 1: Check the sums
+1 + 2 = 3, 3 + 3 = 6 and 6 + 4 = 10 are correct. 10 + 5 = 14 is incorrect.
+
+## Step 2: Check the final answer
+The answer \boxed{4} does not even match the last sum.
+
+## Step 3: Conclusion
+The earliest error is in paragraph_3.
+
+The final answer is: $\boxed{3}$""", 3),
+ Critique("gpt4o", "apples", r"""I initially flagged paragraph 0, because 3 boxes of 12 could be misread, but 3 × 12 = 36 is right.
+
+On closer inspection, paragraph 0 is fine and the error is in paragraph 1: 36 − 7 = 29.
+
+**Final Answer**
+
+\boxed{1}""", 1),
+ Critique("qwen", "long", r"""Let's verify each paragraph.
+
+**Paragraph 0:** 1 + 2 = 3. Correct.
+**Paragraph 1:** 3 + 3 = 6. Correct.
+**Paragraph 2:** 6 + 4 = 10. Correct.
+**Paragraph 3:** 10 + 5 = 14. This is incorrect; it should be 15.
+**Paragraph 4:** 14 + 6 = 20 uses the wrong sum.
+**Paragraph 5:** The answer \boxed{4} is unrelated to the computation.
+
+\boxed{3}""", 3),
 ]

@@ -356,8 +356,8 @@ def _box_quotes_solution(text: str, pos: int, end: int, content: str, paragraphs
             before = _norm(text[max(0, pos - 40): pos].split("\n")[-1])
             words = before.split(" ")[-3:]
             lead = " ".join(words)
-            if len(lead) >= 4 and any(lead in _norm(p) for p in paragraphs):
-                return True
+            if re.search(r"[\d=+×*/-]", lead) and any(lead in _norm(p) for p in paragraphs):
+                return True  # "… 44 − 40 = \boxed{4}": the solution's own math around the box
             if re.search(r"\b(?:solution|its|their|concludes?|states?|stated|gives?|gets?|obtains?|arrives?)\b", before):
                 return True
     return False
