@@ -116,7 +116,7 @@ _NONE = [
 ]
 _LOCAL = re.compile(r"^\s*(?:here|so\s+far|(?:in|for)\s+(?:(?:this|that)\s+(?:paragraph|step|part|calculation)|paragraph|step|"
                     r"<?paragraph_|the\s+(?:" + _ORD + r")\s+(?:paragraph|step))|up\s+to|until|before|yet)", re.I)
-_HEDGE = re.compile(r"\b(?:if|whether|might|may|could|would|seems?|seemed|perhaps|maybe|possibly|suspect(?:ed)?|"
+_HEDGE = re.compile(r"\b(?:if|whether|might|may|could|seems?|seemed|perhaps|maybe|possibly|suspect(?:ed)?|"
                     r"thought|initially|at\s+first|assume|suppose|let'?s\s+(?:check|see|verify)|need\s+to|should\s+check|"
                     r"to\s+determine|to\s+check|to\s+verify|to\s+find|to\s+identify|unless|not\s+sure|unsure)\b", re.I)
 _NEG = re.compile(r"\b(?:no|not|never|without|isn'?t|doesn'?t|don'?t|wasn'?t|nor)\s*$", re.I)
@@ -329,7 +329,8 @@ def _boxes(text: str) -> list[tuple[int, int, str]]:
     out = []
     for m in _BOX.finditer(text):
         depth, i = 1, m.end()
-        while i < len(text) and depth:
+        stop = min(len(text), m.end() + 200)  # a verdict box is short; an unclosed one ends the search
+        while i < stop and depth:
             depth += {"{": 1, "}": -1}.get(text[i], 0)
             i += 1
         if depth == 0:
