@@ -1247,3 +1247,38 @@ On closer inspection, paragraph 0 is fine and the error is in paragraph 1: 36 �
 
 \boxed{3}""", 3),
 ]
+
+
+# Terse and unusual phrasings, number words, and a 'Step k' that two numberings read differently.
+CRITIQUES += [
+
+ Critique("gpt4o", "apples", "**Error:** Paragraph 1 — 36 − 7 is 29, not 28.", 1),
+ Critique("qwen", "linear", "The error lies in the subtraction in paragraph 3, where 2 = x + 5 should be 2 = x − 5.", 3),
+ Critique("llama", "shirts", "Paragraph 5 is where the error occurs: 20 + 15 = 35.", 5),
+ Critique("gpt4o", "rectangle", "Every step checks out, so there is no incorrect paragraph.\n\n\\(\\boxed{-1}\\)", -1),
+ Critique("qwen", "apples", "The error is in paragraph one: 36 − 7 = 29.", 1),
+ Critique("gpt4o", "hexagon", "The incorrect paragraph is paragraph 0, since the formula is (n − 2) × 180°.", 0),
+ Critique("llama", "remainder", "Everything is correct.\n\nThe final answer is: $\\boxed{-1}$", -1),
+ Critique("llama", "pencils", """## Step 1: Check paragraph_0
+Correct.
+
+## Step 2: Check paragraph_1
+Correct.
+
+## Step 3: Check paragraph_2
+3 × 1.50 = 4.50, so this is wrong.
+
+## Step 4: Conclusion
+Step 3 is incorrect.""", 2, "the solution's Step 3 and the critique's own Step 3 are both paragraph_2"),
+ Critique("llama", "pencils", """## Step 1: Restate the problem
+Pencils cost $0.25 and notebooks $1.50.
+
+## Step 2: Check paragraph_0
+Correct.
+
+## Step 3: Check paragraph_1
+8 × 0.25 = 2.00 is right, but then I see a problem with the total.
+
+## Step 4: Conclusion
+Step 3 is incorrect.""", None, "the solution's Step 3 is paragraph_2, the critique's own Step 3 checks paragraph_1"),
+]

@@ -62,6 +62,7 @@ _REF = (
     r"(?:<?paragraph_(?P<tag>\d+)>?"
     r"|(?:the\s+)?(?:solution'?s\s+)?(?P<ord>" + _ORD + r")\s+(?:paragraph|step)\b"
     r"|\bparagraph\s*(?:number\s*|no\.?\s*|#\s*)?(?P<para>-?\d+)\b"
+    r"|\bparagraph\s+(?P<pword>zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b"
     r"|\bstep\s*(?:number\s*|#\s*)?(?P<step>\d+)\b"
     r"|\bindex\s+(?P<ix>-?\d+)\b)"
 )
@@ -88,7 +89,13 @@ _STRONG = [
                r"(?:the\s+)?(?:earliest|first)\s+(?:\w+\s+){0,3}?(?:error|mistake|wrong|incorrect|erroneous)", re.I),
     # "the mistake occurs in paragraph 2", "an error is found in paragraph 3", "the error first appears in the first paragraph"
     re.compile(r"\b(?:the\s+|an?\s+)?(?:error|mistake|flaw)\s+(?:first\s+)?(?:occurs?|appears?|arises?|lies|is\s+found|"
-               r"can\s+be\s+found|is\s+located|is\s+made|was\s+made|is)\s+(?:in|at|within)" + _GAP + _REF, re.I),
+               r"can\s+be\s+found|is\s+located|is\s+made|was\s+made|is)\s+(?:in|at|within)"
+               r"(?:\s+the\s+(?:\w+\s+){1,3}?(?:in|of|at))?" + _GAP + _REF, re.I),
+    # "**Error:** Paragraph 2", "Error found: paragraph_2", "the incorrect paragraph is paragraph 2"
+    re.compile(r"(?:^|\n)[ \t>#\-]*(?:first\s+)?(?:error|mistake)s?(?:\s+(?:found|located))?\s*:" + _GAP + _REF, re.I),
+    re.compile(r"\bthe\s+(?:incorrect|wrong|erroneous)\s+(?:paragraph|step)\s+is" + _GAP + _REF, re.I),
+    # "paragraph 3 is where the error occurs"
+    re.compile(_REF + r"\s+is\s+where\s+(?:the|an?)\s+(?:error|mistake)", re.I),
     # "the final answer is: 3", "the answer is -1", "Answer: 2", "return -1"
     re.compile(r"\b(?:final\s+answer|answer|verdict|result)\s*(?:is|=|:)\s*:?\s*(?P<idx>-?\d+)\s*(?=$|[.!\n*)]|\s*$)", re.I),
     re.compile(r"\breturn(?:s|ing)?\s+(?:the\s+index\s+)?(?P<idx>-1)\b", re.I),
@@ -113,6 +120,10 @@ _NONE = [
                r"(?:errors?|mistakes?|incorrect|wrong)", re.I),
     re.compile(r"\b(?:solution|it)\s+(?:does\s+not|doesn't)\s+(?:contain|have)\s+any\s+(?:\w+\s+)?(?:errors?|mistakes?)", re.I),
     re.compile(r"\b(?:is|are)\s+(?:entirely\s+|completely\s+)?(?:free\s+of|without)\s+(?:any\s+)?(?:errors?|mistakes?)", re.I),
+    re.compile(r"\bno\s+(?:incorrect|wrong|erroneous)\s+(?:paragraphs?|steps?)\b", re.I),
+    re.compile(r"\b(?:every|each)\s+(?:paragraph|step)\s+(?:checks\s+out|holds\s+up)", re.I),
+    re.compile(r"\beverything\s+(?:is\s+(?:correct|right)|checks\s+out)", re.I),
+    re.compile(r"\bno\s+(?:errors?|mistakes?)\s+(?:were|was)\s+made\b", re.I),
 ]
 _LOCAL = re.compile(r"^\s*(?:here|so\s+far|(?:in|for)\s+(?:(?:this|that)\s+(?:paragraph|step|part|calculation)|paragraph|step|"
                     r"<?paragraph_|the\s+(?:" + _ORD + r")\s+(?:paragraph|step))|up\s+to|until|before|yet)", re.I)
@@ -234,7 +245,6 @@ def _numbering(text: str, num_steps: int, paragraphs: list[str] | None) -> _Numb
         ks = [int(m.group(1)) - i for i, m in enumerate(named) if m]
         if len(ks) >= max(2, len(paragraphs) // 2) and len(set(ks)) == 1:
             nb.step, nb.step_why = ks[0], "the solution names its paragraphs 'Step k'"
-            return nb
     for m in sections:
         if m.group("unit") and m.group("unit").lower() == "step":
             line_end = text.find("\n", m.end())
@@ -246,6 +256,8 @@ def _numbering(text: str, num_steps: int, paragraphs: list[str] | None) -> _Numb
     step_top = step_votes.most_common(1)[0] if step_votes else None
     if len(stated["step"]) == 1:
         nb.step, nb.step_why = stated["step"].pop(), "the critique maps its step numbers to paragraphs"
+    elif nb.step is not None:
+        pass  # the solution's own "Step k" names
     elif step_top and step_top[1] * 2 > len(offsets["step"]):
         nb.step, nb.step_why = step_top[0], "step sections quote the solution"
     elif not nb.step_headers and step_nums and sorted(set(step_nums)) == list(range(1, num_steps + 1)):
@@ -255,8 +267,13 @@ def _numbering(text: str, num_steps: int, paragraphs: list[str] | None) -> _Numb
     return nb
 
 
+_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
+
+
 def _raw(m: re.Match) -> int | None:
     g = m.groupdict()
+    if g.get("pword") is not None:
+        return _WORDS.index(g["pword"].lower())
     return int(g["para"]) if g.get("para") is not None else None
 
 
@@ -272,8 +289,8 @@ def _resolve(m: re.Match, nb: _Numbering, num_steps: int) -> tuple[int | None, s
         word = groups["ord"].lower()
         n = _ORDINALS.get(word) or int(re.match(r"\d+", word).group())
         return (num_steps - 1 if n == -99 else n - 1), None, "ordinal"
-    if groups.get("para") is not None:
-        n = int(groups["para"])
+    if groups.get("para") is not None or groups.get("pword") is not None:
+        n = int(groups["para"]) if groups.get("para") is not None else _WORDS.index(groups["pword"].lower())
         if n == -1:
             return -1, None, "index"
         if nb.paragraph is None:
@@ -281,6 +298,9 @@ def _resolve(m: re.Match, nb: _Numbering, num_steps: int) -> tuple[int | None, s
         return n - nb.paragraph, None, "paragraph"
     if groups.get("step") is not None:
         n = int(groups["step"])
+        if nb.step is not None and n in nb.step_headers and nb.step_headers[n] != n - nb.step:
+            return None, (f"step numbering uncertain: the solution's Step {n} is paragraph {n - nb.step}, "
+                          f"the critique's own Step {n} checks paragraph {nb.step_headers[n]}"), "step"
         if nb.step is not None:
             return n - nb.step, None, "step"
         if n in nb.step_headers:
