@@ -364,23 +364,25 @@ def _box_quotes_solution(text: str, pos: int, end: int, content: str, paragraphs
         return True
     _, after = _sentence(text, pos, end)
     tail = re.sub(r"[\s$.,:;!)\\\]*_]|\\\)|\\\]", "", after)
-    if tail and not re.fullmatch(r"[✔✓✅]*", tail):  # the sentence goes on: "… \boxed{4} is wrong"
-        return True
-    if paragraphs:
-        own = [b for p in paragraphs for b in _boxes(p)]
-        if any(_norm(c) == _norm(content) for *_, c in own):
-            value, _ = _box_value(content, _Numbering(), len(paragraphs))
-            if value is None or not (value == -1 or 0 <= value < len(paragraphs)):
-                return True  # the solution's answer, and no index
-            if pos < _blocks(text)[-2 if len(_blocks(text)) > 1 else -1]:
-                return True  # the solution's own answer, repeated in the walkthrough
-            before = _norm(text[max(0, pos - 40): pos].split("\n")[-1])
-            words = before.split(" ")[-3:]
-            lead = " ".join(words)
-            if re.search(r"[\d=+×*/-]", lead) and any(lead in _norm(p) for p in paragraphs):
-                return True  # "… 44 − 40 = \boxed{4}": the solution's own math around the box
-            if re.search(r"\b(?:solution|its|their|concludes?|states?|stated|gives?|gets?|obtains?|arrives?)\b", before):
-                return True
+    goes_on = bool(tail) and not re.fullmatch(r"[✔✓✅]*", tail)  # "… \boxed{4} is wrong"
+    if paragraphs is None:
+        return goes_on
+    own = [b for p in paragraphs for b in _boxes(p)]
+    if any(_norm(c) == _norm(content) for *_, c in own):  # the solution has this very box
+        if goes_on:
+            return True
+        value, _ = _box_value(content, _Numbering(), len(paragraphs))
+        if value is None or not (value == -1 or 0 <= value < len(paragraphs)):
+            return True  # the solution's answer, and no index
+        if pos < _blocks(text)[-2 if len(_blocks(text)) > 1 else -1]:
+            return True  # the solution's own answer, repeated in the walkthrough
+        before = _norm(text[max(0, pos - 40): pos].split("\n")[-1])
+        words = before.split(" ")[-3:]
+        lead = " ".join(words)
+        if re.search(r"[\d=+×*/-]", lead) and any(lead in _norm(p) for p in paragraphs):
+            return True  # "… 44 − 40 = \boxed{4}": the solution's own math around the box
+        if re.search(r"\b(?:solution|its|their|concludes?|states?|stated|gives?|gets?|obtains?|arrives?)\b", before):
+            return True
     return False
 
 
