@@ -88,6 +88,10 @@ def test_numbering_is_read_only_where_the_critique_makes_it_certain():
     assert _critique("apples", headers).index == 1
     # ordinals count from one
     assert _critique("shirts", "The first error is in the sixth paragraph.").index == 5
+    # mappings the critique states
+    assert _critique("apples", "The first paragraph (Paragraph 1) is right. Paragraph 2 is incorrect.").index == 1
+    assert _critique("apples", "Step 1 (<paragraph_0>) is fine. Step 2 is incorrect.").index == 1
+    assert _critique("linear", "Paragraph 4 (index 3) contains the earliest error.").index == 3
 
 
 @pytest.mark.parametrize("text", [

@@ -208,13 +208,20 @@ def _numbering(text: str, num_steps: int, paragraphs: list[str] | None) -> _Numb
                 offsets[unit].append(k - hits.pop())
     # Stated mappings: "Paragraph 2 (paragraph_1)", "Step 3 (index 2)", "Step 3, which is paragraph_2".
     stated: dict[str, set[int]] = {"paragraph": set(), "step": set()}
-    for m in re.finditer(r"\b(paragraph|step)\s*(\d+)(?:\s+of\s+the\s+solution)?\s*(?:\(\s*|,\s*(?:which|that)\s+is\s+|,\s*i\.e\.,?\s*)"
-                         r"(?:(?:index|paragraph_)\s*(\d+)|paragraph\s+(\d+))", text, re.I):
+    for m in re.finditer(r"\b(paragraph|step)\s*(\d+)(?:\s+of\s+the\s+solution)?\s*(?:[(\[]\s*|,\s*(?:which|that)\s+is\s+|,\s*i\.e\.,?\s*)"
+                         r"(?:<?(?:index|paragraph_)\s*(\d+)>?|paragraph\s+(\d+))", text, re.I):
         unit, k = m.group(1).lower(), int(m.group(2))
         if m.group(3) is not None:
             stated[unit].add(k - int(m.group(3)))
         elif unit == "step":
             stated[unit].add(k - int(m.group(4)))  # "Step 3, which is paragraph 2": paragraphs as the prompt numbers them
+    # "the first paragraph (Paragraph 1)", "Paragraph 1 (the first paragraph)": ordinals count from one
+    for m in re.finditer(r"\b(?:the\s+)?(" + _ORD + r")\s+paragraph\s*[(\[,]\s*paragraph\s+(\d+)"
+                         r"|\bparagraph\s+(\d+)\s*[(\[,]\s*(?:i\.e\.,?\s*)?(?:the\s+)?(" + _ORD + r")\s+paragraph", text, re.I):
+        word, k = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        n = _ORDINALS.get(word.lower()) or int(re.match(r"\d+", word).group())
+        if n > 0:
+            stated["paragraph"].add(int(k) - (n - 1))
 
     # Paragraph numbers: the prompt's tags are 0-based; a critique may count its own way.
     votes = Counter(offsets["paragraph"])
