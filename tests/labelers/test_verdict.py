@@ -66,6 +66,7 @@ def test_the_final_verdict_wins_over_earlier_deliberation():
     ("The earliest error is in paragraph 9.", "out of range"),
     ("Is the first error in paragraph 2? I need to look again.", "no verdict"),
     ("The solution is correct up to paragraph 2.", "no verdict"),
+    ("All steps are correct except paragraph 3.", "no verdict"),
 ])
 def test_abstentions_keep_their_reason(text, reason):
     verdict = _critique("linear", text)
@@ -110,6 +111,7 @@ def test_no_error_phrasings(text):
     "The solution is not correct; paragraph 1 is wrong.",
     "There is no error in paragraph 0, but paragraph 1 is wrong.",
     "To determine whether the solution is correct, check paragraph 1. Paragraph 1 is incorrect.",
+    "All paragraphs are correct, but paragraph 1 is wrong.",
 ])
 def test_local_or_negated_praise_is_not_a_no_error_verdict(text):
     assert _critique("apples", text).index == 1

@@ -126,7 +126,8 @@ _NONE = [
     re.compile(r"\bno\s+(?:errors?|mistakes?)\s+(?:were|was)\s+made\b", re.I),
 ]
 _LOCAL = re.compile(r"^\s*(?:here|so\s+far|(?:in|for)\s+(?:(?:this|that)\s+(?:paragraph|step|part|calculation)|paragraph|step|"
-                    r"<?paragraph_|the\s+(?:" + _ORD + r")\s+(?:paragraph|step))|up\s+to|until|before|yet)", re.I)
+                    r"<?paragraph_|the\s+(?:" + _ORD + r")\s+(?:paragraph|step))|up\s+to|until|before|yet|"
+                    r",?\s*(?:except|but|apart\s+from|other\s+than|save\s+for|besides))", re.I)
 _HEDGE = re.compile(r"\b(?:if|whether|might|may|could|seems?|seemed|perhaps|maybe|possibly|suspect(?:ed)?|"
                     r"thought|initially|at\s+first|assume|suppose|let'?s\s+(?:check|see|verify)|need\s+to|should\s+check|"
                     r"to\s+determine|to\s+check|to\s+verify|to\s+find|to\s+identify|unless|not\s+sure|unsure)\b", re.I)
