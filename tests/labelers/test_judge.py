@@ -33,7 +33,7 @@ ABSTAIN = [
     (r"\boxed{7}", "out of range"),
     (r"\boxed{-2}", "out of range"),
     (r"\boxed{", "no verdict"),
-    ("The earliest error is in paragraph 1. No wait, the first error is paragraph 3.", "conflicting"),
+    ("The earliest error is in paragraph 1. The first error is paragraph 3.", "conflicting"),
     ("x" * 100_000, "no verdict"),
 ]
 

@@ -50,6 +50,16 @@ def test_a_quoted_box_of_the_solution_does_not_outvote_the_stated_verdict():
     assert parse_verdict(text, 6).index == 1
 
 
+@pytest.mark.parametrize("text", [
+    "The earliest error is in paragraph 1. No wait, the first error is in paragraph 3.",
+    "The first error is in paragraph 1. Actually, 2x + 2 is right, so paragraph 1 is fine; the error is in paragraph 3.",
+    "So the first error is in paragraph 2.\n\nHmm, let me recheck paragraph 2: it restates the equation, fine. "
+    "The first error is in paragraph 3.\n\n\\boxed{3}",
+])
+def test_a_verdict_taken_back_gives_way_to_the_one_after_it(text):
+    assert _critique("linear", text).index == 3
+
+
 def test_the_final_verdict_wins_over_earlier_deliberation():
     text = ("I first suspected paragraph 0, since the first error seems to be in paragraph 0. "
             "But 3 × 12 = 36 is right.\n\nParagraph 1 is where it breaks: 36 − 7 = 29.\n\n"
@@ -59,7 +69,7 @@ def test_the_final_verdict_wins_over_earlier_deliberation():
 
 @pytest.mark.parametrize("text, reason", [
     ("Therefore the earliest error is in paragraph 1.\n\n\\boxed{2}", "conflicting"),
-    ("The earliest error is in paragraph 1. No wait, the first error is paragraph 3.", "conflicting"),
+    ("The earliest error is in paragraph 1. The first error is in paragraph 3.", "conflicting"),
     ("**Paragraph 1:** Correct.\n\n**Paragraph 2:** Incorrect.\n\nThe earliest error is in paragraph 2.",
      "paragraph numbering uncertain"),
     ("Everything before is fine.\n\nStep 3 is incorrect.", "step numbering uncertain"),
@@ -67,6 +77,7 @@ def test_the_final_verdict_wins_over_earlier_deliberation():
     ("Is the first error in paragraph 2? I need to look again.", "no verdict"),
     ("The solution is correct up to paragraph 2.", "no verdict"),
     ("All steps are correct except paragraph 3.", "no verdict"),
+    ("Paragraph 1 is incorrect. Actually paragraph 2 is also incorrect.", "conflicting"),
 ])
 def test_abstentions_keep_their_reason(text, reason):
     verdict = _critique("linear", text)

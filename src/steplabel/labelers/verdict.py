@@ -131,6 +131,9 @@ _LOCAL = re.compile(r"^\s*(?:here|so\s+far|(?:in|for)\s+(?:(?:this|that)\s+(?:pa
 _HEDGE = re.compile(r"\b(?:if|whether|might|may|could|seems?|seemed|perhaps|maybe|possibly|suspect(?:ed)?|"
                     r"thought|initially|at\s+first|assume|suppose|let'?s\s+(?:check|see|verify)|need\s+to|should\s+check|"
                     r"to\s+determine|to\s+check|to\s+verify|to\s+find|to\s+identify|unless|not\s+sure|unsure)\b", re.I)
+_RETRACT = re.compile(r"\b(?:no,?\s+wait|wait|actually|on\s+second\s+thought|correction|scratch\s+that|"
+                      r"let\s+me\s+re-?(?:check|consider|examine|evaluate)|upon\s+(?:re-?examination|reflection|closer\s+inspection)|"
+                      r"on\s+closer\s+inspection|on\s+re-?examination|i\s+made\s+a\s+mistake|i\s+was\s+wrong|i\s+misread)\b", re.I)
 _NEG = re.compile(r"\b(?:no|not|never|without|isn'?t|doesn'?t|don'?t|wasn'?t|nor)\s*$", re.I)
 _BOX = re.compile(r"\\boxed\s*\{")
 _SECTION = re.compile(r"^[ \t>*#_\-•]*(?:\d+[.)]\s*)?[*_ ]*(?:(?P<unit>paragraph|step)[ _]*(?P<num>\d+)|<?paragraph_(?P<tag>\d+)>?)\b",
@@ -521,6 +524,13 @@ def parse_verdict(text: str, num_steps: int, paragraphs: list[str] | tuple[str, 
                 twin = next((d for d in zone if d.unit == "paragraph" and d.raw == c.raw), None)
                 if twin is not None:
                     c.value, c.problem = twin.value, twin.problem
+    if strong and len({c.value for c in zone}) > 1:
+        # The critic takes an earlier verdict back ("No wait, …", "Actually, …"): what follows counts.
+        # (Not for local judgements: "Paragraph 1 is wrong. Actually paragraph 2 is wrong too" adds one.)
+        last_pos = zone[-1].pos
+        marks = [m.start() for m in _RETRACT.finditer(text, zone[0].end, last_pos)]
+        if marks:
+            zone = [c for c in zone if c.pos > marks[-1]]
     known = [c for c in zone if c.value is not None]
     if not known:
         reasons = [c.problem for c in zone if c.problem]
