@@ -74,6 +74,14 @@ def majority(verdicts: list[Verdict]) -> Verdict:
     return Verdict(top, f"majority {count}/{len(verdicts)}")
 
 
+def _read(text: str, task: LabelTask) -> Verdict:
+    """The critique's verdict; a reader failure on strange text abstains instead of stopping the run."""
+    try:
+        return parse_verdict(text, task.num_steps, task.steps)
+    except Exception as exc:  # noqa: BLE001 - bad input is data, not a crash
+        return Verdict(None, f"verdict reader failed: {type(exc).__name__}")
+
+
 # ------------------------------------------------------------------ the labeler
 
 
@@ -97,7 +105,7 @@ class JudgeLabeler(PerRolloutLabeler):
         if generation.error:
             verdicts = [Verdict(None, f"engine error: {generation.error}")]
         else:
-            verdicts = [parse_verdict(c.text, task.num_steps, task.steps) for c in generation.completions]
+            verdicts = [_read(c.text, task) for c in generation.completions]
         final = majority(verdicts)
         evidence = {
             "verdict": final.index, "reason": final.reason,
