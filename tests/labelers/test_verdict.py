@@ -126,3 +126,13 @@ def test_no_error_phrasings(text):
 ])
 def test_local_or_negated_praise_is_not_a_no_error_verdict(text):
     assert _critique("apples", text).index == 1
+
+
+@pytest.mark.parametrize("text, index", [
+    ("The first error is not in paragraph 1 but in paragraph 2.", None),  # negated: never read as 1
+    ("The earliest error is in the second step of paragraph 3.", 3),  # an ordinal inside a paragraph
+    ("Task: return -1 if no paragraph is wrong.\nParagraph 2 is wrong.", 2),  # the instructions restated
+    ("Output -1 when every paragraph is correct. Paragraph 2 is wrong.", 2),
+])
+def test_restated_instructions_negations_and_sub_steps(text, index):
+    assert _critique("shirts", text).index == index

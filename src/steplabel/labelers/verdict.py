@@ -61,6 +61,7 @@ _ORD = r"(?:" + "|".join(_ORDINALS) + r"|\d+(?:st|nd|rd|th))"
 _REF = (
     r"(?:<?paragraph_(?P<tag>\d+)>?"
     r"|(?:the\s+)?(?:solution'?s\s+)?(?P<ord>" + _ORD + r")\s+(?:paragraph|step)\b"
+    r"(?!\s+(?:of|in|within)\s+(?:the\s+)?(?:<?paragraph|step))"  # "the second step of paragraph 3" is inside it
     r"|\bparagraph\s*(?:number\s*|no\.?\s*|#\s*)?(?P<para>-?\d+)\b"
     r"|\bparagraph\s+(?P<pword>zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b"
     r"|\bstep\s*(?:number\s*|#\s*)?(?P<step>\d+)\b"
@@ -98,7 +99,7 @@ _STRONG = [
     re.compile(_REF + r"\s+is\s+where\s+(?:the|an?)\s+(?:error|mistake)", re.I),
     # "the final answer is: 3", "the answer is -1", "Answer: 2", "return -1"
     re.compile(r"\b(?:final\s+answer|answer|verdict|result)\s*(?:is|=|:)\s*:?\s*(?P<idx>-?\d+)\s*(?=$|[.!\n*)]|\s*$)", re.I),
-    re.compile(r"\breturn(?:s|ing)?\s+(?:the\s+index\s+)?(?P<idx>-1)\b", re.I),
+    re.compile(r"\breturn(?:s|ing)?\s+(?:the\s+index\s+)?(?P<idx>-1)\b(?=\s*(?:$|[.!\n*)]))", re.I),
 ]
 _WEAK = [
     # "Paragraph 3 is incorrect", "Step 3 is incorrect", "paragraph_0 contains an error"
@@ -130,7 +131,8 @@ _LOCAL = re.compile(r"^\s*(?:here|so\s+far|(?:in|for)\s+(?:(?:this|that)\s+(?:pa
                     r",?\s*(?:except|but|apart\s+from|other\s+than|save\s+for|besides))", re.I)
 _HEDGE = re.compile(r"\b(?:if|whether|might|may|could|seems?|seemed|perhaps|maybe|possibly|suspect(?:ed)?|"
                     r"thought|initially|at\s+first|assume|suppose|let'?s\s+(?:check|see|verify)|need\s+to|should\s+check|"
-                    r"to\s+determine|to\s+check|to\s+verify|to\s+find|to\s+identify|unless|not\s+sure|unsure)\b", re.I)
+                    r"to\s+determine|to\s+check|to\s+verify|to\s+find|to\s+identify|unless|not\s+sure|unsure|"
+                    r"when|whenever|otherwise|in\s+case)\b", re.I)
 _RETRACT = re.compile(r"\b(?:no,?\s+wait|wait|actually|on\s+second\s+thought|correction|scratch\s+that|"
                       r"let\s+me\s+re-?(?:check|consider|examine|evaluate)|upon\s+(?:re-?examination|reflection|closer\s+inspection)|"
                       r"on\s+closer\s+inspection|on\s+re-?examination|i\s+made\s+a\s+mistake|i\s+was\s+wrong|i\s+misread)\b", re.I)
@@ -431,6 +433,8 @@ def _candidates(text: str, num_steps: int, paragraphs: list[str] | None, nb: _Nu
     def add(m: re.Match, kind: str, value: int | None, problem: str | None, unit: str) -> None:
         if inside_box(m.start()) or _quoted(text, m.start()) or _discounted(text, m.start(), m.end()):
             return
+        if kind != "none" and re.search(r"\b(?:not|never|no)\b|n't\b", m.group(0), re.I):
+            return  # "the first error is not in paragraph 1"
         found.append(_Candidate(m.start(), m.end(), kind, value, problem, unit, _raw(m)))
 
     for pattern in _STRONG:
