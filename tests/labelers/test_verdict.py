@@ -133,6 +133,7 @@ def test_local_or_negated_praise_is_not_a_no_error_verdict(text):
     ("The earliest error is in the second step of paragraph 3.", 3),  # an ordinal inside a paragraph
     ("Task: return -1 if no paragraph is wrong.\nParagraph 2 is wrong.", 2),  # the instructions restated
     ("Output -1 when every paragraph is correct. Paragraph 2 is wrong.", 2),
+    ("When adding the delivery, the first error occurs in paragraph 5.", 5),
 ])
 def test_restated_instructions_negations_and_sub_steps(text, index):
     assert _critique("shirts", text).index == index

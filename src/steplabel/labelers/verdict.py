@@ -131,8 +131,9 @@ _LOCAL = re.compile(r"^\s*(?:here|so\s+far|(?:in|for)\s+(?:(?:this|that)\s+(?:pa
                     r",?\s*(?:except|but|apart\s+from|other\s+than|save\s+for|besides))", re.I)
 _HEDGE = re.compile(r"\b(?:if|whether|might|may|could|seems?|seemed|perhaps|maybe|possibly|suspect(?:ed)?|"
                     r"thought|initially|at\s+first|assume|suppose|let'?s\s+(?:check|see|verify)|need\s+to|should\s+check|"
-                    r"to\s+determine|to\s+check|to\s+verify|to\s+find|to\s+identify|unless|not\s+sure|unsure|"
-                    r"when|whenever|otherwise|in\s+case)\b", re.I)
+                    r"to\s+determine|to\s+check|to\s+verify|to\s+find|to\s+identify|unless|not\s+sure|unsure)\b", re.I)
+# Conditions that restate the task ("output -1 when every paragraph is correct"): no-error claims only.
+_CONDITION = re.compile(r"\b(?:when|whenever|otherwise|in\s+case)\b", re.I)
 _RETRACT = re.compile(r"\b(?:no,?\s+wait|wait|actually|on\s+second\s+thought|correction|scratch\s+that|"
                       r"let\s+me\s+re-?(?:check|consider|examine|evaluate)|upon\s+(?:re-?examination|reflection|closer\s+inspection)|"
                       r"on\s+closer\s+inspection|on\s+re-?examination|i\s+made\s+a\s+mistake|i\s+was\s+wrong|i\s+misread)\b", re.I)
@@ -435,6 +436,8 @@ def _candidates(text: str, num_steps: int, paragraphs: list[str] | None, nb: _Nu
             return
         if kind != "none" and re.search(r"\b(?:not|never|no)\b|n't\b", m.group(0), re.I):
             return  # "the first error is not in paragraph 1"
+        if value == -1 and _CONDITION.search(_sentence(text, m.start(), m.end())[0]):
+            return
         found.append(_Candidate(m.start(), m.end(), kind, value, problem, unit, _raw(m)))
 
     for pattern in _STRONG:
