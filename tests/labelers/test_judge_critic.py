@@ -52,8 +52,7 @@ def test_eval_judge_reads_a_real_critic(tmp_path, mode):
     # every decidable critique is read right; the undecidable ones abstain (and count as wrong in the metric)
     assert report["records"] == len(CRITIQUES)
     assert report["undetermined"] == undecidable
-    assert right == len(CRITIQUES) - undecidable
-    assert right * 25 >= 21 * len(CRITIQUES) * (len(CRITIQUES) - undecidable) / len(CRITIQUES)
+    assert right == len(CRITIQUES) - undecidable  # so none is read wrong
 
 
 def test_judge_verdicts_and_evidence_through_the_openai_engine():
