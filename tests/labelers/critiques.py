@@ -1282,3 +1282,167 @@ Correct.
 ## Step 4: Conclusion
 Step 3 is incorrect.""", None, "the solution's Step 3 is paragraph_2, the critique's own Step 3 checks paragraph_1"),
 ]
+
+
+# Long walkthroughs as the three critics write them by default.
+CRITIQUES += [
+
+ Critique("qwen", "shirts", r"""To determine the correctness of the solution, let's analyze each paragraph step by step.
+
+**Paragraph 0:**
+- The problem states that the shop has 50 shirts and sells 40% of them on Monday.
+- 40% of 50 is calculated as \(0.4 \times 50 = 20\).
+- This calculation is correct.
+
+**Paragraph 1:**
+- After selling 20 shirts, the remaining number is \(50 - 20 = 30\).
+- This calculation is correct.
+
+**Paragraph 2:**
+- The shop sells 10 more shirts on Tuesday.
+- This is a correct restatement of the problem.
+
+**Paragraph 3:**
+- After Tuesday, \(30 - 10 = 20\).
+- This calculation is correct.
+
+**Paragraph 4:**
+- The shop receives 15 shirts.
+- This is correct.
+
+**Paragraph 5:**
+- The total is calculated as \(20 + 15 = 25\).
+- This is incorrect. The correct total is \(20 + 15 = 35\).
+
+Since the first error is in paragraph 5, the index of the paragraph where the earliest error occurs is:
+
+\[
+\boxed{5}
+\]""", 5),
+ Critique("gpt4o", "pages", r"""Let's go through the solution paragraph by paragraph to identify any errors.
+
+**Paragraph 0:**
+- "On Monday Sam reads 12 pages."
+- This is correct as per the problem statement.
+
+**Paragraph 1:**
+- "On Tuesday he reads twice as many: 2 × 12 = 28 pages."
+- This is incorrect. Twice 12 is 24, not 28.
+
+**Paragraph 2:**
+- "Together he has read 12 + 28 = 40 pages."
+- This uses the incorrect value from Paragraph 1.
+
+**Paragraph 3:**
+- "Pages left: 44 − 40 = \boxed{4}."
+- This follows from the previous errors.
+
+The earliest error occurs in Paragraph 1.
+
+\(\boxed{1}\)""", 1),
+ Critique("llama", "hexagon", r"""## Step 1: Review the formula for the sum of interior angles
+The formula for the sum of the interior angles of a polygon with n sides is (n-2) * 180 degrees.
+
+## Step 2: Compare with paragraph_0
+Paragraph_0 states the formula as (n-1) * 180 degrees, which is incorrect.
+
+## Step 3: Determine the earliest error
+Since paragraph_0 contains an incorrect formula, it is the earliest error.
+
+The final answer is: $\boxed{0}$""", 0),
+ Critique("qwen", "remainder", r"""To determine if there are any errors in the solution, let's go through each paragraph step by step.
+
+**Paragraph 0:**
+The equation \(17 = 3 \times 5 + 2\) is correct because \(3 \times 5 = 15\) and \(15 + 2 = 17\).
+
+**Paragraph 1:**
+The remainder when 17 is divided by 5 is 2. This is correct.
+
+**Paragraph 2:**
+The answer is \(\boxed{2}\). This is correct.
+
+Since all paragraphs are correct, the index of the paragraph where the earliest error occurs is \(\boxed{-1}\).""", -1),
+ Critique("gpt4o", "linear", r"""Let's carefully verify each step of the solution:
+
+1. **Paragraph 0**: The expansion \(2(x + 3) - 4 = 2x + 6 - 4\) is correct.
+2. **Paragraph 1**: Simplifying \(2x + 6 - 4\) gives \(2x + 2\), which is correct.
+3. **Paragraph 2**: The equation \(2x + 2 = 3x - 5\) is correct.
+4. **Paragraph 3**: Subtracting \(2x\) from both sides should yield \(2 = x - 5\), but the solution states \(2 = x + 5\). This is incorrect.
+
+Therefore, the earliest error is found in Paragraph 3.
+
+\[
+\boxed{3}
+\]""", 3),
+ Critique("llama", "apples", r"""## Step 1: Verify the initial calculation in paragraph_0
+Tom has 3 boxes with 12 apples each, so 3 * 12 = 36. This is correct.
+
+## Step 2: Verify the subtraction in paragraph_1
+Tom gives away 7 apples, so 36 - 7 should equal 29, not 28. This is incorrect.
+
+## Step 3: Since we found an error in paragraph_1, we can stop here.
+The earliest error is in paragraph_1.
+
+The final answer is: $\boxed{1}$""", 1),
+ Critique("gpt4o", "rectangle", r"""Let's verify each part of the solution:
+
+### Paragraph 0:
+The perimeter formula \(2(l + w) = 30\) gives \(l + w = 15\). This is correct.
+
+### Paragraph 1:
+Given \(l = 9\), \(w = 15 - 9 = 6\). This is correct.
+
+### Paragraph 2 and 3:
+The area is \(9 \times 6 = 54\). This is correct.
+
+### Paragraph 4:
+The final answer is \(\boxed{54}\). This is correct.
+
+All paragraphs are correct. Therefore, there is no error in the solution.
+
+\[
+\boxed{-1}
+\]""", -1),
+ Critique("qwen", "pencils", r"""Let's verify each paragraph of the solution.
+
+**Paragraph 0 (Step 1):** The prices are restated correctly.
+
+**Paragraph 1 (Step 2):** 8 pencils cost \(8 \times 0.25 = 2.00\). Correct.
+
+**Paragraph 2 (Step 3):** 3 notebooks cost \(3 \times 1.50 = 4.50\), not 4.00. This is incorrect.
+
+Therefore, the earliest error is in paragraph 2 (Step 3 of the solution).
+
+\boxed{2}""", 2),
+ Critique("llama", "linear", r"""## Step 1: Analyze the given equation and the steps provided in the solution.
+The equation is 2(x + 3) - 4 = 3x - 5.
+
+## Step 2: Check the expansion in paragraph_0.
+2(x + 3) - 4 = 2x + 6 - 4 is correct.
+
+## Step 3: Check the simplification in paragraph_1.
+2x + 6 - 4 = 2x + 2 is correct.
+
+## Step 4: Check the equation in paragraph_2.
+2x + 2 = 3x - 5 is correct.
+
+## Step 5: Check the subtraction in paragraph_3.
+Subtracting 2x from both sides gives 2 = x - 5, not 2 = x + 5. Therefore, paragraph_3 contains an error.
+
+## Step 6: Identify the index of the paragraph with the earliest error.
+The earliest error is in paragraph_3, so the index is 3.
+
+The final answer is: $\boxed{3}$""", 3),
+ Critique("gpt4o", "shirts", r"""To evaluate the solution, let's go through it paragraph by paragraph:
+
+- **Paragraph 0:** Correct. 40% of 50 is 20.
+- **Paragraph 1:** Correct. 50 − 20 = 30.
+- **Paragraph 2:** Correct restatement.
+- **Paragraph 3:** Correct. 30 − 10 = 20.
+- **Paragraph 4:** Correct restatement.
+- **Paragraph 5:** Incorrect. 20 + 15 equals 35, not 25.
+
+The first incorrect paragraph is Paragraph 5, where the addition is wrong. The rest of the solution, including the final answer of \(\boxed{25}\), is affected by this error.
+
+The earliest error is in paragraph **5**.""", 5),
+]
