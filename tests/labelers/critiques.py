@@ -9,7 +9,10 @@ quotes of the solution (its own ``\boxed{answer}`` included), second thoughts, a
 with no box at all. Each has the verdict a careful reader would take from it (in the
 prompt's 0-based paragraph indexing), or ``None`` where a careful reader could not tell.
 
-They were written as a model would write them, before the reader that parses them.
+The first 50 were written as a model would write them, before the reader that parses them;
+the later groups (marked below) were written after it, each to try it on phrasings it was not
+built from. Where a group found a miss (4 abstentions over the groups, none read wrong), the
+reader was fixed and the critique kept here.
 """
 
 from __future__ import annotations
