@@ -34,7 +34,7 @@ ABSTAIN = [
     (r"\boxed{7}", "out of range"),
     (r"\boxed{-2}", "out of range"),
     (r"\boxed{", "no verdict"),
-    ("The earliest error is in paragraph 1. No wait, the first error is paragraph 3.", "conflicting"),
+    ("The earliest error is in paragraph 1. The first error is paragraph 3.", "conflicting"),
     ("x" * 100_000, "no verdict"),
 ]
 
@@ -75,7 +75,7 @@ class Voters:
 
 def test_judge_labels_from_a_majority_and_keeps_the_votes():
     engine = Voters([r"\boxed{2}", "Paragraph 2 is incorrect.", r"\boxed{-1}"])
-    rows = asyncio.run(JudgeLabeler(engine, JudgeSection(samples=3)).label(make_task(5)))
+    rows = asyncio.run(JudgeLabeler(engine, JudgeSection(samples=3, temperature=0.7)).label(make_task(5)))
     assert [r.label for r in rows] == [True, True, False, None, None]
     assert [r.status for r in rows][3:] == ["after_error", "after_error"]
     evidence = json.loads(rows[0].evidence)
@@ -85,6 +85,34 @@ def test_judge_labels_from_a_majority_and_keeps_the_votes():
     # the prompt shows every paragraph, tagged and indexed from 0
     problem, paragraphs = read_judge_prompt(engine.prompts[0])
     assert problem == "Q?" and paragraphs == [f"Step {i} text." for i in range(5)]
+
+
+def test_judge_at_temperature_0_asks_for_one_sample_and_says_so():
+    engine = Voters([r"\boxed{1}", r"\boxed{1}", r"\boxed{1}"])
+    engine.requests = []
+    original = engine.generate
+
+    async def generate(request):
+        engine.requests.append(request)
+        return await original(request)
+
+    engine.generate = generate
+    rows = asyncio.run(JudgeLabeler(engine, JudgeSection(samples=3, temperature=0.0)).label(make_task(3)))
+    assert [r.n for r in engine.requests] == [1]
+    evidence = json.loads(rows[0].evidence)
+    assert evidence["votes"] == [1] and evidence["samples_requested"] == 3 and evidence["samples_sent"] == 1
+    assert rows[0].rollouts == 1 and [r.score for r in rows] == [1.0, 0.0, None]
+
+
+def test_a_plurality_is_not_a_majority_and_scores_agree_with_labels():
+    assert majority([Verdict(0, "b"), Verdict(0, "b"), Verdict(1, "b"), Verdict(1, "b"), Verdict(3, "b"),
+                     Verdict(3, "b"), Verdict(3, "b")]).reason.startswith("no majority")
+    engine = Voters([r"\boxed{1}", r"\boxed{3}", r"\boxed{3}", r"\boxed{-1}", r"\boxed{3}"])
+    rows = asyncio.run(JudgeLabeler(engine, JudgeSection(samples=5, temperature=1.0)).label(make_task(5)))
+    for r in rows:
+        if r.label is not None:
+            assert (r.score > 0.5) == r.label, (r.step_index, r.label, r.score)
+    assert [r.score for r in rows] == [1.0, pytest.approx(0.8), pytest.approx(0.8), pytest.approx(0.2), None]
 
 
 @pytest.mark.parametrize("engine", [Voters([":"]), Voters(error="HTTP 503")])

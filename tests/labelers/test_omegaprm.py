@@ -187,3 +187,25 @@ def test_engine_failure_abandons_the_search_without_guessing():
     assert out.counters["engine_failures"] == 1
     rows = target_rows(out)
     assert rows[0].first_error is None and rows[0].label is None
+
+
+def test_a_step_known_correct_by_inference_has_no_made_up_zero_score():
+    """Issue #16.4: "a longer prefix proves a shorter one" gave label True with score 0.0."""
+    from steplabel.labelers.omegaprm import Solution, Tree
+
+    text = solution(4, "S", "0")
+    t = task(text)
+    tree = Tree()
+    root = tree.add_state(None, "", 0, None, "root")
+    sol = Solution(0, "target", text, list(t.steps), list(t.step_ends), root.index, False, 50, task=t)
+    tree.solutions.append(sol)
+    shallow = tree.add_state(root.index, text[: t.step_ends[0]], 1, 0, "search")
+    shallow.correct, shallow.total = 0, 4  # its own samples all missed...
+    deep = tree.add_state(shallow.index, text[: t.step_ends[1]], 2, 0, "search")
+    deep.correct, deep.total = 1, 4  # ...but the longer prefix reaches the answer
+    engine, labeler = scripted()
+    rows = labeler._labels(tree, sol, t)
+    assert [r.label for r in rows[:2]] == [True, True]
+    assert rows[0].score is None and rows[1].score == 0.25
+    for r in rows:
+        assert r.score is None or r.label is None or (r.label is False) == (r.score == 0.0)

@@ -123,3 +123,18 @@ def test_trl_prm_tokenize_step_accepts_the_export(store, tmp_path, tiny_model):
         labeled = [x for x in row["labels"] if x != -100]
         assert labeled == [int(x) for x in source["labels"]]
         assert len(row["input_ids"]) == len(row["labels"])
+
+
+def test_export_rows_never_make_up_scores_or_correct_steps():
+    def export_row(form, *args):
+        return export_format(form).row(*args)
+
+    steps = ["a", "b", "c"]
+    soft = export_row("soft", "q", steps, [True, True, False], [0.75, None, 0.0], 2)
+    assert soft["scores"] == [0.75, None, 0.0]  # no score stays null, not 1.0 from the label
+    assert soft["labels"] == [True, True, False]
+    # an unknown step before the first error (or in a "-1" rollout): not exported in any form
+    for form in ("trl", "soft", "processbench"):
+        assert export_row(form, "q", steps, [True, None, True], [1.0, None, 1.0], -1) is None
+        assert export_row(form, "q", steps, [None, False, None], [None, 0.0, None], 1) is None
+    assert export_row("processbench", "q", steps, [True, True, True], [None] * 3, -1)["label"] == -1

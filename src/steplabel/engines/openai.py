@@ -7,6 +7,10 @@ connections and malformed bodies are retried with exponential backoff and jitter
 ``Retry-After`` header is honoured); a request that still fails becomes a ``Generation`` with
 an ``error``, recorded for its problem, and the run goes on. The API key is read from the
 environment variable named by ``api_key_env`` and never appears in a message, log or record.
+
+Token counts are per sample: the server's per-choice count where it gives one, else the
+request's ``usage`` split over the samples by the length of each text (``count_tokens``);
+``Generation.extra["token_counts"]`` says which.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import asyncio
 import json
 import os
 import random
+import re
 from typing import Sequence
 
 import httpx
@@ -133,12 +138,62 @@ class OpenAIBackend:
             if not isinstance(text, str):
                 raise RequestFailed("a choice without text")
             completions.append(Completion(text, 0, choice.get("finish_reason") or "stop"))
-        generated = int(usage.get("completion_tokens") or 0)
-        for c in completions:  # usage is per request; spread it over the samples
-            c.num_tokens = generated // max(len(completions), 1)
+        how = count_tokens(completions, choices, int(usage.get("completion_tokens") or 0))
         cached = ((usage.get("prompt_tokens_details") or {}).get("cached_tokens")) or 0
         return Generation(completions, int(usage.get("prompt_tokens") or 0), cached_prompt_tokens=int(cached),
-                          extra={"short": len(completions) < request.n})
+                          extra={"short": len(completions) < request.n, "token_counts": how})
+
+
+_TOKENISH = re.compile(r"\w+|[^\w\s]")
+
+
+def estimate_tokens(text: str) -> int:
+    """A tokenizer-free estimate: words and punctuation marks, about what BPE tokenizers give
+    for English and LaTeX (long words split, so this errs low)."""
+    return len(_TOKENISH.findall(text))
+
+
+def count_tokens(completions: list[Completion], choices: list[dict], total: int) -> str:
+    """Set each sample's own token count; return how it was known.
+
+    ``per_choice``: the server said, per choice (a ``usage`` on the choice, its logprobs'
+    tokens, or vLLM's ``token_ids``). ``total_split_by_text``: only the request's total is
+    known (OpenAI's and vLLM's usage); it is split over the samples in proportion to an
+    estimate of each text's tokens, so a long critique counts more than a short one and the
+    counts still add up to the total. ``estimated``: no usage at all; each text's estimate.
+    """
+    own = [_choice_tokens(c) for c in choices]
+    if completions and all(n is not None for n in own):
+        for c, n in zip(completions, own):
+            c.num_tokens = n
+        return "per_choice"
+    weights = [max(estimate_tokens(c.text), 1) for c in completions]
+    if total <= 0:
+        for c, w in zip(completions, weights):
+            c.num_tokens = w if c.text else 0
+        return "estimated"
+    shares = [total * w / sum(weights) for w in weights]
+    counts = [int(s) for s in shares]
+    for i in sorted(range(len(shares)), key=lambda i: counts[i] - shares[i])[: total - sum(counts)]:
+        counts[i] += 1  # largest remainders first: the counts add up to the total
+    for c, n in zip(completions, counts):
+        c.num_tokens = n
+    return "total_split_by_text"
+
+
+def _choice_tokens(choice: dict) -> int | None:
+    usage = choice.get("usage")
+    if isinstance(usage, dict) and isinstance(usage.get("completion_tokens"), int):
+        return usage["completion_tokens"]
+    if isinstance(choice.get("token_ids"), list):
+        return len(choice["token_ids"])
+    logprobs = choice.get("logprobs")
+    if isinstance(logprobs, dict):
+        if isinstance(logprobs.get("tokens"), list):
+            return len(logprobs["tokens"])
+        if isinstance(logprobs.get("content"), list):
+            return len(logprobs["content"])
+    return None
 
 
 def _retry_after(value: str | None) -> float | None:

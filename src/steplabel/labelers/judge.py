@@ -3,16 +3,25 @@
 The prompt is a template file (``templates/judge_critique.txt``, replaceable with
 ``[label.judge] prompt_file``) with ``{problem}`` and ``{paragraphs}``; paragraphs are tagged
 ``<paragraph_i>`` and indexed from 0. The judge has its own engine (a larger model on another
-endpoint, say). Verdicts are parsed defensively: a boxed index, else an explicit sentence
-("the earliest error is in paragraph 3", "all paragraphs are correct"); anything else —
-missing, out of range, contradictory, or a bare "Thought process:" — abstains with the reason.
-With ``samples > 1`` the verdicts are put to a majority vote and every vote is kept.
+endpoint, say). Critiques are read for their final stated verdict by ``labelers/verdict.py``
+(quotes of the solution, deliberation and numbering the critique does not pin down are not
+taken for a verdict); a critique with no readable verdict abstains with the reason.
+
+With ``samples > 1`` (and a temperature above 0) the verdicts are put to a vote and every vote
+is kept: a first error wins with more than half of the votes that decided; a tie or a mere
+plurality abstains. At temperature 0 the samples would be copies of one answer, so one is
+asked for and the evidence says so (``samples_requested`` / ``samples_sent``).
+
+``score`` (per step): the share of the deciding votes under which the step is correct (the
+vote names a later first error, or none), i.e. the judge's probability that the step is
+correct; null after the first error and where no vote decided. With one sample it is 1.0 or
+0.0. Because the label needs a strict majority, a labeled step's score is above 0.5 when its
+label is true and below 0.5 when it is false.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +29,7 @@ from pathlib import Path
 from steplabel.config import JudgeSection
 from steplabel.engines.base import Engine, GenerationRequest
 from steplabel.labelers.base import LabelTask, PerRolloutLabeler
-from steplabel.problems.answers import last_boxed
+from steplabel.labelers.verdict import MAX_VERDICT_CHARS, Verdict, parse_verdict  # noqa: F401 (re-exported)
 from steplabel.problems.prompts import tag_paragraphs
 from steplabel.schemas import AFTER_ERROR, StepLabel
 
@@ -39,68 +48,30 @@ def judge_prompt(template: str, problem: str, steps: tuple[str, ...] | list[str]
     return template.replace("{problem}", problem).replace("{paragraphs}", tag_paragraphs(steps))
 
 
-# ------------------------------------------------------------------ parsing verdicts
-
-_INT = re.compile(r"^\s*(?:paragraph[_\s]*)?(-?\d+)\s*$", re.IGNORECASE)
-_EARLIEST = re.compile(
-    r"(?:earliest|first)\s+(?:error|mistake|wrong|incorrect)\w*\s+(?:paragraph\s+)?(?:is\s+|occurs\s+|appears\s+)?"
-    r"(?:in\s+|at\s+)?(?:paragraph[_\s]*)(-?\d+)",
-    re.IGNORECASE,
-)
-_PARA_WRONG = re.compile(
-    r"paragraph[_\s]*(\d+)\s+(?:is\s+(?:wrong|incorrect)|contains\s+(?:an?\s+|the\s+first\s+)?(?:error|mistake)"
-    r"|has\s+(?:an?\s+|the\s+first\s+)?(?:error|mistake))",
-    re.IGNORECASE,
-)
-_NO_ERROR = re.compile(
-    r"(?:all|every)\s+(?:the\s+)?paragraphs?\s+(?:are|is)\s+correct|no\s+(?:paragraph\s+)?(?:contains\s+an?\s+)?errors?\s+(?:found|in)"
-    r"|there\s+(?:is|are)\s+no\s+errors?",
-    re.IGNORECASE,
-)
-MAX_VERDICT_CHARS = 20_000
-
-
-@dataclass(frozen=True)
-class Verdict:
-    index: int | None  # earliest wrong paragraph, -1 for none, None when abstaining
-    reason: str  # how it was read, or why it abstains
-
-
-def parse_verdict(text: str, num_steps: int) -> Verdict:
-    text = text[-MAX_VERDICT_CHARS:]
-    boxed = last_boxed(text)
-    if boxed is not None:
-        inner = boxed.replace("\\text{", "").replace("}", "").strip()
-        m = _INT.match(inner)
-        if not m:
-            return Verdict(None, f"boxed verdict is not an index: {boxed[:40]!r}")
-        return _in_range(int(m.group(1)), num_steps, "boxed")
-    said = _EARLIEST.findall(text) or _PARA_WRONG.findall(text)
-    if said:
-        distinct = {int(x) for x in said}
-        if len(distinct) > 1:
-            return Verdict(None, f"conflicting verdicts {sorted(distinct)}")
-        return _in_range(distinct.pop(), num_steps, "stated")
-    if _NO_ERROR.search(text):
-        return Verdict(-1, "stated: no error")
-    return Verdict(None, "no verdict")
-
-
-def _in_range(index: int, num_steps: int, how: str) -> Verdict:
-    if index == -1 or 0 <= index < num_steps:
-        return Verdict(index, how)
-    return Verdict(None, f"verdict {index} out of range (solution has {num_steps} paragraphs)")
+# ------------------------------------------------------------------ votes
 
 
 def majority(verdicts: list[Verdict]) -> Verdict:
+    """More than half of the votes that decided, else an abstention (tie or plurality)."""
     votes = Counter(v.index for v in verdicts if v.index is not None)
     if not votes:
         reasons = sorted({v.reason for v in verdicts})
         return Verdict(None, "; ".join(reasons))
+    decided = sum(votes.values())
     (top, count), *rest = votes.most_common()
     if rest and rest[0][1] == count:
         return Verdict(None, f"tied vote {dict(votes)}")
+    if count * 2 <= decided:
+        return Verdict(None, f"no majority {dict(votes)}")
     return Verdict(top, f"majority {count}/{len(verdicts)}")
+
+
+def _read(text: str, task: LabelTask) -> Verdict:
+    """The critique's verdict; a reader failure on strange text abstains instead of stopping the run."""
+    try:
+        return parse_verdict(text, task.num_steps, task.steps)
+    except Exception as exc:  # noqa: BLE001 - bad input is data, not a crash
+        return Verdict(None, f"verdict reader failed: {type(exc).__name__}")
 
 
 # ------------------------------------------------------------------ the labeler
@@ -122,20 +93,25 @@ class JudgeLabeler(PerRolloutLabeler):
 
     async def label(self, task: LabelTask) -> list[StepLabel]:
         cfg = self.config
+        # Greedy decoding answers the same text every time: copies would only repeat one vote.
+        sent = 1 if cfg.temperature == 0 else cfg.samples
         request = GenerationRequest(
-            prompt=judge_prompt(self.template, task.question, task.steps), n=cfg.samples,
+            prompt=judge_prompt(self.template, task.question, task.steps), n=sent,
             max_tokens=cfg.max_tokens, temperature=cfg.temperature, seed=self.seed,
         )
         generation = await self.engine.generate(request)
         if generation.error:
             verdicts = [Verdict(None, f"engine error: {generation.error}")]
         else:
-            verdicts = [parse_verdict(c.text, task.num_steps) for c in generation.completions]
+            verdicts = [_read(c.text, task) for c in generation.completions]
         final = majority(verdicts)
         evidence = {
             "verdict": final.index, "reason": final.reason,
             "votes": [v.index for v in verdicts], "vote_reasons": [v.reason for v in verdicts],
         }
+        if sent != cfg.samples:
+            evidence.update(samples_requested=cfg.samples, samples_sent=sent,
+                            samples_note="temperature 0: further samples would be copies")
         if generation.completions:
             evidence["rationale"] = generation.completions[0].text[-600:]
         n = task.num_steps

@@ -9,6 +9,12 @@ Two strategies:
   succeeds; later steps are marked ``after_error`` and cost nothing.
 - ``all`` estimates every prefix at once (Math-Shepherd's per-step MC), then derives the same
   labels; it costs more but has the least latency per rollout.
+
+``score``: the MC value, the fraction of the prefix's completions that reach the reference
+answer (Math-Shepherd's soft label), read as the probability that the step is correct; 1.0 or
+0.0 for the last step, judged by the final answer; null where the prefix was not estimated
+(an engine error). The hard label uses the "any completion" rule, so a step can be labeled
+correct with a score below 0.5.
 """
 
 from __future__ import annotations

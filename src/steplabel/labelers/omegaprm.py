@@ -23,6 +23,12 @@ Labels (hard = MC > 0) go to every solution touched. A prefix is correct if it i
 have MC > 0 or a longer prefix of the same solution does (a completion that reaches the answer
 from the longer prefix also does from the shorter one); a correct solution witnesses every
 prefix of itself. Where the search did not reach, labels stay unknown.
+
+``score``: the prefix's MC value (the share of its completions that reach the reference
+answer, Math-Shepherd's soft label), read as the probability that the step is correct; 1.0 or
+0.0 for the last step, judged by the final answer. Null where the prefix was never estimated,
+after the first error, and where the step is known correct by inference while its own samples
+all missed (its MC estimate of 0.0 would contradict what is known).
 """
 
 from __future__ import annotations
@@ -308,6 +314,10 @@ class OmegaPRMLabeler:
                 score = float(sol.correct)
             if label is True and source == "inferred" and st is not None and st.total and st.mc > 0:
                 evidence["source"] = "search"
+            if label is True and score == 0.0:
+                # Known correct (a longer prefix, or the solution itself, reaches the answer) while
+                # this prefix's own k samples all missed: 0.0 would call a correct step hopeless.
+                score = None
             if tree.error:
                 evidence["tree_error"] = tree.error
             rows.append(StepLabel(

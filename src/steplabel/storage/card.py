@@ -46,10 +46,10 @@ def _plots(out: Path, form: ExportFormat, rows: list[dict]) -> list[str]:
     plt.close(fig)
     names.append("first_error_histogram.png")
     if form.score_plot:
-        scores = [s for r in rows for s in form.scores(r)]
+        scores = [s for r in rows for s in form.scores(r) if s is not None]  # null: the labeler gave no score
         fig, ax = plt.subplots(figsize=(5, 3))
-        ax.hist(scores, bins=20)
-        ax.set_xlabel("step score (MC value)")
+        ax.hist(scores, bins=20, range=(0.0, 1.0))
+        ax.set_xlabel("step score (probability the step is correct)")
         ax.set_ylabel("steps")
         fig.tight_layout()
         fig.savefig(out / "score_distribution.png", dpi=100)

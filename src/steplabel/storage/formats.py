@@ -57,7 +57,9 @@ class TRL(ExportFormat):
 
 
 class Soft(TRL):
-    """TRL's form plus ``scores``: each step's probability of being correct (MC values and the like)."""
+    """TRL's form plus ``scores: list[float | null]``: each step's ``score``, the labeling source's
+    probability that the step is correct (README, "What score means"); null where the labeler
+    gave none, never a value made up from the hard label."""
 
     name = "soft"
     schema = TRL.schema.append(pa.field("scores", pa.list_(pa.float64())))
@@ -69,7 +71,7 @@ class Soft(TRL):
         if out is None:
             return None
         keep = len(out["labels"])
-        out["scores"] = [float(x) if x is not None else float(lab) for x, lab in zip(scores[:keep], labels[:keep])]
+        out["scores"] = [None if x is None else float(x) for x in scores[:keep]]
         return out
 
     def scores(self, row):
@@ -86,6 +88,8 @@ class ProcessBench(ExportFormat):
                      {"name": "label", "dtype": "int32"}]
 
     def row(self, question, steps, labels, scores, first_error):
+        if _prefix(labels, first_error) is None:  # -1 or an error index that rests on unknown steps
+            return None
         return {"problem": question, "steps": steps, "label": first_error}
 
     def first_error(self, row):

@@ -6,6 +6,9 @@ a step with a Python snippet and a stated result → the sandbox; otherwise its 
 claims → sympy. A refuted step is incorrect, a step whose claims all hold is correct, a step
 with nothing checkable stays unknown (never guessed). The first error is the first refuted
 step (-1 when nothing is refuted); ``coverage`` in the evidence is the share of steps decided.
+
+``score``: 1.0 for a step whose claims all hold, 0.0 for a refuted one (a tool's check is
+taken as certain); null for a step with nothing checkable and after the first error.
 """
 
 from __future__ import annotations
