@@ -1,216 +1,228 @@
-"""Calculation claims in a step, checked exactly with sympy.
+"""Calculation claims in a step, checked exactly; a claim we do not fully read is not checked.
 
-A claim is a chain ``a = b = c`` of arithmetic expressions (plain text, ``$…$``, ``\\(…\\)``,
-``\\frac``, ``\\times``, percentages, units after numbers dropped) or an assignment
-``x = …`` that later steps may use. Values are exact rationals; a stated value with decimals
-may differ from the exact one by its rounding (half a unit in its last place) and is then
-accepted as rounded. Expressions are parsed only after they are reduced to digits, operators,
-parentheses and known names, and their size is bounded (no ``10^10^10``), so nothing here can
-hang or run code.
+Precision first: a verifier that may abstain must be right whenever it speaks. A claim is
+refuted only when its left side computes something (has an operator), both sides were read
+completely (see ``claims``), and the stated value is off by more than the precision it was
+written with:
+
+- a decimal result may be rounded (half a unit in its last place) or truncated (one unit);
+  ``≈``, "about" and a trailing "..." mark approximations: within one unit holds, within 5 %
+  is left unchecked, further off is refuted;
+- a whole number stated for a fraction ("47 / 3 = 16 bags") may be a deliberate rounding up
+  or down: unchecked unless it is off by a whole unit or more;
+- a percentage off by exactly a factor 100 ("25 / 100 × 100 = 25 %") is a notation, unchecked;
+- ``a = b + c`` where both sides compute and ``b`` is the value of ``a`` is a run-on
+  ("3 × 4 = 12 + 5 = 17"): unchecked, the next ``=`` is checked instead.
+
+Each result keeps the claim as written, the values computed and the rule applied.
 """
 
 from __future__ import annotations
 
-import re
+import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-import sympy
-from sympy.parsing.sympy_parser import parse_expr, rationalize, standard_transformations
+from steplabel.labelers.verify.claims import Pair, Side, find_pairs
+from steplabel.labelers.verify.numeric import Parser, Unsupported, Value
+from steplabel.labelers.verify.tokens import Token, tokenize
 
-MAX_EXPR_CHARS = 200
-MAX_DIGITS = 40
-MAX_EXPONENT = 64
-_TRANSFORMS = standard_transformations + (rationalize,)
-
-# A closing "$" followed by a digit is the next amount of money, not the end of math.
-_LATEX_SPAN = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]|\$\$(.+?)\$\$|\$([^$]+?)\$(?!\d)", re.DOTALL)
-_FRAC = re.compile(r"\\d?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
-_PERCENT_OF = re.compile(r"(\d+(?:\.\d+)?)\s*%\s+of\s+")
-_TOKEN = re.compile(r"\s*(?:(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?%?|\d+(?:\.\d+)?%?|\.\d+%?)|(?P<name>[A-Za-z_]\w*)|(?P<op>\*\*|[-+*/^])"
-                    r"|(?P<lp>\()|(?P<rp>\))|(?P<eq>=)|(?P<other>\S))")
-_UNIT_AFTER_NUMBER = re.compile(r"(?<=\d)\s*(?:[a-zA-Z]{1,12}|°)(?=\s*(?:[-+*/×÷·=)]|$))")
-_CURRENCY = re.compile(r"[$€£](?=\d)")
-_ALLOWED = re.compile(r"^[\d\s.+\-*/()^A-Za-z_]+$")
-
-
-@dataclass
-class Claim:
-    text: str
-    sides: list[str]  # expressions, left to right
-    assigns: str | None = None  # name on the left of an assignment
+MAX_CLAIMS_PER_STEP = 64
+STEP_TIME_BUDGET_S = 0.5
+_LOOSE = 0.05  # relative error within which an approximation is not refuted
 
 
 @dataclass
 class ClaimResult:
-    claim: str
+    claim: str  # as written in the step
     holds: bool | None  # None: could not be checked
     values: list[str] = field(default_factory=list)
     reason: str = ""
+    rule: str = ""
 
 
-def _latex_to_plain(expr: str) -> str:
-    for _ in range(3):
-        expr = _FRAC.sub(r"((\1)/(\2))", expr)
-    for src, dst in (("\\times", "*"), ("\\cdot", "*"), ("\\div", "/"), ("\\left", ""), ("\\right", ""),
-                     ("\\%", "%"), ("\\,", ""), ("\\!", ""), ("\\approx", "=")):
-        expr = expr.replace(src, dst)
-    return expr.replace("{", "(").replace("}", ")")
+def _show(v: Value) -> str:
+    if v.exact is None:
+        return f"{v.approx:.10g}"
+    q = v.exact
+    if q.denominator == 1:
+        return str(q.numerator)
+    return f"{q.numerator}/{q.denominator} ≈ {float(q):.6g}"
 
 
-def normalize(text: str) -> str:
-    """Plain arithmetic text: LaTeX math unwrapped, currency and units dropped."""
-    text = text.replace("\\$", "$")  # an escaped dollar is money
-    text = _LATEX_SPAN.sub(lambda m: " " + _latex_to_plain(next(g for g in m.groups() if g is not None)) + " ", text)
-    text = _CURRENCY.sub("", text)
-    text = _PERCENT_OF.sub(r"(\1/100)*", text)
-    text = _UNIT_AFTER_NUMBER.sub("", text)
-    return text.replace("×", "*").replace("÷", "/").replace("·", "*").replace("−", "-")
+def _diff(a: Value, b: Value) -> float | Fraction:
+    if a.exact is not None and b.exact is not None:
+        return abs(a.exact - b.exact)
+    return abs(a.approx - b.approx)
 
 
-def _tokens(text: str) -> list[tuple[str, str]]:
-    return [(m.lastgroup, m.group(m.lastgroup)) for m in _TOKEN.finditer(text)]
+def _equal(a: Value, b: Value) -> bool:
+    if a.exact is not None and b.exact is not None:
+        return a.exact == b.exact
+    return abs(a.approx - b.approx) <= 1e-9 * max(1.0, abs(a.approx), abs(b.approx))
 
 
-class _Scanner:
-    """Finds ``expr (= expr)+`` runs in a token list. A name counts as a term only when it is
-    known or is being assigned (``x = ...``), so ordinary words break chains."""
+def _text(raw: str, tokens: list[Token], start: int, end: int) -> str:
+    return raw[tokens[start].start:tokens[end - 1].end]
 
-    def __init__(self, tokens, names):
-        self.t, self.names = tokens, names
 
-    def term(self, i):
-        kind = self.t[i][0] if i < len(self.t) else None
-        if kind == "num" or (kind == "name" and self.t[i][1] in self.names):
-            return i + 1
-        if kind == "op" and self.t[i][1] == "-":
-            return self.term(i + 1)
-        if kind == "lp":
-            j = self.expr(i + 1)
-            if j is not None and j < len(self.t) and self.t[j][0] == "rp":
-                return j + 1
+def _first_operand(tokens: list[Token], side: Side, names: dict) -> Value | None:
+    """Value of the first number-like operand of a side (for spotting run-ons)."""
+    parser = Parser(tokens, names, limit=side.end)
+    try:
+        return parser.unary(side.start)[0]
+    except Unsupported:
         return None
 
-    def expr(self, i):
-        j = self.term(i)
-        while j is not None and j < len(self.t) and self.t[j][0] == "op":
-            k = self.term(j + 1)
-            if k is None:
-                break
-            j = k
-        return j
 
-    def chain(self, i):
-        """(end, sides, assigned name) of a chain starting at i, or None."""
-        assigns = None
-        if self.t[i][0] == "name" and i + 1 < len(self.t) and self.t[i + 1][0] == "eq" and self.t[i][1] not in self.names:
-            assigns, i = self.t[i][1], i + 2
-        start, bounds = i, []
-        j = self.expr(i)
-        if j is None:
+def judge(pair: Pair, tokens: list[Token], raw: str, names: dict) -> ClaimResult | None:
+    """The verdict on one ``=``; None when it is no calculation claim (a label, a conversion)."""
+    left, right = pair.left, pair.right
+    if pair.assigns:
+        text = f"{pair.assigns} = " + _text(raw, tokens, right.start, right.end)
+        if not pair.reassigns:
+            return ClaimResult(text, True, [_show(right.value)], f"introduces {pair.assigns}", "definition")
+        if right.bare:
+            return ClaimResult(text, None, [_show(right.value)], f"a value for {pair.assigns}, taken as given", "assignment")
+        return ClaimResult(text, True, [_show(right.value)], f"defines {pair.assigns}", "definition")
+    if right is None or left is None:
+        lo = left.start if left else pair.eq
+        segment = tokens[max(0, pair.eq - 6):pair.eq] if left is None else []
+        mathy = any(t.kind in ("num", "var", "op", "frac", "sqrt", "poison") for t in segment)
+        if right is None and left is None and not mathy:
             return None
-        bounds.append((start, j))
-        while j < len(self.t) and self.t[j][0] == "eq":
-            k = self.expr(j + 1)
-            if k is None:
-                break
-            bounds.append((j + 1, k))
-            j = k
-        if len(bounds) < 2 and assigns is None:
-            return None
-        sides = ["".join(v for _, v in self.t[a:b]) for a, b in bounds]
-        return j, sides, assigns
-
-
-def extract_claims(text: str, names: dict | None = None) -> list[Claim]:
-    tokens = _tokens(normalize(text))
-    known = set(names or ())
-    scanner = _Scanner(tokens, known)
-    claims, i = [], 0
-    while i < len(tokens):
-        # A chain never starts in the middle of an expression it could not read (``y * 2 = 4``
-        # with ``y`` unknown is not the claim ``2 = 4``).
-        inside = i > 0 and tokens[i - 1][0] == "op"
-        found = scanner.chain(i) if not inside and tokens[i][0] in ("num", "name", "lp", "op") else None
-        if not found:
-            i += 1
-            continue
-        end, sides, assigns = found
-        text_of = (f"{assigns} = " if assigns else "") + " = ".join(sides)
-        claims.append(Claim(text_of, sides, assigns))
-        if assigns:
-            known.add(assigns)
-        i = end
-    return claims
-
-
-def evaluate(expr: str, names: dict[str, sympy.Rational]) -> sympy.Expr:
-    """An exact value, or ValueError with a reason a person can read."""
-    expr = expr.replace(",", "").replace("%", "/100").replace("**", "^")
-    if len(expr) > MAX_EXPR_CHARS:
-        raise ValueError(f"expression longer than {MAX_EXPR_CHARS} characters")
-    if not _ALLOWED.match(expr):
-        raise ValueError("not plain arithmetic")
-    if any(len(d) > MAX_DIGITS for d in re.findall(r"\d+", expr)):
-        raise ValueError(f"a number with more than {MAX_DIGITS} digits")
-    for exponent in re.findall(r"\^\s*\(?\s*(-?[\d.]+)", expr):
-        if abs(float(exponent)) > MAX_EXPONENT:
-            raise ValueError(f"exponent {exponent} too large to check")
-    if expr.count("^") > 1:
-        raise ValueError("more than one power: too large to check safely")
-    unknown = set(re.findall(r"[A-Za-z_]\w*", expr)) - set(names)
-    if unknown:
-        raise ValueError(f"unknown name(s) {sorted(unknown)}")
-    try:
-        value = parse_expr(expr.replace("^", "**"), local_dict=dict(names), transformations=_TRANSFORMS)
-    except (SyntaxError, TypeError, ValueError, ZeroDivisionError, sympy.SympifyError) as exc:
-        raise ValueError(f"cannot parse: {type(exc).__name__}") from None
-    if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
-        raise ZeroDivisionError("division by zero")
-    if not value.is_number:
-        raise ValueError("not a number")
-    return sympy.nsimplify(value, rational=True) if value.is_Float else value
-
-
-def _decimals(side: str) -> int | None:
-    m = re.fullmatch(r"-?\d[\d,]*\.(\d+)%?", side.strip())
-    return len(m.group(1)) if m else None
-
-
-def check_claim(claim: Claim, names: dict[str, sympy.Rational]) -> ClaimResult:
-    result = ClaimResult(claim.text, None)
-    values = []
-    for side in claim.sides:
-        try:
-            values.append(evaluate(side, names))
-        except ZeroDivisionError:
-            result.holds, result.reason = False, f"'{side}' divides by zero"
-            return result
-        except ValueError as exc:
-            result.reason = f"'{side}': {exc}"
-            return result
-    result.values = [str(v) for v in values]
-    for (left, lv), (right, rv) in zip(zip(claim.sides, values), zip(claim.sides[1:], values[1:])):
-        if lv == rv:
-            continue
-        places = _decimals(right) if _decimals(right) is not None else _decimals(left)
-        if places is not None and abs(Fraction(str(lv)) - Fraction(str(rv))) <= Fraction(1, 2 * 10**places):
-            result.reason = "holds after rounding"
-            continue
-        approx = "" if lv.is_Integer else f" ≈ {float(lv):.6g}"
-        result.holds, result.reason = False, f"{left} = {lv}{approx}, not {right}"
+        if left is None and not mathy:
+            return None  # "Total cost = …": a label
+        hi = right.end if right else min(pair.eq + 1, len(tokens))
+        return ClaimResult(raw[tokens[max(0, min(lo, pair.eq - 3))].start:tokens[hi - 1].end].strip(), None, [],
+                           "a side we could not read completely", "unread")
+    text = _text(raw, tokens, left.start, right.end)
+    values = [_show(left.value), _show(right.value)]
+    result = ClaimResult(text, None, values)
+    if left.bare and right.bare:
+        return None  # a restatement or a unit conversion, not a calculation
+    if _equal(left.value, right.value):
+        result.holds, result.rule, result.reason = True, "exact", "holds"
         return result
-    result.holds = True
-    if claim.assigns:
-        names[claim.assigns] = values[-1]
+    if left.bare:
+        result.rule, result.reason = "label", "the left side looks like part of a label"
+        return result
+    has_pct = any(t.kind == "pct" for t in tokens[left.start:right.end])
+    if has_pct and (_equal(left.value, _mul100(right.value)) or _equal(_mul100(left.value), right.value)):
+        result.rule, result.reason = "percent notation", "off by a factor 100: a percentage notation"
+        return result
+    if not right.bare:
+        first = _first_operand(tokens, right, names)
+        if first is not None and _equal(first, left.value):
+            result.rule, result.reason = "run-on", "a run-on chain (the next expression starts from this value)"
+            return result
+        result.holds, result.rule = False, "expressions differ"
+        result.reason = f"{values[0]} ≠ {values[1]}"
+        return result
+    return _against_stated(result, left, right, tokens, pair.approx)
+
+
+def _mul100(v: Value) -> Value:
+    return Value(v.exact * 100 if v.exact is not None else None, v.approx * 100)
+
+
+def _against_stated(result: ClaimResult, left: Side, right: Side, tokens: list[Token], approx: bool) -> ClaimResult:
+    """A computed value against a stated number, at the precision the number was written with."""
+    nums = [t for t in tokens[right.start:right.end] if t.kind == "num"]
+    stated = nums[-1] if nums else None
+    places = len(stated.text.split(".", 1)[1]) if stated is not None and "." in stated.text else 0
+    unit = Fraction(1, 10 ** places)
+    if any(t.kind == "pct" for t in tokens[right.start:right.end]):
+        unit /= 100
+    approx = approx or (stated is not None and stated.trunc)
+    diff = _diff(left.value, right.value)
+    if diff <= unit / 2 and (places > 0 or approx or left.value.exact is None):
+        result.holds, result.rule, result.reason = True, "rounded", f"holds rounded to {places} decimal place(s)"
+        return result
+    if diff < unit:
+        result.rule, result.reason = "rounding", "within one unit of the stated precision (rounded or truncated)"
+        if places > 0 or approx:
+            result.holds, result.rule = True, "truncated"
+        return result
+    size = max(abs(left.value.approx), abs(right.value.approx), 1e-12)
+    if approx and float(diff) <= _LOOSE * size:
+        result.rule, result.reason = "loose approximation", "an approximation within 5 %"
+        return result
+    result.holds, result.rule = False, "approximation" if approx else "exact"
+    result.reason = f"{result.values[0]}, not {result.values[1]}"
     return result
 
 
-def check_step(text: str, names: dict[str, sympy.Rational]) -> tuple[bool | None, list[ClaimResult]]:
-    """False if any claim is refuted; True if there are claims and all hold; else None."""
-    results = [check_claim(c, names) for c in extract_claims(text, names)]
+def _chains(pairs: list[Pair]) -> list[list[int]]:
+    """Indices of pairs linked as ``a = b = c`` (the right side of one is the left of the next)."""
+    chains: list[list[int]] = []
+    for k, p in enumerate(pairs):
+        prev = pairs[k - 1] if k else None
+        if prev is not None and prev.right is not None and p.left is not None \
+                and (prev.right.start, prev.right.end) == (p.left.start, p.left.end):
+            chains[-1].append(k)
+        else:
+            chains.append([k])
+    return chains
+
+
+def _forgive_slips_in_working(pairs: list[Pair], judged: list[ClaimResult | None]) -> None:
+    """In a chain ``a = b = … = z`` whose result ``z`` equals ``a``, a wrong middle expression is
+    a slip in the working that does not change the result: not refuted, left unchecked."""
+    for chain in _chains(pairs):
+        if len(chain) < 2:
+            continue
+        first = pairs[chain[0]].left or pairs[chain[0]].right
+        last = pairs[chain[-1]].right
+        if first is None or last is None or not _equal(first.value, last.value):
+            continue
+        for k in chain:
+            r = judged[k]
+            if r is not None and r.holds is False:
+                r.holds, r.rule = None, "slip in the working"
+                r.reason += "; the chain's result equals its start, so the slip is not refuted"
+
+
+def check_step(text: str, names: dict, max_claims: int = MAX_CLAIMS_PER_STEP,
+               budget_s: float = STEP_TIME_BUDGET_S) -> tuple[bool | None, list[ClaimResult]]:
+    """False if any claim is refuted; True if there are claims and all hold; else None.
+
+    ``names`` maps names defined so far (``A = …``) to values and is updated. At most
+    ``max_claims`` ``=`` signs are read and the step stops being read after ``budget_s`` s.
+    """
+    deadline = time.monotonic() + budget_s
+    try:
+        tokens = tokenize(text)
+    except RecursionError:
+        return None, [ClaimResult("", None, [], "step too complex to read", "limit")]
+    pairs = find_pairs(tokens, names, max_claims, deadline)
+    judged: list[ClaimResult | None] = []
+    for pair in pairs:
+        try:
+            judged.append(judge(pair, tokens, text, names))
+        except (Unsupported, ArithmeticError, ValueError, RecursionError) as exc:
+            judged.append(ClaimResult("", None, [], f"not checked: {exc}", "error"))
+    _forgive_slips_in_working(pairs, judged)
+    results = [r for r in judged if r is not None]
+    if time.monotonic() > deadline:
+        results.append(ClaimResult("", None, [], f"time budget of {budget_s:g} s spent; the rest is unchecked", "limit"))
     if any(r.holds is False for r in results):
         return False, results
     if results and all(r.holds for r in results):
         return True, results
     return None, results
+
+
+def evaluate(expr: str, names: dict | None = None) -> Fraction | float:
+    """The value of one whole expression (used to compare a snippet's output with a claim);
+    ValueError when it is not plain arithmetic."""
+    tokens = tokenize(expr)
+    if not tokens:
+        raise ValueError("empty")
+    try:
+        value, end = Parser(tokens, dict(names or {})).parse(0)
+    except (Unsupported, RecursionError) as exc:
+        raise ValueError(str(exc)) from None
+    if end != len(tokens):
+        raise ValueError("not plain arithmetic")
+    return value.exact if value.exact is not None else value.approx

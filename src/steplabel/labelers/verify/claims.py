@@ -1,0 +1,154 @@
+"""Calculation claims as people write them: ``left = right`` where both sides are fully read.
+
+Why so strict: on real model text a claim cut from the wrong place is the main source of
+false refutations ("6 x 4 = 24 legs" read as 4 = 24, "9x - 21 = 339" as -21 = 339). So a
+side is taken only when it is an arithmetic expression *and* the text around it ends it
+cleanly: before a left side comes the start, punctuation, a prose word (a label such as
+"Total cost =") or another ``=``; after a right side comes the end, punctuation, a word (a
+unit) or another ``=``. A number next to a variable, a parenthesis, an ordinal, a date or an
+operator we could not read makes the side unknown, and the claim is not checked.
+
+Which pairs are claims: at least one side must compute something (``2 + 3 = 5``; ``8 = 8``
+or "2 hours = 120 minutes" are restatements or conversions, not calculations). A single
+letter alone on the left (``A = …``) defines a name for later claims.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from steplabel.labelers.verify.numeric import MATH_WORDS, Parser, Unsupported, Value
+from steplabel.labelers.verify.tokens import Token
+
+_CLEAN_BEFORE = {"punct", "eq", "approx", "lp"}
+_CLEAN_AFTER = {"punct", "eq", "approx", "rp", "word"}
+_LOOKBACK = 80
+
+
+@dataclass
+class Side:
+    value: Value
+    start: int  # token indices [start, end)
+    end: int
+    ops: int
+    units: list[str]
+
+    @property
+    def bare(self) -> bool:
+        return self.ops == 0
+
+
+@dataclass
+class Pair:
+    eq: int  # index of the "=" token
+    left: Side | None
+    right: Side | None
+    approx: bool
+    assigns: str | None = None
+    reassigns: bool = False  # the name had a value before
+    why_not: str = ""
+
+
+def _clean_before(tokens: list[Token], s: int) -> bool:
+    if s == 0:
+        return True
+    p = tokens[s - 1]
+    if p.kind == "word":
+        return not p.math and len(p.text) > 1 and p.text.lower() not in MATH_WORDS - {"is", "so", "thus", "hence", "then", "gives", "equals", "total", "and"}
+    if tokens[s].kind == "lp" and tokens[s].text == "{":
+        return p.kind in ("eq", "approx")  # a brace after anything else is some command's argument
+    if p.kind == "lp":
+        return s < 2 or tokens[s - 2].kind not in ("num", "var", "rp", "frac", "sqrt", "op")
+    return p.kind in _CLEAN_BEFORE and p.text not in ("[", "]")
+
+
+def _clean_after(tokens: list[Token], e: int) -> bool:
+    if e >= len(tokens):
+        return True
+    n = tokens[e]
+    if n.kind == "word":
+        return not n.math
+    return n.kind in _CLEAN_AFTER and n.text not in ("[", "]")
+
+
+def _trailing_units(tokens: list[Token], eq: int, lo: int) -> int:
+    """Index where a left side ends: before up to two unit words right before ``=``."""
+    j = eq
+    while j > max(lo, eq - 2) and tokens[j - 1].kind == "word" and not tokens[j - 1].math \
+            and tokens[j - 1].text.lower() not in MATH_WORDS:
+        j -= 1
+    return j if j < eq and j > lo and tokens[j - 1].kind == "num" else eq
+
+
+def left_side(tokens: list[Token], eq: int, lo: int, names: dict[str, Value]) -> Side | None:
+    """The longest expression that ends right before ``eq`` (or before its unit words)."""
+    end = _trailing_units(tokens, eq, lo)
+    for s in range(max(lo, end - _LOOKBACK), end):
+        if tokens[s].kind in ("op", "rp", "eq", "approx", "punct", "pct"):
+            if not (tokens[s].kind == "op" and tokens[s].text == "-"):
+                continue
+        parser = Parser(tokens, names, limit=end)
+        try:
+            value, j = parser.parse(s)
+        except Unsupported:
+            continue
+        if j != end:
+            continue
+        if not _clean_before(tokens, s):
+            return None
+        if tokens[s].kind == "op" and s > 0 and tokens[s - 1].kind == "word":
+            return None  # "apples - 5 =": the word may be a quantity
+        units = parser.units + [t.text.lower() for t in tokens[end:eq]]
+        return Side(value, s, end, parser.ops, units)
+    return None
+
+
+def right_side(tokens: list[Token], eq: int, names: dict[str, Value]) -> Side | None:
+    s = eq + 1
+    if s >= len(tokens):
+        return None
+    parser = Parser(tokens, names)
+    try:
+        value, j = parser.parse(s)
+    except Unsupported:
+        return None
+    if not _clean_after(tokens, j):
+        return None
+    units = list(parser.units)
+    if j < len(tokens) and tokens[j].kind == "word":
+        units.append(tokens[j].text.lower())
+    return Side(value, s, j, parser.ops, units)
+
+
+def find_pairs(tokens: list[Token], names: dict[str, Value], max_pairs: int, deadline: float = math.inf) -> list[Pair]:
+    """Every ``=`` (or ``≈``) of the step with its two sides; names defined on the way. Stops
+    after ``max_pairs`` or at ``deadline`` (``time.monotonic()``)."""
+    pairs: list[Pair] = []
+    last_eq = -1
+    for i, t in enumerate(tokens):
+        if t.kind not in ("eq", "approx"):
+            continue
+        if len(pairs) >= max_pairs or time.monotonic() > deadline:
+            break
+        approx = t.kind == "approx"
+        lo = last_eq + 1
+        last_eq = i
+        # "A = …": a single letter alone on the left names the value on the right.
+        if i >= 1 and tokens[i - 1].kind == "var" and len(tokens[i - 1].text) == 1 and not tokens[i - 1].math and (i - 1 == lo or _clean_before(tokens, i - 1)) \
+                and (i < 2 or tokens[i - 2].kind not in ("op", "num", "rp", "var")):
+            name = tokens[i - 1].text
+            right = right_side(tokens, i, names)
+            if right is None or approx:
+                names.pop(name, None)
+                pairs.append(Pair(i, None, right, approx, why_not=f"{name} = something we cannot evaluate"))
+                continue
+            known = name in names
+            names[name] = right.value
+            pairs.append(Pair(i, None, right, approx, assigns=name, reassigns=known))
+            continue
+        left = left_side(tokens, i, lo, names)
+        right = right_side(tokens, i, names)
+        pairs.append(Pair(i, left, right, approx))
+    return pairs
