@@ -178,7 +178,8 @@ def tasks_for(records: list[EvalRecord], need_answers: bool = True) -> list[Labe
             run_id="eval", rollout_id=r.record_id, problem_id=new_id(r.problem), question=r.problem,
             reference_answer=r.reference_answer or "", prompt=prompts.solve_prompt(r.problem), text=text,
             step_ends=tuple(ends), steps=tuple(r.steps),
-            correct=check_answer(r.reference_answer, text)[1] if r.reference_answer else False,
+            # Only labelers that judge completions need it; checking answers is slow on long text.
+            correct=check_answer(r.reference_answer, text)[1] if r.reference_answer and need_answers else False,
         ))
     return tasks
 

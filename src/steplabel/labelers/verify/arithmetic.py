@@ -25,7 +25,7 @@ from fractions import Fraction
 
 from steplabel.labelers.verify.claims import Pair, Side, find_pairs
 from steplabel.labelers.verify.numeric import Parser, Unsupported, Value
-from steplabel.labelers.verify.tokens import Token, tokenize
+from steplabel.labelers.verify.tokens import MAX_STEP_CHARS, Token, tokenize
 
 MAX_CLAIMS_PER_STEP = 64
 STEP_TIME_BUDGET_S = 0.5
@@ -75,32 +75,40 @@ def _first_operand(tokens: list[Token], side: Side, names: dict) -> Value | None
         return None
 
 
-def judge(pair: Pair, tokens: list[Token], raw: str, names: dict) -> ClaimResult | None:
+def judge(pair: Pair, tokens: list[Token], raw: str, names: dict, chained: bool = False) -> ClaimResult | None:
     """The verdict on one ``=``; None when it is no calculation claim (a label, a conversion)."""
     left, right = pair.left, pair.right
     if pair.assigns:
         text = f"{pair.assigns} = " + _text(raw, tokens, right.start, right.end)
         if not pair.reassigns:
             return ClaimResult(text, True, [_show(right.value)], f"introduces {pair.assigns}", "definition")
+        if pair.previous is not None and _equal(pair.previous, right.value):
+            return ClaimResult(text, True, [_show(right.value)], f"restates {pair.assigns}", "definition")
         if right.bare:
             return ClaimResult(text, None, [_show(right.value)], f"a value for {pair.assigns}, taken as given", "assignment")
         return ClaimResult(text, True, [_show(right.value)], f"defines {pair.assigns}", "definition")
+    if left is None and pair.label is not None:
+        return None  # "Total cost = …": a label, not a calculation
     if right is None or left is None:
-        lo = left.start if left else pair.eq
-        segment = tokens[max(0, pair.eq - 6):pair.eq] if left is None else []
-        mathy = any(t.kind in ("num", "var", "op", "frac", "sqrt", "poison") for t in segment)
-        if right is None and left is None and not mathy:
+        prev = tokens[pair.eq - 1] if pair.eq else None
+        if left is None and right is None and (prev is None or prev.kind in ("punct", "word")):
             return None
-        if left is None and not mathy:
-            return None  # "Total cost = …": a label
+        lo = left.start if left else max(0, pair.eq - 3)
         hi = right.end if right else min(pair.eq + 1, len(tokens))
-        return ClaimResult(raw[tokens[max(0, min(lo, pair.eq - 3))].start:tokens[hi - 1].end].strip(), None, [],
+        return ClaimResult(raw[tokens[lo].start:tokens[hi - 1].end].strip(), None, [],
                            "a side we could not read completely", "unread")
     text = _text(raw, tokens, left.start, right.end)
     values = [_show(left.value), _show(right.value)]
     result = ClaimResult(text, None, values)
     if left.bare and right.bare:
-        return None  # a restatement or a unit conversion, not a calculation
+        if not chained or left.units or right.units:
+            return None  # a restatement or a unit conversion, not a calculation
+        # "2 + 2 = 4 = 5": a result restated in a chain must still be the same number
+        if _equal(left.value, right.value):
+            result.holds, result.rule, result.reason = True, "exact", "holds"
+            return result
+        return _against_stated(result, Side(left.value, left.start, left.end, 1, []), right, tokens, pair.approx,
+                               _text(raw, tokens, right.start, right.end))
     if _equal(left.value, right.value):
         result.holds, result.rule, result.reason = True, "exact", "holds"
         return result
@@ -111,6 +119,9 @@ def judge(pair: Pair, tokens: list[Token], raw: str, names: dict) -> ClaimResult
     if has_pct and (_equal(left.value, _mul100(right.value)) or _equal(_mul100(left.value), right.value)):
         result.rule, result.reason = "percent notation", "off by a factor 100: a percentage notation"
         return result
+    if not right.bare and pair.approx:
+        result.rule, result.reason = "approximation", "an approximation between two expressions is not checked"
+        return result
     if not right.bare:
         first = _first_operand(tokens, right, names)
         if first is not None and _equal(first, left.value):
@@ -119,14 +130,15 @@ def judge(pair: Pair, tokens: list[Token], raw: str, names: dict) -> ClaimResult
         result.holds, result.rule = False, "expressions differ"
         result.reason = f"{values[0]} ≠ {values[1]}"
         return result
-    return _against_stated(result, left, right, tokens, pair.approx)
+    return _against_stated(result, left, right, tokens, pair.approx, _text(raw, tokens, right.start, right.end))
 
 
 def _mul100(v: Value) -> Value:
     return Value(v.exact * 100 if v.exact is not None else None, v.approx * 100)
 
 
-def _against_stated(result: ClaimResult, left: Side, right: Side, tokens: list[Token], approx: bool) -> ClaimResult:
+def _against_stated(result: ClaimResult, left: Side, right: Side, tokens: list[Token], approx: bool,
+                    said: str) -> ClaimResult:
     """A computed value against a stated number, at the precision the number was written with."""
     nums = [t for t in tokens[right.start:right.end] if t.kind == "num"]
     stated = nums[-1] if nums else None
@@ -149,7 +161,7 @@ def _against_stated(result: ClaimResult, left: Side, right: Side, tokens: list[T
         result.rule, result.reason = "loose approximation", "an approximation within 5 %"
         return result
     result.holds, result.rule = False, "approximation" if approx else "exact"
-    result.reason = f"{result.values[0]}, not {result.values[1]}"
+    result.reason = f"{result.values[0]}, not {said}"
     return result
 
 
@@ -183,6 +195,31 @@ def _forgive_slips_in_working(pairs: list[Pair], judged: list[ClaimResult | None
                 r.reason += "; the chain's result equals its start, so the slip is not refuted"
 
 
+def _restatements(pairs: list[Pair], judged: list, tokens: list[Token], raw: str, names: dict) -> None:
+    """"Total time = 20 + 23. Total time = 43.": a label given an expression, then a number, is
+    one claim. The expression is remembered (across steps too) until the label's next use."""
+    for chain in _chains(pairs):
+        p = pairs[chain[0]]
+        if p.label is None or p.left is not None or p.right is None:
+            continue
+        key = "label:" + p.label
+        if len(chain) > 1:
+            names.pop(key, None)
+        elif not p.right.bare:
+            names[key] = (p.right, _text(raw, tokens, p.right.start, p.right.end))
+        elif key in names:
+            side, written = names.pop(key)
+            said = _text(raw, tokens, p.right.start, p.right.end)
+            r = ClaimResult(f"{p.label} = {written}; {p.label} = {said}", None,
+                            [_show(side.value), _show(p.right.value)])
+            if _equal(side.value, p.right.value):
+                r.holds, r.rule, r.reason = True, "exact", "holds"
+            else:
+                r = _against_stated(r, Side(side.value, 0, 0, max(side.ops, 1), []), p.right, tokens, p.approx, said)
+            r.rule = f"restated label ({r.rule})"
+            judged[chain[0]] = r
+
+
 def check_step(text: str, names: dict, max_claims: int = MAX_CLAIMS_PER_STEP,
                budget_s: float = STEP_TIME_BUDGET_S) -> tuple[bool | None, list[ClaimResult]]:
     """False if any claim is refuted; True if there are claims and all hold; else None.
@@ -196,16 +233,21 @@ def check_step(text: str, names: dict, max_claims: int = MAX_CLAIMS_PER_STEP,
     except RecursionError:
         return None, [ClaimResult("", None, [], "step too complex to read", "limit")]
     pairs = find_pairs(tokens, names, max_claims, deadline)
+    chained = {k for chain in _chains(pairs) for k in chain[1:]}
     judged: list[ClaimResult | None] = []
-    for pair in pairs:
+    for k, pair in enumerate(pairs):
         try:
-            judged.append(judge(pair, tokens, text, names))
+            judged.append(judge(pair, tokens, text, names, k in chained))
         except (Unsupported, ArithmeticError, ValueError, RecursionError) as exc:
             judged.append(ClaimResult("", None, [], f"not checked: {exc}", "error"))
     _forgive_slips_in_working(pairs, judged)
+    _restatements(pairs, judged, tokens, text, names)
     results = [r for r in judged if r is not None]
     if time.monotonic() > deadline:
         results.append(ClaimResult("", None, [], f"time budget of {budget_s:g} s spent; the rest is unchecked", "limit"))
+    elif sum(t.kind in ("eq", "approx") for t in tokens) > len(pairs) or len(text) > MAX_STEP_CHARS:
+        results.append(ClaimResult("", None, [], f"more than {max_claims} claims or {MAX_STEP_CHARS} characters; "
+                                   "the rest is unchecked", "limit"))
     if any(r.holds is False for r in results):
         return False, results
     if results and all(r.holds for r in results):

@@ -19,7 +19,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from steplabel.labelers.verify.numeric import MATH_WORDS, Parser, Unsupported, Value
+from steplabel.labelers.verify.numeric import OPERATION_WORDS, Parser, Unsupported, Value, prose_group, unit_run
 from steplabel.labelers.verify.tokens import Token
 
 _CLEAN_BEFORE = {"punct", "eq", "approx", "lp"}
@@ -47,7 +47,9 @@ class Pair:
     right: Side | None
     approx: bool
     assigns: str | None = None
+    label: str | None = None  # "Total cost" in "Total cost = …"
     reassigns: bool = False  # the name had a value before
+    previous: Value | None = None  # that value
     why_not: str = ""
 
 
@@ -56,7 +58,7 @@ def _clean_before(tokens: list[Token], s: int) -> bool:
         return True
     p = tokens[s - 1]
     if p.kind == "word":
-        return not p.math and len(p.text) > 1 and p.text.lower() not in MATH_WORDS - {"is", "so", "thus", "hence", "then", "gives", "equals", "total", "and"}
+        return not p.math and len(p.text) > 1 and p.text.lower() not in OPERATION_WORDS - {"total", "altogether", "combined"}
     if tokens[s].kind == "lp" and tokens[s].text == "{":
         return p.kind in ("eq", "approx")  # a brace after anything else is some command's argument
     if p.kind == "lp":
@@ -70,16 +72,17 @@ def _clean_after(tokens: list[Token], e: int) -> bool:
     n = tokens[e]
     if n.kind == "word":
         return not n.math
+    if n.kind == "lp":
+        return bool(prose_group(tokens, e))
     return n.kind in _CLEAN_AFTER and n.text not in ("[", "]")
 
 
 def _trailing_units(tokens: list[Token], eq: int, lo: int) -> int:
-    """Index where a left side ends: before up to two unit words right before ``=``."""
-    j = eq
-    while j > max(lo, eq - 2) and tokens[j - 1].kind == "word" and not tokens[j - 1].math \
-            and tokens[j - 1].text.lower() not in MATH_WORDS:
-        j -= 1
-    return j if j < eq and j > lo and tokens[j - 1].kind == "num" else eq
+    """Index where a left side ends: before the units right before ``=`` ("8 cm =", "(lunch) =")."""
+    for j in range(max(lo + 1, eq - 12), eq):
+        if tokens[j - 1].kind == "num" and unit_run(tokens, j, eq) == eq:
+            return j
+    return eq
 
 
 def left_side(tokens: list[Token], eq: int, lo: int, names: dict[str, Value]) -> Side | None:
@@ -144,11 +147,21 @@ def find_pairs(tokens: list[Token], names: dict[str, Value], max_pairs: int, dea
                 names.pop(name, None)
                 pairs.append(Pair(i, None, right, approx, why_not=f"{name} = something we cannot evaluate"))
                 continue
-            known = name in names
+            known = names.get(name)
             names[name] = right.value
-            pairs.append(Pair(i, None, right, approx, assigns=name, reassigns=known))
+            pairs.append(Pair(i, None, right, approx, assigns=name, reassigns=known is not None, previous=known))
             continue
         left = left_side(tokens, i, lo, names)
         right = right_side(tokens, i, names)
-        pairs.append(Pair(i, left, right, approx))
+        pairs.append(Pair(i, left, right, approx, label=None if left else _label(tokens, i, lo)))
     return pairs
+
+
+def _label(tokens: list[Token], eq: int, lo: int) -> str | None:
+    """The words of a label right before ``=`` ("Total time ="), lower-cased, or None."""
+    words = []
+    j = eq - 1
+    while j >= lo and len(words) < 6 and tokens[j].kind == "word" and not tokens[j].math:
+        words.append(tokens[j].text.lower())
+        j -= 1
+    return " ".join(reversed(words)) if words else None

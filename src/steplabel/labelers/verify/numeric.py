@@ -23,13 +23,20 @@ MAX_DIGITS = 30
 MAX_BITS = 4000
 MAX_SIDE_TOKENS = 120
 MAX_FACTORIAL = 300
-MATH_WORDS = {
-    "each", "per", "both", "twice", "double", "triple", "half", "times", "squared", "cubed", "dozen", "dozens",
-    "hundred", "hundreds", "thousand", "thousands", "million", "millions", "billion", "billions", "percent",
-    "more", "less", "fewer", "plus", "minus", "over", "by", "of", "and", "or", "for", "to", "from", "than",
-    "total", "every", "mod", "modulo", "power", "root", "inverse", "reciprocal", "divided", "multiplied",
-    "is", "are", "was", "were", "be", "as", "at", "in", "on", "with", "without", "not", "no", "if", "then",
-    "so", "thus", "hence", "gives", "equals", "k", "m", "ways", "way", "pairs", "sets", "groups",
+# Words that do arithmetic themselves: never a unit to skip, never a label before a calculation.
+OPERATION_WORDS = {
+    "each", "per", "both", "twice", "double", "triple", "thrice", "half", "times", "squared", "cubed", "dozen",
+    "dozens", "hundred", "hundreds", "thousand", "thousands", "million", "millions", "billion", "billions",
+    "percent", "more", "less", "fewer", "plus", "minus", "over", "by", "of", "than", "mod", "modulo", "power",
+    "root", "inverse", "reciprocal", "divided", "multiplied", "every", "factorial", "choose", "sum", "product",
+    "difference", "quotient", "remainder", "average", "mean", "total", "combined", "altogether", "round",
+    "rounded", "rounding", "ceil", "floor", "approximately", "about", "around", "roughly", "nearly", "almost",
+}
+# Words that may end a label or a unit run but are not units themselves.
+MATH_WORDS = OPERATION_WORDS | {
+    "and", "or", "for", "to", "from", "is", "are", "was", "were", "be", "as", "at", "in", "on", "with",
+    "without", "not", "no", "if", "then", "so", "thus", "hence", "gives", "equals", "ways", "way", "pairs",
+    "sets", "groups", "left", "remaining", "new", "after", "before",
 }
 
 
@@ -231,6 +238,11 @@ class Parser:
         if t.kind == "num":
             value = Value.of(number(t.text))
             nxt = self.peek(i + 1)
+            if nxt is not None and nxt.kind == "lp" and nxt.text == "(" and nxt.start == t.end \
+                    and not prose_group(self.t, i + 1):  # 4(40): implicit multiplication
+                factor, j = self.power(i + 1)  # 2(1)^4 is 2 * 1^4
+                self.ops += 1
+                return _mul(value, factor), j
             if nxt is not None and nxt.kind == "frac":  # a mixed number: 2\frac{1}{2}
                 frac, j = self.primary(i + 1)
                 if "." in t.text or frac.exact is None or not 0 < frac.exact < 1:
@@ -257,11 +269,8 @@ class Parser:
         raise Unsupported(f"not a number: {t.text!r}")
 
     def _skip_units(self, i: int) -> int:
-        """Skip one or two unit words after a number if an operator or ')' follows them."""
-        j = i
-        while j < i + 2 and (t := self.peek(j)) is not None and t.kind == "word" and not t.math \
-                and len(t.text) > 1 and t.text.lower() not in MATH_WORDS:
-            j += 1
+        """Skip units after a number ("cm", "/day", "(from snack)") if an operator or ')' follows."""
+        j = unit_run(self.t, i, self.limit)
         if j == i:
             return i
         nxt = self.peek(j)
@@ -269,3 +278,43 @@ class Parser:
             self.units.extend(t.text.lower() for t in self.t[i:j])
             return j
         return i
+
+
+def _unit_word(t: Token) -> bool:
+    return t.kind == "word" and not t.math and t.text.lower() not in MATH_WORDS
+
+
+def prose_group(tokens: list[Token], i: int, limit: int | None = None) -> int:
+    """End of a parenthetical note "(from snack)" starting at i (words, maybe a number), else 0."""
+    limit = len(tokens) if limit is None else limit
+    if i >= limit or tokens[i].kind != "lp" or tokens[i].text != "(":
+        return 0
+    words = 0
+    for j in range(i + 1, min(limit, i + 12)):
+        t = tokens[j]
+        if t.kind == "rp":
+            return j + 1 if words and t.text == ")" else 0
+        if t.kind == "word" and not t.math:
+            words += 1
+        elif t.kind not in ("num", "punct") or t.text in ("[", "]"):
+            return 0
+    return 0
+
+
+def unit_run(tokens: list[Token], i: int, limit: int | None = None) -> int:
+    """End of the units written after a number at i-1: up to two unit words, "/word", and one
+    parenthetical note, in any order. Returns i when there are none."""
+    limit = len(tokens) if limit is None else limit
+    j, items, notes = i, 0, 0
+    while j < limit and items < 4:
+        t = tokens[j]
+        if _unit_word(t) and len(t.text) > 1:
+            j += 1
+        elif t.kind == "op" and t.text == "/" and j + 1 < limit and _unit_word(tokens[j + 1]):
+            j += 2
+        elif notes == 0 and (end := prose_group(tokens, j, limit)):
+            j, notes = end, 1
+        else:
+            break
+        items += 1
+    return j
