@@ -87,6 +87,9 @@ def _trailing_units(tokens: list[Token], eq: int, lo: int) -> int:
 
 def left_side(tokens: list[Token], eq: int, lo: int, names: dict[str, Value]) -> Side | None:
     """The longest expression that ends right before ``eq`` (or before its unit words)."""
+    # "\] \[ = …": a display that opens with "=" continues the expression before it.
+    while eq > lo and tokens[eq - 1].kind == "punct" and tokens[eq - 1].text in ("\\[", "\\]", "\\\\", "$"):
+        eq -= 1
     end = _trailing_units(tokens, eq, lo)
     for s in range(max(lo, end - _LOOKBACK), end):
         if tokens[s].kind in ("op", "rp", "eq", "approx", "punct", "pct"):

@@ -85,6 +85,12 @@ def _div(a: Value, b: Value) -> Value:
     return Value.inexact(a.approx / b.approx)
 
 
+def _mod(a: Value, b: Value) -> Value:
+    if a.exact is None or b.exact is None or a.exact.denominator != 1 or b.exact.denominator != 1 or b.exact <= 0:
+        raise Unsupported("mod of non-integers")
+    return Value.of(a.exact % b.exact)
+
+
 def _sqrt_exact(q: Fraction) -> Fraction | None:
     n, d = math.isqrt(q.numerator), math.isqrt(q.denominator)
     return Fraction(n, d) if n * n == q.numerator and d * d == q.denominator else None
@@ -118,7 +124,7 @@ def _pow(a: Value, b: Value) -> Value:
 
 
 def number(text: str) -> Fraction:
-    digits = text.replace(",", "")
+    digits = text.replace("{,}", "").replace(",", "")
     if sum(c.isdigit() for c in digits) > MAX_DIGITS:
         raise Unsupported(f"a number with more than {MAX_DIGITS} digits")
     return Fraction(digits)
@@ -172,9 +178,9 @@ class Parser:
 
     def term(self, i: int) -> tuple[Value, int]:
         value, i = self.unary(i)
-        while (t := self.peek(i)) is not None and t.kind == "op" and t.text in "*/":
+        while (t := self.peek(i)) is not None and (t.kind == "op" and t.text in "*/" or t.kind == "mod"):
             rhs, i = self.unary(i + 1)
-            value = _mul(value, rhs) if t.text == "*" else _div(value, rhs)
+            value = _mul(value, rhs) if t.text == "*" else _mod(value, rhs) if t.kind == "mod" else _div(value, rhs)
             self.ops += 1
         return value, i
 
@@ -254,6 +260,16 @@ class Parser:
             return self.names[t.text], i + 1
         if t.kind == "lp":
             return self.group(i)
+        if t.kind in ("lceil", "lfloor"):
+            value, j = self.expr(i + 1)
+            close = self.peek(j)
+            if close is None or close.kind != ("rceil" if t.kind == "lceil" else "rfloor"):
+                raise Unsupported("unbalanced ceiling or floor")
+            if value.exact is None and abs(value.approx - round(value.approx)) < 1e-9:
+                raise Unsupported("rounding an approximation at an integer")
+            q = value.exact if value.exact is not None else Fraction(value.approx)
+            self.ops += 1
+            return Value.of(Fraction(math.ceil(q) if t.kind == "lceil" else math.floor(q))), j + 1
         if t.kind == "frac":
             num, j = self.group(i + 1)
             den, j = self.group(j)

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 MAX_STEP_CHARS = 20_000
 
 # A closing "$" followed by a digit is the next amount of money, not the end of math.
-_MATH_SPAN = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]|\$\$(.+?)\$\$|(?<!\\)\$([^$]+?)\$(?!\d)", re.DOTALL)
+_MATH_SPAN = re.compile(r"\\begin\{(align|aligned|equation|gather|eqnarray|array|cases)\*?\}.+?\\end\{\1\*?\}|\\\((.+?)\\\)|\\\[(.+?)\\\]|\$\$(.+?)\$\$|(?<!\\)\$([^$]+?)\$(?!\d)", re.DOTALL)
 _TEXT_CMD = re.compile(r"\\(?:text|mathrm|textbf|textit|mbox|operatorname)\s*\{([^{}]*)\}")
 
 _TOKEN = re.compile(r"""
- (?P<punct0>\\[()\[\]])
+ (?P<punct0>\\[()\[\]]|\\(?:begin|end)\{[A-Za-z*]+\})
 |(?P<poison>\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}(?!\d)|\d+:\d+|\d+(?:st|nd|rd|th)\b|\d+'s)
-|(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,]\d)|\d+\.\d+|\d+|\.\d+)
+|(?P<num>\d{1,3}(?:\{,\}\d{3})+(?:\.\d+)?|\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,]\d)|\d+\.\d+|\d+|\.\d+)
 |(?P<ell>\.\.\.|…|\\[lc]?dots|\\ldots|\\cdots)
 |(?P<cmd>\\[A-Za-z]+)
 |(?P<word>[A-Za-z]+)
@@ -44,7 +44,8 @@ _CMD_OPS = {"\\times": "*", "\\cdot": "*", "\\div": "/", "\\ast": "*"}
 _CMD_SKIP = {"\\left", "\\right", "\\big", "\\Big", "\\bigg", "\\Bigg", "\\displaystyle", "\\quad", "\\qquad",
              "\\circ", "\\boxed", "\\mathbf", "\\bf", "\\limits", "\\!"}
 _CMD_KIND = {"\\frac": "frac", "\\dfrac": "frac", "\\tfrac": "frac", "\\sqrt": "sqrt", "\\approx": "approx",
-             "\\simeq": "approx"}
+             "\\simeq": "approx", "\\lceil": "lceil", "\\rceil": "rceil", "\\lfloor": "lfloor",
+             "\\rfloor": "rfloor", "\\mod": "mod", "\\bmod": "mod"}
 APPROX_WORDS = {"about", "approximately", "approx", "around", "roughly", "nearly", "almost"}
 
 
@@ -89,6 +90,8 @@ def tokenize(text: str) -> list[Token]:
             continue
         if kind == "punct0":
             kind = "punct"
+        if kind == "other" and value == "&":
+            continue  # an alignment mark: "&=" is "="
         if kind == "cur":
             if value.endswith("$") and in_math and m.start() in (spans[k][0], spans[k][1] - 1):
                 kind = "punct"  # a math delimiter
