@@ -27,6 +27,8 @@ HOLDS = [
     r"\sqrt{2} \approx 1.414",
     "Total time = 20 + 23. Total time = 43 minutes.",  # a restated label
     "2(1)^4 + 4(1)^3 = 6",
+    "so 62.8 / 1 ≈ 60",  # trailing zeros of an approximation are not significant
+    "because 100 = 2^2 * 5^2",
 ]
 REFUTED = [
     ("The cards: 43 * 3 = 128.", "129, not 128"),
@@ -35,6 +37,9 @@ REFUTED = [
     (r"\( 4x - 13 = 4(40) - 13 = 157 \)", "147, not 157"),
     (r"\[ \text{Total fruits} = 52 + 24 + 44 + 48 \] \[ \text{Total fruits} = 178 \]", "168, not 178"),
     ("So 2 / 3 ≈ 0.9.", "not 0.9"),
+    ("So 18.75 + 21.43 ≈ 39.18 in all.", "not 39.18"),  # written decimals: nothing to excuse
+    ("The GCD is 13 because 187 = 13 * 14.", "13 * 14 = 182, not 187"),  # a number stated first
+    (r"\[ 19 = 5 \times 4 \]", "not 19"),
     ("A = (5 + 2 * 1 - 6) = (5 + 2 - 6) = 2.", "1, not 2"),
 ]
 UNCHECKED = [
@@ -62,6 +67,8 @@ UNCHECKED = [
     r"\sqrt[3]{27} = 4",
     r"\frac{82}{81} \cdot \frac{83}{82} \cdots \frac{100}{99} = \frac{100}{81}",
     "- 12 + 1 = 13",  # a bullet, not a minus
+    "Day 3 = 3 * 5 = 15",  # the lone number is part of a label
+    "Day 3 = 4 * 5 = 20",
 ]
 
 

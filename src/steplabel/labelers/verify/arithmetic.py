@@ -113,7 +113,14 @@ def judge(pair: Pair, tokens: list[Token], raw: str, names: dict, chained: bool 
         result.holds, result.rule, result.reason = True, "exact", "holds"
         return result
     if left.bare:
-        result.rule, result.reason = "label", "the left side looks like part of a label"
+        if not _stated_first(tokens, left):
+            result.rule, result.reason = "label", "the left side looks like part of a label"
+            return result
+        # "because 187 = 13 * 14": a number stated first, then computed
+        result = _against_stated(result, Side(right.value, right.start, right.end, 1, []), left, tokens,
+                                 pair.approx, _text(raw, tokens, left.start, left.end))
+        if result.holds is False:
+            result.reason = f"{_text(raw, tokens, right.start, right.end)} = {result.values[1]}, not {result.values[0]}"
         return result
     has_pct = any(t.kind == "pct" for t in tokens[left.start:right.end])
     if has_pct and (_equal(left.value, _mul100(right.value)) or _equal(_mul100(left.value), right.value)):
@@ -133,6 +140,39 @@ def judge(pair: Pair, tokens: list[Token], raw: str, names: dict, chained: bool 
     return _against_stated(result, left, right, tokens, pair.approx, _text(raw, tokens, right.start, right.end))
 
 
+# Words after which a lone number starts a claim ("because 187 = 13 * 14"), not a label's tail
+# ("in 8 boxes = 8 * 20", "Day 3 = 3 * 5").
+_CLAIM_LEADS = {"because", "since", "as", "so", "thus", "hence", "then", "that", "and", "is", "get", "gives", "have",
+                "has", "obtain", "where", "note", "notice", "check", "verify", "compute", "calculate", "factor",
+                "write", "means", "implies", "therefore", "but", "indeed", "here", "now", "also", "hence"}
+
+
+def _stated_first(tokens: list[Token], left: Side) -> bool:
+    if left.units or tokens[left.start].kind != "num":
+        return False
+    if left.start == 0:
+        return True
+    prev = tokens[left.start - 1]
+    if prev.kind == "word":
+        return prev.text.lower() in _CLAIM_LEADS
+    return prev.kind in ("punct", "approx", "eq") and prev.text not in ("[", "]", ",", ":")
+
+
+def _halves(tokens: list[Token], side: Side) -> Fraction:
+    """Sum of the rounding (half a unit in the last place) of the decimals written in a side."""
+    return sum((Fraction(1, 2 * 10 ** len(t.text.split(".", 1)[1]))
+                for t in tokens[side.start:side.end] if t.kind == "num" and "." in t.text), Fraction(0))
+
+
+def _additive(tokens: list[Token], side: Side) -> bool:
+    """Only + and - between exact written numbers, so rounding errors only add up."""
+    inside = tokens[side.start:side.end]
+    if any(t.kind == "num" and t.trunc for t in inside):
+        return False
+    return _halves(tokens, side) < Fraction(1, 10) and all(t.kind in ("num", "lp", "rp", "word", "punct")
+                                            or (t.kind == "op" and t.text in "+-") for t in inside)
+
+
 def _mul100(v: Value) -> Value:
     return Value(v.exact * 100 if v.exact is not None else None, v.approx * 100)
 
@@ -146,7 +186,8 @@ def _against_stated(result: ClaimResult, left: Side, right: Side, tokens: list[T
     unit = Fraction(1, 10 ** places)
     if any(t.kind == "pct" for t in tokens[right.start:right.end]):
         unit /= 100
-    approx = approx or (stated is not None and stated.trunc)
+    approx = approx or (stated is not None and stated.trunc) or any(
+        t.kind == "num" and t.trunc for t in tokens[left.start:left.end])
     diff = _diff(left.value, right.value)
     if diff <= unit / 2 and (places > 0 or approx or left.value.exact is None):
         result.holds, result.rule, result.reason = True, "rounded", f"holds rounded to {places} decimal place(s)"
@@ -157,7 +198,18 @@ def _against_stated(result: ClaimResult, left: Side, right: Side, tokens: list[T
             result.holds, result.rule = True, "truncated"
         return result
     size = max(abs(left.value.approx), abs(right.value.approx), 1e-12)
-    if approx and float(diff) <= _LOOSE * size:
+    if approx and places == 0 and stated is not None:
+        # "≈ 60" states tens: its trailing zeros are not significant
+        zeros = len(stated.text) - len(stated.text.rstrip("0"))
+        if diff <= unit * 10 ** zeros / 2:
+            result.holds, result.rule, result.reason = True, "rounded", "holds at the stated significant figures"
+            return result
+    if approx and diff <= unit + _halves(tokens, left):
+        result.holds, result.rule, result.reason = True, "rounded", "holds within the rounding of its numbers"
+        return result
+    # An approximation may be computed from rounded inputs: within 5 % it is not refuted, unless
+    # it only adds and subtracts exact written numbers (their roundings cannot add up to more).
+    if approx and not _additive(tokens, left) and float(diff) <= _LOOSE * size:
         result.rule, result.reason = "loose approximation", "an approximation within 5 %"
         return result
     result.holds, result.rule = False, "approximation" if approx else "exact"
