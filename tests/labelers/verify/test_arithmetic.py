@@ -29,6 +29,8 @@ HOLDS = [
     "2(1)^4 + 4(1)^3 = 6",
     "so 62.8 / 1 ≈ 60",  # trailing zeros of an approximation are not significant
     "because 100 = 2^2 * 5^2",
+    "1529 ÷ 6 = 254 with a remainder of 5.",
+    r"\(1121 \div 3^5 = 1121 \div 243 = 4\) remainder \(149\)",
 ]
 REFUTED = [
     ("The cards: 43 * 3 = 128.", "129, not 128"),
@@ -37,7 +39,9 @@ REFUTED = [
     (r"\( 4x - 13 = 4(40) - 13 = 157 \)", "147, not 157"),
     (r"\[ \text{Total fruits} = 52 + 24 + 44 + 48 \] \[ \text{Total fruits} = 178 \]", "168, not 178"),
     ("So 2 / 3 ≈ 0.9.", "not 0.9"),
-    ("So 18.75 + 21.43 ≈ 39.18 in all.", "not 39.18"),  # written decimals: nothing to excuse
+    ("So 18.75 + 21.43 ≈ 39.18 in all.", "not 39.18"),
+    ("Divide: 1529 ÷ 6 = 255 with a remainder of 4.", "not quotient 255 remainder 4"),
+    (r"Then \(770 \div 333 = 2\) with a remainder of \(58\).", "not quotient 2 remainder 58"),  # written decimals: nothing to excuse
     ("The GCD is 13 because 187 = 13 * 14.", "13 * 14 = 182, not 187"),  # a number stated first
     (r"\[ 19 = 5 \times 4 \]", "not 19"),
     ("A = (5 + 2 * 1 - 6) = (5 + 2 - 6) = 2.", "1, not 2"),

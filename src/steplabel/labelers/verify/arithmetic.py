@@ -137,6 +137,9 @@ def judge(pair: Pair, tokens: list[Token], raw: str, names: dict, chained: bool 
         result.holds, result.rule = False, "expressions differ"
         result.reason = f"{values[0]} ≠ {values[1]}"
         return result
+    remainder = _remainder_after(tokens, right)
+    if remainder is not None:
+        return _euclid(result, tokens, left, right, remainder, names)
     return _against_stated(result, left, right, tokens, pair.approx, _text(raw, tokens, right.start, right.end))
 
 
@@ -171,6 +174,56 @@ def _additive(tokens: list[Token], side: Side) -> bool:
         return False
     return _halves(tokens, side) < Fraction(1, 10) and all(t.kind in ("num", "lp", "rp", "word", "punct")
                                             or (t.kind == "op" and t.text in "+-") for t in inside)
+
+
+def _remainder_after(tokens: list[Token], right: Side) -> Token | None:
+    """The remainder in "= 255 with a remainder of 4", "= 4 remainder 133", "= 2 R 3", else None."""
+    j, seen = right.end, False
+    while j < min(len(tokens), right.end + 7):
+        t = tokens[j]
+        low = t.text.lower()
+        if not seen and (t.kind in ("word", "var") and low in ("with", "a", "of", "and") or t.kind == "punct"):
+            j += 1
+        elif not seen and ((t.kind == "word" and low in ("remainder", "rem")) or (t.kind == "var" and low == "r")):
+            seen = True
+            j += 1
+        elif seen and (t.kind == "punct" or (t.kind == "word" and low == "of")):
+            j += 1
+        elif seen and t.kind == "num" and "." not in t.text:
+            return t
+        else:
+            return None
+    return None
+
+
+def _euclid(result: ClaimResult, tokens: list[Token], left: Side, right: Side, remainder: Token,
+            names: dict) -> ClaimResult:
+    """``a ÷ b = q remainder r``: q must be the whole quotient and r = a - b q, 0 <= r < b."""
+    result.rule = "division with remainder"
+    slash = max((k for k in range(left.start, left.end) if tokens[k].kind == "op" and tokens[k].text == "/"),
+                default=None)
+    if slash is None or left.value.exact is None or right.value.exact is None or left.value.exact < 0:
+        result.reason = "not a division of whole numbers"
+        return result
+    try:
+        divisor, end = Parser(tokens, names, limit=left.end).parse(slash + 1)
+    except Unsupported:
+        divisor, end = None, None
+    if divisor is None or end != left.end or divisor.exact is None or divisor.exact.denominator != 1 or divisor.exact <= 0:
+        result.reason = "the divisor is not a whole number we read"
+        return result
+    b, a = divisor.exact, left.value.exact * divisor.exact
+    if a.denominator != 1:
+        result.reason = "not a division of whole numbers"
+        return result
+    q, r = right.value.exact, Fraction(remainder.text.replace(",", ""))
+    true_q = a // b
+    if q == true_q and r == a - b * true_q:
+        result.holds, result.reason = True, "quotient and remainder hold"
+    else:
+        result.holds = False
+        result.reason = f"{a} = {b} × {true_q} + {a - b * true_q}, not quotient {q} remainder {r}"
+    return result
 
 
 def _mul100(v: Value) -> Value:
