@@ -57,19 +57,25 @@ def main() -> None:
                     dump.append({"file": name, "id": r.record_id, "step": row.step_index, "human": r.label,
                                  "text": r.steps[row.step_index], "evidence": json.loads(row.evidence)})
         decided = m["records"] - m["undetermined"]
+        a, c = m["acc_erroneous"], m["correct_not_refuted"] or 0.0
+        f1_not_refuted = round(2 * a * c / (a + c), 4) if a + c else 0.0
         rows.append([name, m["records"], len(skipped), m["refutations"], m["false_refutations"],
-                     m["refutation_precision"], m["correct_not_refuted"], m["acc_erroneous"], m["acc_correct"],
-                     m["f1"], decided, f"{seconds:.1f}"])
+                     "–" if m["refutation_precision"] is None else m["refutation_precision"], m["correct_not_refuted"], m["acc_erroneous"], m["acc_correct"],
+                     m["f1"], f1_not_refuted, decided, f"{seconds:.1f}"])
         print(name, json.dumps({k: v for k, v in m.items()}), f"{seconds:.1f}s", file=sys.stderr)
     total = time.perf_counter() - started
     header = ["file", "records", "skipped", "refutations", "false", "refutation precision",
-              "correct not refuted", "exact catches (acc erroneous)", "acc correct (-1)", "F1", "decided", "s"]
+              "correct not refuted", "exact catches (acc erroneous)", "acc correct (-1)", "F1 (-1 only)",
+              "F1 (not refuted = no error)", "decided", "s"]
     body = (markdown_table(header, rows)
             + f"\n\nAll files scored in {total:.1f} s (one process, verify labeler, `steplabel eval`'s code path)."
             + "\n\n`refutation precision` = 1 - false / refutations (false: the refuted step is before the human's"
             " first error, or the solution has none). `correct not refuted`: share of correct solutions with no"
             " refuted step. `exact catches`: the first refuted step is the human's first error. `acc correct (-1)`:"
             " share of correct solutions verify declared error-free (-1 needs every step verified correct);"
+            " `F1 (-1 only)`: ProcessBench's F1 with verify's own first_error (null counts as wrong);"
+            " `F1 (not refuted = no error)`: the same with every record verify did not refute counted as"
+            " predicted error-free, the convention the issue's baseline numbers used."
             " `decided`: records with a non-null first_error.")
     print(body)
     if args.dump:

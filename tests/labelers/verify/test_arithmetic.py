@@ -29,6 +29,8 @@ HOLDS = [
     "2(1)^4 + 4(1)^3 = 6",
     "so 62.8 / 1 ≈ 60",  # trailing zeros of an approximation are not significant
     "because 100 = 2^2 * 5^2",
+    r"\(\binom{9}{7} = 36\)",
+    "so there are C(9, 7) = 36 ways and P(5, 3) = 60 orders",
     "1529 ÷ 6 = 254 with a remainder of 5.",
     r"\(1121 \div 3^5 = 1121 \div 243 = 4\) remainder \(149\)",
 ]
@@ -73,6 +75,9 @@ UNCHECKED = [
     "- 12 + 1 = 13",  # a bullet, not a minus
     "Day 3 = 3 * 5 = 15",  # the lone number is part of a label
     "Day 3 = 4 * 5 = 20",
+    "C(9, 7) = (9 * 8 * 7 * 6 * 5 * 4) / (7 * 6 * 5 * 4 * 3 * 2 * 1) = 36",  # a slip, the result holds
+    "point C(3, 4) = 5 units away",
+    r"Gain = (coins after round 1) × \( \frac{1}{100} = \frac{101}{100} \times \frac{1}{100} \)",
 ]
 
 

@@ -25,6 +25,9 @@ from steplabel.labelers.verify.tokens import Token
 _CLEAN_BEFORE = {"punct", "eq", "approx", "lp"}
 _CLEAN_AFTER = {"punct", "eq", "approx", "rp", "word"}
 _LOOKBACK = 80
+_MATH_OPEN = ("\\(", "\\[", "$")
+_MATH_CLOSE = ("\\)", "\\]", "$")
+_CONTINUES = ("op", "num", "var", "rp", "lp", "fact", "pct", "mod")
 
 
 @dataclass
@@ -63,6 +66,8 @@ def _clean_before(tokens: list[Token], s: int) -> bool:
         return p.kind in ("eq", "approx")  # a brace after anything else is some command's argument
     if p.kind == "lp":
         return s < 2 or tokens[s - 2].kind not in ("num", "var", "rp", "frac", "sqrt", "op")
+    if p.kind == "punct" and p.text in _MATH_OPEN and s >= 2 and tokens[s - 2].kind in _CONTINUES:
+        return False  # "(coins) × \( \frac{1}{100} = …": math continuing an expression of the prose
     return p.kind in _CLEAN_BEFORE and p.text not in ("[", "]")
 
 
@@ -74,6 +79,8 @@ def _clean_after(tokens: list[Token], e: int) -> bool:
         return not n.math
     if n.kind == "lp":
         return bool(prose_group(tokens, e))
+    if n.kind == "punct" and n.text in _MATH_CLOSE and e + 1 < len(tokens) and tokens[e + 1].kind in _CONTINUES:
+        return False
     return n.kind in _CLEAN_AFTER and n.text not in ("[", "]")
 
 

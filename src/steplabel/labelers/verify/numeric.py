@@ -85,6 +85,19 @@ def _div(a: Value, b: Value) -> Value:
     return Value.inexact(a.approx / b.approx)
 
 
+def _factorial(v: Value) -> Value:
+    if v.exact is None or v.exact.denominator != 1 or not 0 <= v.exact <= MAX_FACTORIAL:
+        raise Unsupported("a factorial we do not evaluate")
+    return Value.of(Fraction(math.factorial(v.exact.numerator)))
+
+
+def _choose(n: Value, k: Value) -> Value:
+    if n.exact is None or k.exact is None or n.exact.denominator != 1 or k.exact.denominator != 1 \
+            or not 0 <= k.exact <= n.exact <= 10 * MAX_FACTORIAL:
+        raise Unsupported("a binomial coefficient we do not evaluate")
+    return Value.of(Fraction(math.comb(n.exact.numerator, k.exact.numerator)))
+
+
 def _mod(a: Value, b: Value) -> Value:
     if a.exact is None or b.exact is None or a.exact.denominator != 1 or b.exact.denominator != 1 or b.exact <= 0:
         raise Unsupported("mod of non-integers")
@@ -217,10 +230,8 @@ class Parser:
         value, i = self.primary(i)
         t = self.peek(i)
         if t is not None and t.kind == "fact":
-            if value.exact is None or value.exact.denominator != 1 or not 0 <= value.exact <= MAX_FACTORIAL:
-                raise Unsupported("a factorial we do not evaluate")
             self.ops += 1
-            return Value.of(Fraction(math.factorial(value.exact.numerator))), i + 1
+            return _factorial(value), i + 1
         if t is not None and t.kind == "pct":
             self.ops += 1
             return _div(value, Value.of(Fraction(100))), i + 1
@@ -256,6 +267,13 @@ class Parser:
                 self.ops += 1
                 return Value.of(value.exact + frac.exact), j
             return value, self._skip_units(i + 1)
+        if t.kind == "binom":  # \binom{9}{7}
+            n, j = self.group(i + 1)
+            k, j = self.group(j)
+            self.ops += 1
+            return _choose(n, k), j
+        if t.kind == "var" and t.text in ("C", "P") and t.text not in self.names:  # C(9, 7), P(5, 3)
+            return self._combinatorial(i)
         if t.kind in ("var", "word") and not t.math and t.text in self.names:
             return self.names[t.text], i + 1
         if t.kind == "lp":
@@ -283,6 +301,17 @@ class Parser:
             self.ops += 1
             return _sqrt(value), j
         raise Unsupported(f"not a number: {t.text!r}")
+
+    def _combinatorial(self, i: int) -> tuple[Value, int]:
+        toks = [self.peek(i + k) for k in range(1, 6)]
+        if None in toks or [t.kind for t in toks] != ["lp", "num", "punct", "num", "rp"] or toks[2].text != "," \
+                or toks[0].text != "(":
+            raise Unsupported("not C(n, k)")
+        n, k = Value.of(number(toks[1].text)), Value.of(number(toks[3].text))
+        self.ops += 1
+        if self.t[i].text == "C":
+            return _choose(n, k), i + 6
+        return _div(_factorial(n), _factorial(_add(n, k, -1))), i + 6
 
     def _skip_units(self, i: int) -> int:
         """Skip units after a number ("cm", "/day", "(from snack)") if an operator or ')' follows."""

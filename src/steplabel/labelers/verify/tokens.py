@@ -45,7 +45,8 @@ _CMD_SKIP = {"\\left", "\\right", "\\big", "\\Big", "\\bigg", "\\Bigg", "\\displ
              "\\circ", "\\boxed", "\\mathbf", "\\bf", "\\limits", "\\!"}
 _CMD_KIND = {"\\frac": "frac", "\\dfrac": "frac", "\\tfrac": "frac", "\\sqrt": "sqrt", "\\approx": "approx",
              "\\simeq": "approx", "\\lceil": "lceil", "\\rceil": "rceil", "\\lfloor": "lfloor",
-             "\\rfloor": "rfloor", "\\mod": "mod", "\\bmod": "mod"}
+             "\\rfloor": "rfloor", "\\mod": "mod", "\\bmod": "mod", "\\binom": "binom", "\\dbinom": "binom",
+             "\\tbinom": "binom"}
 APPROX_WORDS = {"about", "approximately", "approx", "around", "roughly", "nearly", "almost"}
 
 
