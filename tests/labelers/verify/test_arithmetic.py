@@ -22,6 +22,8 @@ HOLDS = [
     "180 minutes (before dinner) + 80 minutes (homework) = 260 minutes.",
     "3 days * 1 hour/day = 3 hours",
     "370 / 110 = 3.363...",  # truncated, marked
+    "150 tasks/day × $1.20/task = $180/day (per cycle).",
+    "So 100% - 20% = 80% of what she said.",
     "1/3 = 0.333",
     "2 / 3 ≈ 0.67",
     r"\sqrt{2} \approx 1.414",
@@ -77,6 +79,10 @@ UNCHECKED = [
     "Day 3 = 4 * 5 = 20",
     "C(9, 7) = (9 * 8 * 7 * 6 * 5 * 4) / (7 * 6 * 5 * 4 * 3 * 2 * 1) = 36",  # a slip, the result holds
     "point C(3, 4) = 5 units away",
+    r"If \(x = 2\), then \(y = 3 + 4\); if \(x = 3\), then \(y = 3 + 5\).",  # separate cases
+    "Remaining = 50 - 10. Then remaining = 40 - 5.",  # an update, not a restatement
+    r"\[ x = \frac{5 + 1}{2} \] \[ x = 2 \]",  # two roots, not a restatement
+    r"\[ \text{Total} = 720 \times 24 \times 120 \] \[ \text{Total} = 720 \times 24 = 17280 \]",
     r"Gain = (coins after round 1) × \( \frac{1}{100} = \frac{101}{100} \times \frac{1}{100} \)",
 ]
 

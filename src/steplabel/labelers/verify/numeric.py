@@ -319,7 +319,8 @@ class Parser:
         if j == i:
             return i
         nxt = self.peek(j)
-        if nxt is not None and ((nxt.kind == "op" and nxt.text in "+-*/") or nxt.kind == "rp"):
+        rate = any(t.kind == "op" and t.text == "/" for t in self.t[i:j])
+        if rate or (nxt is not None and ((nxt.kind == "op" and nxt.text in "+-*/") or nxt.kind == "rp")):
             self.units.extend(t.text.lower() for t in self.t[i:j])
             return j
         return i
@@ -355,8 +356,10 @@ def unit_run(tokens: list[Token], i: int, limit: int | None = None) -> int:
         t = tokens[j]
         if _unit_word(t) and len(t.text) > 1:
             j += 1
-        elif t.kind == "op" and t.text == "/" and j + 1 < limit and _unit_word(tokens[j + 1]):
-            j += 2
+        elif t.kind == "op" and t.text == "/" and j + 1 < limit and (
+                _unit_word(tokens[j + 1]) or (tokens[j + 1].kind == "var" and not tokens[j + 1].math
+                                              and len(tokens[j + 1].text) == 1)):
+            j += 2  # a rate: "/day", "kb/s"
         elif notes == 0 and (end := prose_group(tokens, j, limit)):
             j, notes = end, 1
         else:

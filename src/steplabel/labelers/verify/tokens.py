@@ -139,7 +139,8 @@ def _second_pass(tokens: list[Token], text: str) -> list[Token]:
                 i += 2
                 continue
         # "20% of 50": of after a percentage multiplies.
-        elif t.kind == "word" and t.text.lower() == "of" and prev is not None and prev.kind == "pct":
+        elif t.kind == "word" and t.text.lower() == "of" and prev is not None and prev.kind == "pct" \
+                and nxt is not None and nxt.kind in ("num", "lp", "frac"):
             t = Token("op", "*", t.start, t.end, t.math)
         # "= about 3.4": an approximate equality.
         elif t.kind == "word" and t.text.lower() in APPROX_WORDS and prev is not None and prev.kind in ("eq", "approx"):
