@@ -81,6 +81,8 @@ UNCHECKED = [
     "point C(3, 4) = 5 units away",
     r"If \(x = 2\), then \(y = 3 + 4\); if \(x = 3\), then \(y = 3 + 5\).",  # separate cases
     "Remaining = 50 - 10. Then remaining = 40 - 5.",  # an update, not a restatement
+    "The share is (2/3) * 100 = 66.67%.",  # percent notation, rounded
+    "Let B = 3. Let C = 4. Then 1 + B = 2 + C.",  # an equation between names
     r"\[ x = \frac{5 + 1}{2} \] \[ x = 2 \]",  # two roots, not a restatement
     r"\[ \text{Total} = 720 \times 24 \times 120 \] \[ \text{Total} = 720 \times 24 = 17280 \]",
     r"Gain = (coins after round 1) × \( \frac{1}{100} = \frac{101}{100} \times \frac{1}{100} \)",

@@ -25,8 +25,8 @@ import time
 from fractions import Fraction
 
 from steplabel.labelers.verify.claims import Pair, Side, find_pairs
-from steplabel.labelers.verify.compare import (ClaimResult, against_stated, euclid, remainder_after, same, show,
-                                               stated_first, times100)
+from steplabel.labelers.verify.compare import (ClaimResult, against_stated, distance, euclid, remainder_after, same,
+                                               show, stated_first, times100)
 from steplabel.labelers.verify.numeric import Parser, Unsupported, Value
 from steplabel.labelers.verify.tokens import MAX_STEP_CHARS, Token, tokenize
 
@@ -94,8 +94,10 @@ def judge(pair: Pair, tokens: list[Token], raw: str, names: dict, chained: bool 
         if result.holds is False:
             result.reason = f"{_text(raw, tokens, right.start, right.end)} = {result.values[1]}, not {result.values[0]}"
         return result
-    has_pct = any(t.kind == "pct" for t in tokens[left.start:right.end])
-    if has_pct and (same(left.value, times100(right.value)) or same(times100(left.value), right.value)):
+    if any(t.kind in ("var", "word") and t.text in names for t in tokens[right.start:right.end]):
+        result.rule, result.reason = "algebra", "names on both sides: an equation, not a calculation"
+        return result
+    if any(t.kind == "pct" for t in tokens[left.start:right.end]) and _percent_notation(left, right, tokens):
         result.rule, result.reason = "percent notation", "off by a factor 100: a percentage notation"
         return result
     if not right.bare and pair.approx:
@@ -113,6 +115,16 @@ def judge(pair: Pair, tokens: list[Token], raw: str, names: dict, chained: bool 
     if remainder is not None:
         return euclid(result, tokens, left, right, remainder, names)
     return against_stated(result, left, right, tokens, pair.approx, _text(raw, tokens, right.start, right.end))
+
+
+def _percent_notation(left: Side, right: Side, tokens: list[Token]) -> bool:
+    """"2/3 × 100 = 66.67%": one side is the other times 100, up to the last place written."""
+    for x, y in ((left, right), (right, left)):
+        nums = [t for t in tokens[y.start:y.end] if t.kind == "num"]
+        places = max((len(t.text.split(".", 1)[1]) for t in nums if "." in t.text), default=0)
+        if distance(x.value, times100(y.value)) <= Fraction(1, 10 ** places):
+            return True
+    return False
 
 
 def _chains(pairs: list[Pair]) -> list[list[int]]:

@@ -233,7 +233,8 @@ class Parser:
             self.ops += 1
             return _factorial(value), i + 1
         if t is not None and t.kind == "pct":
-            self.ops += 1
+            if self.t[i - 1].kind != "num":  # "25%" is a stated number; "(a + b)%" computes
+                self.ops += 1
             return _div(value, Value.of(Fraction(100))), i + 1
         return value, i
 
