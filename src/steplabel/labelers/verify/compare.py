@@ -64,7 +64,7 @@ def stated_first(tokens: list[Token], left: Side) -> bool:
     prev = tokens[left.start - 1]
     if prev.kind == "word":
         return prev.text.lower() in _CLAIM_LEADS
-    return prev.kind in ("punct", "approx", "eq") and prev.text not in ("[", "]", ",", ":")
+    return prev.kind in ("punct", "approx", "eq") and prev.text not in ("[", "]", ",")
 
 
 def _halves(tokens: list[Token], side: Side) -> Fraction:
