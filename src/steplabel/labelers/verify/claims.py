@@ -27,7 +27,8 @@ _CLEAN_AFTER = {"punct", "eq", "approx", "rp", "word"}
 _LOOKBACK = 80
 _MATH_OPEN = ("\\(", "\\[", "$")
 _MATH_CLOSE = ("\\)", "\\]", "$")
-_CONTINUES = ("op", "num", "var", "rp", "lp", "fact", "pct", "mod")
+_CONTINUES = ("op", "num", "var", "rp", "fact", "pct", "mod")  # before "\(": the prose expression goes on
+_CONTINUES_AFTER = ("op", "num", "var", "fact", "pct", "mod")
 
 
 @dataclass
@@ -77,10 +78,13 @@ def _clean_after(tokens: list[Token], e: int) -> bool:
     n = tokens[e]
     if n.kind == "word":
         return not n.math
-    if n.kind == "lp":
-        return bool(prose_group(tokens, e))
-    if n.kind == "punct" and n.text in _MATH_CLOSE and e + 1 < len(tokens) and tokens[e + 1].kind in _CONTINUES:
-        return False
+    if n.kind == "lp":  # "= 19 (since …)", "= $8 (20 cents)": a note after the result
+        nxt = tokens[e + 1] if e + 1 < len(tokens) else None
+        return bool(prose_group(tokens, e)) or (nxt is not None and nxt.kind == "word" and not nxt.math)
+    if n.kind == "punct" and n.text in _MATH_CLOSE and e + 1 < len(tokens):
+        after = tokens[e + 1]
+        if after.kind in _CONTINUES_AFTER or (after.kind == "lp" and not _clean_after(tokens, e + 1)):
+            return False
     return n.kind in _CLEAN_AFTER and n.text not in ("[", "]")
 
 

@@ -22,7 +22,7 @@ _MATH_SPAN = re.compile(r"\\begin\{(align|aligned|equation|gather|eqnarray|array
 _TEXT_CMD = re.compile(r"\\(?:text|mathrm|textbf|textit|mbox|operatorname)\s*\{([^{}]*)\}")
 
 _TOKEN = re.compile(r"""
- (?P<punct0>\\[()\[\]]|\\(?:begin|end)\{[A-Za-z*]+\})
+ (?P<punct0>\\[()\[\]]|\\q?quad\b|\\(?:begin|end)\{[A-Za-z*]+\})
 |(?P<poison>\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}(?!\d)|\d+:\d+|\d+(?:st|nd|rd|th)\b|\d+'s)
 |(?P<num>\d{1,3}(?:\{,\}\d{3})+(?:\.\d+)?|\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,]\d)|\d+\.\d+|\d+|\.\d+)
 |(?P<ell>\.\.\.|…|\\[lc]?dots|\\ldots|\\cdots)
@@ -41,7 +41,7 @@ _TOKEN = re.compile(r"""
 
 _OPS = {"×": "*", "·": "*", "÷": "/", "−": "-", "∙": "*", "⋅": "*", "**": "^"}
 _CMD_OPS = {"\\times": "*", "\\cdot": "*", "\\div": "/", "\\ast": "*"}
-_CMD_SKIP = {"\\left", "\\right", "\\big", "\\Big", "\\bigg", "\\Bigg", "\\displaystyle", "\\quad", "\\qquad",
+_CMD_SKIP = {"\\left", "\\right", "\\big", "\\Big", "\\bigg", "\\Bigg", "\\displaystyle",
              "\\circ", "\\boxed", "\\mathbf", "\\bf", "\\limits", "\\!"}
 _CMD_KIND = {"\\frac": "frac", "\\dfrac": "frac", "\\tfrac": "frac", "\\sqrt": "sqrt", "\\approx": "approx",
              "\\simeq": "approx", "\\lceil": "lceil", "\\rceil": "rceil", "\\lfloor": "lfloor",
