@@ -23,6 +23,8 @@ HOLDS = [
     "3 days * 1 hour/day = 3 hours",
     "370 / 110 = 3.363...",  # truncated, marked
     "150 tasks/day × $1.20/task = $180/day (per cycle).",
+    r"\( 3^4 = 81 \equiv 1 \pmod{10} \)",
+    r"\[ 2 + 1 = 13 \pmod{10} \]",
     "So 100% - 20% = 80% of what she said.",
     "1/3 = 0.333",
     "2 / 3 ≈ 0.67",
@@ -45,6 +47,8 @@ REFUTED = [
     ("So 2 / 3 ≈ 0.9.", "not 0.9"),
     ("So 18.75 + 21.43 ≈ 39.18 in all.", "not 39.18"),
     ("Divide: 1529 ÷ 6 = 255 with a remainder of 4.", "not quotient 255 remainder 4"),
+    (r"So \(2^{10} \equiv 3 \pmod{7}\).", "1024 ≡ 2, not 3 (mod 7)"),
+    (r"\[ 11^2 \equiv 21 \equiv 2 \pmod{10} \]", "not 2 (mod 10)"),
     (r"Then \(770 \div 333 = 2\) with a remainder of \(58\).", "not quotient 2 remainder 58"),  # written decimals: nothing to excuse
     ("The GCD is 13 because 187 = 13 * 14.", "13 * 14 = 182, not 187"),  # a number stated first
     (r"\[ 19 = 5 \times 4 \]", "not 19"),
@@ -83,6 +87,8 @@ UNCHECKED = [
     "Remaining = 50 - 10. Then remaining = 40 - 5.",  # an update, not a restatement
     "The share is (2/3) * 100 = 66.67%.",  # percent notation, rounded
     "Let B = 3. Let C = 4. Then 1 + B = 2 + C.",  # an equation between names
+    r"\( 7 \equiv 3 \) in this ring",  # no modulus we read
+    r"\( x^2 \equiv 3 \pmod{7} \)",
     r"\[ x = \frac{5 + 1}{2} \] \[ x = 2 \]",  # two roots, not a restatement
     r"\[ \text{Total} = 720 \times 24 \times 120 \] \[ \text{Total} = 720 \times 24 = 17280 \]",
     r"Gain = (coins after round 1) × \( \frac{1}{100} = \frac{101}{100} \times \frac{1}{100} \)",

@@ -72,6 +72,8 @@ def judge(pair: Pair, tokens: list[Token], raw: str, names: dict, chained: bool 
     text = _text(raw, tokens, left.start, right.end)
     values = [show(left.value), show(right.value)]
     result = ClaimResult(text, None, values)
+    if pair.cong:
+        return _congruence(result, pair, left, right)
     if left.bare and right.bare:
         if not chained or left.units or right.units:
             return None  # a restatement or a unit conversion, not a calculation
@@ -117,6 +119,22 @@ def judge(pair: Pair, tokens: list[Token], raw: str, names: dict, chained: bool 
     return against_stated(result, left, right, tokens, pair.approx, _text(raw, tokens, right.start, right.end))
 
 
+def _congruence(result: ClaimResult, pair: Pair, left: Side, right: Side) -> ClaimResult | None:
+    """``a ≡ b (mod n)``: n divides a - b. Without a modulus we read, it is no claim."""
+    if pair.modulus is None:
+        return None
+    a, b, n = left.value.exact, right.value.exact, pair.modulus
+    result.rule = f"congruence mod {n}"
+    if a is None or b is None or a.denominator != 1 or b.denominator != 1:
+        result.reason = "not whole numbers"
+        return result
+    if (a - b) % n == 0:
+        result.holds, result.reason = True, "holds"
+    else:
+        result.holds, result.reason = False, f"{a} ≡ {a % n}, not {b % n} (mod {n})"
+    return result
+
+
 def _percent_notation(left: Side, right: Side, tokens: list[Token]) -> bool:
     """"2/3 × 100 = 66.67%": one side is the other times 100, up to the last place written."""
     for x, y in ((left, right), (right, left)):
@@ -144,7 +162,7 @@ def _forgive_slips_in_working(pairs: list[Pair], judged: list[ClaimResult | None
     """In a chain ``a = b = … = z`` whose result ``z`` equals ``a``, a wrong middle expression is
     a slip in the working that does not change the result: not refuted, left unchecked."""
     for chain in _chains(pairs):
-        if len(chain) < 2:
+        if len(chain) < 2 or any(pairs[k].cong for k in chain):
             continue
         first = pairs[chain[0]].left or pairs[chain[0]].right
         last = pairs[chain[-1]].right

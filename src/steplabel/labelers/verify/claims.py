@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from steplabel.labelers.verify.numeric import OPERATION_WORDS, Parser, Unsupported, Value, prose_group, unit_run
 from steplabel.labelers.verify.tokens import Token
 
-_CLEAN_BEFORE = {"punct", "eq", "approx", "lp"}
-_CLEAN_AFTER = {"punct", "eq", "approx", "rp", "word"}
+_CLEAN_BEFORE = {"punct", "eq", "approx", "lp", "cong"}
+_CLEAN_AFTER = {"punct", "eq", "approx", "rp", "word", "cong", "pmod"}
 _LOOKBACK = 80
 _MATH_OPEN = ("\\(", "\\[", "$")
 _MATH_CLOSE = ("\\)", "\\]", "$")
@@ -52,6 +52,8 @@ class Pair:
     approx: bool
     assigns: str | None = None
     label: str | None = None  # "Total cost" in "Total cost = …"
+    modulus: int | None = None  # "a ≡ b (mod n)" or "a = b \pmod{n}": equal up to multiples of n
+    cong: bool = False  # written with ≡ (or closed by a modulus)
     reassigns: bool = False  # the name had a value before
     previous: Value | None = None  # that value
     why_not: str = ""
@@ -145,12 +147,17 @@ def find_pairs(tokens: list[Token], names: dict[str, Value], max_pairs: int, dea
     pairs: list[Pair] = []
     last_eq = -1
     for i, t in enumerate(tokens):
-        if t.kind not in ("eq", "approx"):
+        if t.kind not in ("eq", "approx", "cong"):
             continue
         if len(pairs) >= max_pairs or time.monotonic() > deadline:
             break
         approx = t.kind == "approx"
         lo = last_eq + 1
+        if t.kind == "cong" or _modulus(tokens, i + 1) is not None:
+            last_eq = i  # congruences are never assignments
+            left, right = left_side(tokens, i, lo, names), right_side(tokens, i, names)
+            pairs.append(Pair(i, left, right, False, cong=True, modulus=_modulus(tokens, i + 1)))
+            continue
         last_eq = i
         # "A = …": a single letter alone on the left names the value on the right.
         if i >= 1 and tokens[i - 1].kind == "var" and len(tokens[i - 1].text) == 1 and not tokens[i - 1].math and (i - 1 == lo or _clean_before(tokens, i - 1)) \
@@ -179,3 +186,20 @@ def _label(tokens: list[Token], eq: int, lo: int) -> str | None:
         words.append(tokens[j].text.lower())
         j -= 1
     return " ".join(reversed(words)) if words else None
+
+
+def _modulus(tokens: list[Token], i: int) -> int | None:
+    """The n of a "\\pmod{n}" / "(mod n)" closing the chain that continues at i, or None."""
+    for j in range(i, min(len(tokens), i + 60)):
+        t = tokens[j]
+        if t.kind == "pmod" or (t.kind == "word" and t.text.lower() == "mod" and j and tokens[j - 1].kind == "lp"):
+            k = j + 1
+            if k < len(tokens) and tokens[k].kind == "lp":
+                k += 1
+            if k < len(tokens) and tokens[k].kind == "num" and "." not in tokens[k].text and len(tokens[k].text) < 13:
+                n = int(tokens[k].text.replace(",", ""))
+                return n if n > 1 else None
+            return None
+        if t.kind in ("punct", "word", "poison", "other", "approx") and not (t.kind == "punct" and t.text in ("\\,", "\\ ", "\\;")):
+            return None
+    return None

@@ -33,6 +33,7 @@ _TOKEN = re.compile(r"""
 |(?P<pct>%|\\%)
 |(?P<lp>[({])|(?P<rp>[)}])
 |(?P<approx>≈|≃|~)
+|(?P<cong>≡)
 |(?P<eq>=)
 |(?P<punct>[.,;:?"'\[\]]|\\[,;!:\ ]|\\\\)
 |(?P<cur>\\?\$|€|£)
@@ -46,13 +47,14 @@ _CMD_SKIP = {"\\left", "\\right", "\\big", "\\Big", "\\bigg", "\\Bigg", "\\displ
 _CMD_KIND = {"\\frac": "frac", "\\dfrac": "frac", "\\tfrac": "frac", "\\sqrt": "sqrt", "\\approx": "approx",
              "\\simeq": "approx", "\\lceil": "lceil", "\\rceil": "rceil", "\\lfloor": "lfloor",
              "\\rfloor": "rfloor", "\\mod": "mod", "\\bmod": "mod", "\\binom": "binom", "\\dbinom": "binom",
+             "\\equiv": "cong", "\\pmod": "pmod",
              "\\tbinom": "binom"}
 APPROX_WORDS = {"about", "approximately", "approx", "around", "roughly", "nearly", "almost"}
 
 
 @dataclass
 class Token:
-    kind: str  # num word var op pct lp rp eq approx frac sqrt fact punct ell poison other
+    kind: str  # num word var op pct lp rp eq approx cong pmod frac sqrt fact punct ell poison other
     text: str
     start: int
     end: int
