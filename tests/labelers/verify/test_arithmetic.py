@@ -142,3 +142,10 @@ def test_evaluate_reads_whole_expressions_only():
     for bad in ("3 apples and", "import os", "2^^2", ""):
         with pytest.raises(ValueError):
             evaluate(bad)
+
+
+def test_a_step_is_verified_only_if_every_number_it_states_is_checked():
+    verdict, results = check_step("The swim takes 45 minutes. So 40 + 60 = 100 minutes.", {})
+    assert verdict is None and results[-1].rule == "unchecked number" and "45" in results[-1].reason
+    assert check_step("She gives away 12 apples, so 21 - 12 = 9.", {})[0] is True
+    assert check_step("She is on the 3rd floor, so 3 + 4 = 7.", {})[0] is None  # an ordinal is stated too

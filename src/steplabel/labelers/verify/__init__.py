@@ -13,7 +13,11 @@ checkable stays unknown (never guessed).
   at or before it; it is exactly it when every earlier step was verified correct, which the
   evidence of the refuted step records as ``first_error_exact``. Steps after it are
   ``after_error``.
-- ``-1`` only when verify established that no step is wrong: every step was decided correct.
+- ``-1`` only when verify established that no step is wrong as far as tools can tell: every
+  step was decided correct, i.e. all its calculations hold and every number it states is used
+  by a verified calculation. A wrong choice of operation or operand with right arithmetic is
+  invisible to it (on GSM8K, 6 of its 8 ``-1`` are on solutions people marked wrong), so a
+  PRM should combine it with a reasoning labeler (``consensus``).
 - null otherwise (nothing refuted but some step unchecked; or nothing checked at all), with
   status ``abstained`` on the undecided steps and the reason in the evidence
   (``first_error_reason``).

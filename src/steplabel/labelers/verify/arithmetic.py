@@ -27,7 +27,7 @@ from fractions import Fraction
 from steplabel.labelers.verify.claims import Pair, Side, find_pairs
 from steplabel.labelers.verify.compare import (ClaimResult, against_stated, distance, euclid, remainder_after, same,
                                                show, stated_first, times100)
-from steplabel.labelers.verify.numeric import Parser, Unsupported, Value
+from steplabel.labelers.verify.numeric import Parser, Unsupported, Value, number
 from steplabel.labelers.verify.tokens import MAX_STEP_CHARS, Token, tokenize
 
 MAX_CLAIMS_PER_STEP = 64
@@ -186,9 +186,9 @@ def _restatements(pairs: list[Pair], judged: list, tokens: list[Token], raw: str
         if len(chain) > 1:
             names.pop(key, None)
         elif not p.right.bare:
-            names[key] = (p.right, _text(raw, tokens, p.right.start, p.right.end))
+            names[key] = (p.right, _text(raw, tokens, p.right.start, p.right.end), id(tokens))
         elif key in names:
-            side, written = names.pop(key)
+            side, written, where = names.pop(key)
             said = _text(raw, tokens, p.right.start, p.right.end)
             r = ClaimResult(f"{p.label} = {written}; {p.label} = {said}", None,
                             [show(side.value), show(p.right.value)])
@@ -197,6 +197,8 @@ def _restatements(pairs: list[Pair], judged: list, tokens: list[Token], raw: str
             else:
                 r = against_stated(r, Side(side.value, 0, 0, max(side.ops, 1), []), p.right, tokens, p.approx, said)
             r.rule = f"restated label ({r.rule})"
+            if where == id(tokens):
+                r.spans.append((side.start, side.end))
             judged[chain[0]] = r
 
 
@@ -231,8 +233,38 @@ def check_step(text: str, names: dict, max_claims: int = MAX_CLAIMS_PER_STEP,
     if any(r.holds is False for r in results):
         return False, results
     if results and all(r.holds for r in results):
-        return True, results
+        loose = _unaccounted_numbers(tokens, pairs, judged)
+        if not loose:
+            return True, results
+        results.append(ClaimResult("", None, [], f"states {', '.join(loose[:5])} outside any checked calculation",
+                                   "unchecked number"))
     return None, results
+
+
+def _unaccounted_numbers(tokens: list[Token], pairs: list[Pair], judged: list) -> list[str]:
+    """Numbers the step states that no verified calculation of the step uses ("The swim takes 40
+    minutes"): a step whose arithmetic holds is not correct if it also asserts what we did not
+    check, e.g. a value misread from the problem."""
+    used: set = set()
+    for pair, r in zip(pairs, judged):
+        if r is None or not r.holds:
+            continue
+        start = pair.left.start if pair.left is not None else pair.right.start
+        end = pair.right.end
+        if (rem := remainder_after(tokens, pair.right)) is not None:
+            end = tokens.index(rem) + 1
+        for a, b in [(start, end), *r.spans]:
+            used.update(_literal(t) for t in tokens[a:b] if t.kind == "num")
+        if pair.modulus is not None:
+            used.add(number(str(pair.modulus)))
+    return [t.text for t in tokens if (t.kind == "num" and _literal(t) not in used) or t.kind == "poison"]
+
+
+def _literal(t: Token):
+    try:
+        return number(t.text)
+    except Unsupported:
+        return t.text
 
 
 def evaluate(expr: str, names: dict | None = None) -> Fraction | float:

@@ -26,6 +26,7 @@ class ClaimResult:
     values: list[str] = field(default_factory=list)
     reason: str = ""
     rule: str = ""
+    spans: list = field(default_factory=list, repr=False)  # token spans it verified beyond its "="
 
 
 def show(v: Value) -> str:
