@@ -230,9 +230,11 @@ def eval_(
     limit: Optional[int] = typer.Option(None, help="At most N records (synthetic: N problems)."),
     seed: Optional[int] = typer.Option(None, help="Seed [run.seed]."),
     format: str = typer.Option("table", "--format", help="table | json"),
+    predictions: Optional[Path] = typer.Option(None, "--predictions", help="Write one JSON line per record: {id, first_error} (null: undetermined)."),
 ) -> None:
-    """Score a labeler's first-error predictions: accuracy on erroneous and on correct records, F1."""
-    from steplabel.evaluation.evaluate import evaluate, load_records, synthetic_records
+    """Score a labeler's first-error predictions: accuracy on erroneous and on correct records, F1.
+    Records that fail validation are skipped and named in the report."""
+    from steplabel.evaluation.evaluate import evaluate, load_records_skipping, synthetic_records, write_predictions
     from steplabel.problems.sources import SourceError
 
     if format not in ("table", "json"):
@@ -246,6 +248,7 @@ def eval_(
         cfg = load_config(config, {"engine.kind": engine, "run.seed": seed, "label.labelers": labelers})
     except ConfigError as exc:
         _fail(str(exc))
+    skipped: list[str] = []
     try:
         if data.startswith("synthetic:"):
             world = data.split(":", 1)[1]
@@ -253,11 +256,15 @@ def eval_(
                 _fail(f"unknown synthetic world in {data!r} (available: synthetic:arith, synthetic:logic)")
             records = synthetic_records(cfg, limit or 100, world=world)
         else:
-            records = load_records(data)[:limit]
+            records, skipped = load_records_skipping(data)
+            records = records[:limit]
         result = evaluate(records, labeler, cfg)
     except (SourceError, UnicodeDecodeError) as exc:
         _fail(str(exc))
-    report = {"labeler": labeler, "data": data, **result.metrics, "cost": result.cost}
+    if predictions is not None:
+        write_predictions(predictions, records, result.predictions)
+    report = {"labeler": labeler, "data": data, **result.metrics, "skipped": len(skipped),
+              "skipped_records": skipped, "cost": result.cost}
     if format == "json":
         print(json.dumps(report, indent=2))
         return
@@ -268,6 +275,9 @@ def eval_(
         if key == "cost":
             for ck, cv in value.items():
                 table.add_row(f"cost: {ck}", str(cv))
+        elif key == "skipped_records":
+            for reason in value:
+                table.add_row("skipped", reason)
         else:
             table.add_row(key, str(value))
     out.print(table)

@@ -100,6 +100,40 @@ def load_records(path: str | Path) -> list[EvalRecord]:
     return records
 
 
+def load_records_skipping(path: str | Path) -> tuple[list[EvalRecord], list[str]]:
+    """Like ``load_records``, but a record that fails validation (or a line that is not JSON) is
+    skipped and named in the second list, so one bad record does not abort a whole evaluation.
+    A missing or unreadable file still raises."""
+    path = Path(path)
+    if not path.is_file():
+        raise SourceError(f"{path}: no such file")
+    text = path.read_text(encoding="utf-8", errors="strict")
+    if text.lstrip().startswith("["):
+        try:
+            rows = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SourceError(f"{path}: invalid JSON ({exc.msg})") from exc
+        located = [(f"{path}[{i}]", r) for i, r in enumerate(rows)]
+    else:
+        located = []
+        for lineno, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                try:
+                    located.append((f"{path}:{lineno}", json.loads(line)))
+                except json.JSONDecodeError as exc:
+                    located.append((f"{path}:{lineno}", SourceError(f"{path}:{lineno}: invalid JSON ({exc.msg})")))
+    records, skipped = [], []
+    for where, row in located:
+        try:
+            if isinstance(row, SourceError):
+                raise row
+            records.append(_record(row, where))
+        except SourceError as exc:
+            rid = row.get("id") if isinstance(row, dict) else None
+            skipped.append(f"{exc}" + (f" (id {rid})" if rid is not None else ""))
+    return records, skipped
+
+
 def synthetic_records(config: Config, limit: int, samples: int = 4, world: str = "arith") -> list[EvalRecord]:
     """Solutions of the simulated policy to world problems, labeled by the world's oracle."""
     spec = SourceSpec(f"synthetic:{world}", limit=limit, seed=config.run.seed,
@@ -145,9 +179,51 @@ def tasks_for(records: list[EvalRecord], need_answers: bool = True) -> list[Labe
             run_id="eval", rollout_id=r.record_id, problem_id=new_id(r.problem), question=r.problem,
             reference_answer=r.reference_answer or "", prompt=prompts.solve_prompt(r.problem), text=text,
             step_ends=tuple(ends), steps=tuple(r.steps),
-            correct=check_answer(r.reference_answer, text)[1] if r.reference_answer else False,
+            # Only labelers that judge completions need it; checking answers is slow on long text.
+            correct=check_answer(r.reference_answer, text)[1] if r.reference_answer and need_answers else False,
         ))
     return tasks
+
+
+def refutation_metrics(records: list[EvalRecord], labels) -> dict:
+    """What a labeler's refutations (hard label False) are worth against the human first error.
+
+    A refutation is *false* when the step is truly correct: the record has no error, or the step
+    comes before the human's first error. It is *exact* when it is the human's first error, and
+    *late* when it comes after it (ProcessBench labels only the first error, so a late step's
+    truth is unknown; PRM data treats steps after an error as wrong, so it is not counted false).
+    ``refutation_precision`` = 1 - false / refutations; ``refutation_precision_exact`` = exact /
+    refutations. ``correct_not_refuted`` is the share of correct records with no refutation.
+    """
+    truth = {r.record_id: r.label for r in records}
+    refutations = false = exact = 0
+    refuted_correct: set[str] = set()
+    for row in labels:
+        t = truth.get(row.rollout_id, "absent")
+        if t == "absent" or row.label is not False:
+            continue
+        refutations += 1
+        if t == -1 or row.step_index < t:
+            false += 1
+            if t == -1:
+                refuted_correct.add(row.rollout_id)
+        elif row.step_index == t:
+            exact += 1
+    n_correct = sum(r.label == -1 for r in records)
+    return {
+        "refutations": refutations, "false_refutations": false, "exact_refutations": exact,
+        "late_refutations": refutations - false - exact,
+        "refutation_precision": round(1 - false / refutations, 4) if refutations else None,
+        "refutation_precision_exact": round(exact / refutations, 4) if refutations else None,
+        "correct_not_refuted": round(1 - len(refuted_correct) / n_correct, 4) if n_correct else None,
+    }
+
+
+def write_predictions(path: str | Path, records: list[EvalRecord], predicted: dict[str, int | None]) -> None:
+    """One JSON line per record: ``{"id": ..., "first_error": int | null}`` (null: undetermined)."""
+    with open(path, "w", encoding="utf-8") as fh:
+        for r in records:
+            fh.write(json.dumps({"id": r.record_id, "first_error": predicted.get(r.record_id)}) + "\n")
 
 
 def step_precision(records: list[EvalRecord], labels) -> float | None:
@@ -178,6 +254,7 @@ async def evaluate_async(records: list[EvalRecord], labeler_name: str, config: C
                 predicted[row.rollout_id] = row.first_error
     metrics = first_error_metrics([(predicted.get(r.record_id), r.label) for r in records])
     metrics["step_precision"] = step_precision(records, (row for out in outputs for row in out.labels))
+    metrics.update(refutation_metrics(records, (row for out in outputs for row in out.labels)))
     meter = engine.meter if engine is not None else CostMeter()
     n = max(len(records), 1)
     cost = {
@@ -205,6 +282,7 @@ async def _evaluate_stored(records: list[EvalRecord], labeler_name: str, config:
     metrics = first_error_metrics([(predicted[r.record_id], r.label) for r in kept])
     metrics["retained"] = round(len(kept) / max(len(records), 1), 4)
     metrics["step_precision"] = step_precision(records, labels)
+    metrics.update(refutation_metrics(records, labels))
     cost: dict = {}
     for result in sources:
         for key, value in result.cost.items():

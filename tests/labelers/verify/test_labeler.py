@@ -26,13 +26,14 @@ def test_first_refuted_step_is_the_first_error_and_unknowns_stay_unknown():
     evidence = json.loads(rows[0].evidence)
     assert evidence["coverage"] == 0.75 and evidence["reason"] == "no checkable claim"
     refuted = json.loads(rows[2].evidence)
-    assert refuted["checker"] == "sympy" and "12*2 = 24, not 25" in refuted["claims"][0]["reason"]
+    assert refuted["checker"] == "arithmetic" and "24, not 25" in refuted["claims"][0]["reason"]
+    assert refuted["claims"][0]["claim"] == "12 * 2 = 25" and refuted["claims"][0]["rule"] == "exact"
     assert all(r.rollouts == 0 and r.engine == "tools" for r in rows)
 
 
-def test_nothing_refuted_means_no_error_found():
+def test_nothing_refuted_is_not_no_error_found():
     rows = label(["Then 7 + 5 = 12.", "A sentence with no claim."])
-    assert {r.first_error for r in rows} == {-1} and [r.label for r in rows] == [True, None]
+    assert {r.first_error for r in rows} == {None} and [r.label for r in rows] == [True, None]
 
 
 def test_logic_questions_go_to_z3():
@@ -42,3 +43,26 @@ def test_logic_questions_go_to_z3():
     assert rows[0].label is False and json.loads(rows[0].evidence)["checker"] == "z3"
     rows = label(["From f1, f2 and r1: Bob is big. So the statement is True. \\boxed{True}"], question)
     assert rows[0].label is True and rows[0].first_error == -1
+
+
+def test_checked_nothing_is_undetermined_never_no_error():
+    rows = label(["We think about the problem.", "The answer is clear."])
+    assert {r.first_error for r in rows} == {None}
+    assert [r.status for r in rows] == ["abstained", "abstained"]
+    assert json.loads(rows[0].evidence)["first_error_reason"] == "nothing checked"
+
+
+def test_minus_one_only_when_every_step_is_verified():
+    rows = label(["Then 7 + 5 = 12.", "So 12 * 2 = 24."])
+    assert {r.first_error for r in rows} == {-1} and [r.label for r in rows] == [True, True]
+    rows = label(["Then 7 + 5 = 12.", "Some reasoning we cannot check."])
+    assert {r.first_error for r in rows} == {None}
+    assert json.loads(rows[0].evidence)["first_error_reason"] == "nothing refuted, but some steps could not be checked"
+
+
+def test_refuted_step_records_whether_it_is_exactly_the_first_error():
+    rows = label(["Some reasoning.", "Then 12 * 2 = 25."])
+    assert {r.first_error for r in rows} == {1}
+    assert json.loads(rows[1].evidence)["first_error_exact"] is False
+    rows = label(["Then 7 + 5 = 12.", "Then 12 * 2 = 25."])
+    assert json.loads(rows[1].evidence)["first_error_exact"] is True

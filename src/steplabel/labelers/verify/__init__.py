@@ -3,9 +3,26 @@ rollouts, each with evidence a person can check.
 
 Per step, the first checker that applies decides: a deduction step of the logic world → Z3;
 a step with a Python snippet and a stated result → the sandbox; otherwise its calculation
-claims → sympy. A refuted step is incorrect, a step whose claims all hold is correct, a step
-with nothing checkable stays unknown (never guessed). The first error is the first refuted
-step (-1 when nothing is refuted); ``coverage`` in the evidence is the share of steps decided.
+claims → ``arithmetic`` (exact rationals; a claim not fully understood is not checked). A
+refuted step is incorrect, a step whose claims all hold is correct, a step with nothing
+checkable stays unknown (never guessed).
+
+``first_error`` (one rule, stated honestly):
+
+- the index of the first refuted step. A refuted step is certainly wrong, so the first error is
+  at or before it; it is exactly it when every earlier step was verified correct, which the
+  evidence of the refuted step records as ``first_error_exact``. Steps after it are
+  ``after_error``.
+- ``-1`` only when verify established that no step is wrong as far as tools can tell: every
+  step was decided correct, i.e. all its calculations hold and every number it states is used
+  by a verified calculation. A wrong choice of operation or operand with right arithmetic is
+  invisible to it (on GSM8K, 6 of its 8 ``-1`` are on solutions people marked wrong), so a
+  PRM should combine it with a reasoning labeler (``consensus``).
+- null otherwise (nothing refuted but some step unchecked; or nothing checked at all), with
+  status ``abstained`` on the undecided steps and the reason in the evidence
+  (``first_error_reason``).
+
+``coverage`` in the first step's evidence is the share of steps decided.
 
 ``score``: 1.0 for a step whose claims all hold, 0.0 for a refuted one (a tool's check is
 taken as certain); null for a step with nothing checkable and after the first error.
@@ -61,18 +78,29 @@ class VerifyLabeler(PerRolloutLabeler):
                 async with self._slots:
                     verdict, evidence = await asyncio.to_thread(code.check_code, snippet, self._limits, same_value)
             else:
-                verdict, claims = arithmetic.check_step(text, names)
-                evidence = {"checker": "sympy", "claims": [
-                    {"claim": c.claim, "holds": c.holds, "values": c.values, "reason": c.reason} for c in claims]}
+                verdict, claims = arithmetic.check_step(text, names, self.config.max_claims_per_step,
+                                                        self.config.step_time_budget_s)
+                evidence = {"checker": "arithmetic", "claims": [
+                    {"claim": c.claim, "holds": c.holds, "values": c.values, "reason": c.reason, "rule": c.rule}
+                    for c in claims]}
                 if not claims:
                     evidence["reason"] = "no checkable claim"
+                elif verdict is None:
+                    evidence["reason"] = "some claim could not be checked"
             results.append((verdict, evidence))
         return results
 
     async def label(self, task: LabelTask) -> list[StepLabel]:
         results = await self.check(task)
         refuted = next((i for i, (v, _) in enumerate(results) if v is False), None)
-        first_error = refuted if refuted is not None else -1
+        if refuted is not None:
+            first_error, why = refuted, "first refuted step"
+        elif results and all(v is True for v, _ in results):
+            first_error, why = -1, "every step verified correct"
+        else:
+            first_error = None
+            why = ("nothing checked" if all(v is None for v, _ in results)
+                   else "nothing refuted, but some steps could not be checked")
         coverage = sum(v is not None for v, _ in results) / max(len(results), 1)
         rows = []
         for j, (verdict, evidence) in enumerate(results):
@@ -83,7 +111,9 @@ class VerifyLabeler(PerRolloutLabeler):
             else:
                 label, status = verdict, "labeled"
             if j == 0:
-                evidence = {**evidence, "coverage": round(coverage, 4)}
+                evidence = {**evidence, "coverage": round(coverage, 4), "first_error_reason": why}
+            if j == refuted:
+                evidence = {**evidence, "first_error_exact": all(v is True for v, _ in results[:j])}
             rows.append(StepLabel(
                 run_id=task.run_id, rollout_id=task.rollout_id, problem_id=task.problem_id, step_index=j,
                 labeler=self.name, label=label, score=None if label is None else float(label),
