@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 VLLM_VENV := .venv-vllm
 VLLM_ENV  := VLLM_LOGGING_LEVEL=ERROR VLLM_CPU_KVCACHE_SPACE=1 VLLM_CACHE_ROOT=$(CURDIR)/.steplabel/vllm-cache HF_HUB_OFFLINE=1
 
-.PHONY: run test test-vllm bench bench-engines clean
+.PHONY: run test test-vllm resolve-vllm bench bench-engines clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,14 @@ $(VLLM_VENV)/.installed: requirements-vllm.txt pyproject.toml
 
 test-vllm: $(VLLM_VENV)/.installed
 	$(VLLM_ENV) $(VLLM_VENV)/bin/python -m pytest -q -p no:cacheprovider -m vllm tests/engines/test_vllm.py
+
+# `pip install 'steplabel[vllm]'` (vLLM beside Prefect in one environment) must resolve: checked
+# without downloading the CUDA wheels (--dry-run reads package metadata only).
+resolve-vllm: $(BIN)/python
+	$(BIN)/pip install --dry-run --ignore-installed --quiet --report .steplabel/vllm-resolve.json ".[vllm]"
+	$(BIN)/python -c "import json; r = json.load(open('.steplabel/vllm-resolve.json')); \
+	v = {i['metadata']['name'].lower(): i['metadata']['version'] for i in r['install']}; \
+	print('steplabel[vllm] resolves:', {k: v[k] for k in ('vllm', 'prefect', 'fastapi', 'sqlalchemy')})"
 
 bench-engines: $(VLLM_VENV)/.installed
 	$(VLLM_ENV) $(VLLM_VENV)/bin/python benchmarks/engines.py
