@@ -20,7 +20,7 @@ def make_task(n_steps=5, correct=False):
 
 def label(task, outcomes, **cfg):
     engine = ScriptedEngine(task, outcomes)
-    rows = asyncio.run(MCLabeler(engine, MCConfig(k=4, **cfg)).label(task))
+    rows = asyncio.run(MCLabeler(engine, MCConfig(k=4, **{"estimator": "any", **cfg})).label(task))
     return engine, rows
 
 

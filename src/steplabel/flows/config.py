@@ -116,8 +116,14 @@ class EngineSection(_Section):
 
 
 class MCSection(_Section):
-    k: int = Field(8, ge=1)
-    strategy: Literal["scan", "all"] = "scan"
+    k: int = Field(32, ge=1, description="completions per prefix (any); the most per prefix (noise_aware)")
+    strategy: Literal["scan", "all"] = Field("scan", description="estimator 'any': prefixes in order or all at once")
+    estimator: Literal["noise_aware", "any"] = Field(
+        "noise_aware", description="noise_aware: fitted change point with confidence; any: Math-Shepherd's any-of-k")
+    confidence: float = Field(0.99, gt=0, lt=1, description="noise_aware: sample a solution until its first error is this sure")
+    initial: int = Field(2, ge=1, description="noise_aware: completions per prefix in the first round")
+    round_size: int = Field(2, ge=1, description="noise_aware: completions per uncertain prefix in later rounds")
+    width: int = Field(2, ge=1, description="noise_aware: uncertain prefixes sampled per solution and round")
     token_prompts: bool = Field(True, description="continue from token ids when the engine allows (prefix cache)")
     max_tokens: int = Field(1024, ge=1)
     temperature: float = Field(0.8, ge=0)

@@ -74,7 +74,9 @@ def make_labeler(name: str, config: Config) -> Labeler:
         return MCLabeler(
             engine,
             MCConfig(k=mc.k, strategy=mc.strategy, max_tokens=mc.max_tokens,
-                     temperature=mc.temperature, seed=config.run.seed, token_prompts=mc.token_prompts),
+                     temperature=mc.temperature, seed=config.run.seed, token_prompts=mc.token_prompts,
+                     estimator=mc.estimator, confidence=mc.confidence, initial=mc.initial,
+                     round_size=mc.round_size, width=mc.width),
         )
     if name == "omegaprm":
         params = config.label.omegaprm.model_dump()
