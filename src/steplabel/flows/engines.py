@@ -76,7 +76,7 @@ def make_labeler(name: str, config: Config) -> Labeler:
             MCConfig(k=mc.k, strategy=mc.strategy, max_tokens=mc.max_tokens,
                      temperature=mc.temperature, seed=config.run.seed, token_prompts=mc.token_prompts,
                      estimator=mc.estimator, confidence=mc.confidence, initial=mc.initial,
-                     round_size=mc.round_size, width=mc.width),
+                     round_size=mc.round_size, width=mc.width, per_step_budget=mc.per_step_budget),
         )
     if name == "omegaprm":
         params = config.label.omegaprm.model_dump()

@@ -11,7 +11,8 @@ Why rounds: most prefixes are settled by a few completions (a correct prefix tha
 often, a wrong one amid wrong ones); only the ones near an uncertain change point need more.
 Each round: fit, compute posteriors, and for every solution whose first error is not yet
 settled at the configured confidence, draw ``round_size`` more completions at its ``width``
-most uncertain prefixes (never more than ``k`` per prefix). A round's requests for all
+most uncertain prefixes (never more than ``k`` per prefix, never more than ``per_step_budget``
+per prefix on average over the solution: the sequential test's truncation). A round's requests for all
 problems go to the engine together, so its batches stay large.
 """
 
@@ -65,14 +66,18 @@ class Decided:
 @dataclass(frozen=True)
 class Policy:
     k: int = 32  # most completions per prefix
-    initial: int = 2  # completions per prefix in the first round
-    round_size: int = 2
-    width: int = 2  # prefixes per unsettled solution per round
-    confidence: float = 0.99
+    initial: int = 4  # completions per prefix in the first round
+    round_size: int = 4
+    width: int = 1  # prefixes per unsettled solution per round
+    confidence: float = 0.995
+    per_step_budget: float = 10.0  # most completions per solution, per prefix on average
     max_rounds: int = 64
 
-    def settled(self, post: Posterior) -> bool:
-        return post.confidence >= self.confidence
+    def settled(self, d: Decided) -> bool:
+        """Sure enough, or out of budget: a solution that stays ambiguous (a correct prefix
+        that rarely succeeds, say) must not eat the run's samples."""
+        spent = sum(t.total for t in d.tallies)
+        return d.posterior.confidence >= self.confidence or spent >= self.per_step_budget * len(d.tallies)
 
     def pick(self, d: Decided) -> list[int]:
         """The prefixes worth another round: the most uncertain ones, not yet at k."""
@@ -109,7 +114,7 @@ async def sample_adaptively(tasks: Sequence[LabelTask], draw: Draw, policy: Poli
             d.posterior, d.params = post, params
         requests = []
         for d in live:
-            if not policy.settled(d.posterior):
+            if not policy.settled(d):
                 for i in policy.pick(d):
                     requests.append((d, i, min(policy.round_size, policy.k - d.tallies[i].total)))
                     d.rounds = rnd

@@ -271,23 +271,31 @@ class _Stats:
         return replace(out, mu_good=mu_g, rho_good=rho_g, mu_bad=mu_b, rho_bad=rho_b)
 
 
+_RHO_GRID = np.geomspace(1e-3, 0.5, 28)
+
+
 def _rates(c, n, bins, w, prior_mu, prior_rho) -> tuple[tuple[float, ...], float]:
     """Per-bin mean success rate (shrunk towards the component's pooled rate, which is shrunk
-    towards the prior) and a pooled moment estimate of the intra-prefix correlation."""
+    towards the prior) and the intra-prefix correlation by weighted maximum likelihood on a
+    grid. Likelihood, not moments: sampling is adaptive (ambiguous prefixes get more
+    completions), which biases moment estimates but not the likelihood."""
     pooled = (np.sum(w * c) + _PRIOR_N * float(np.mean(prior_mu))) / (np.sum(w * n) + _PRIOR_N)
     mu = []
     for b in range(MAX_BIN):
         m = bins == b
         prior = 0.5 * pooled + 0.5 * prior_mu[b]
         mu.append(float((np.sum(w[m] * c[m]) + _PRIOR_N * prior) / (np.sum(w[m] * n[m]) + _PRIOR_N)))
-    mu_each = np.asarray(mu)[bins]
-    base = n * mu_each * (1 - mu_each)
-    many = n > 1
-    excess = np.sum(w[many] * ((c[many] - n[many] * mu_each[many]) ** 2 - base[many]))
-    scale = np.sum(w[many] * base[many] * (n[many] - 1))
-    prior_weight = _PRIOR_EVENTS * 10
-    rho = (excess + prior_weight * prior_rho) / (scale + prior_weight) if scale > 0 else prior_rho
-    return tuple(mu), float(min(max(rho, 1e-3), 0.9))
+    # Distinct (c, n, bin) rows with summed weights: a few hundred, whatever the pool's size.
+    keys, inverse = np.unique(np.stack([c, n, bins]), axis=1, return_inverse=True)
+    weight = np.bincount(inverse.ravel(), weights=w, minlength=keys.shape[1])
+    kc, kn, kb = keys
+    mu_each = np.asarray(mu)[kb.astype(int)]
+    many = kn > 1  # a single completion says nothing about spread
+    if not np.any(many) or weight[many].sum() <= 0:
+        return tuple(mu), prior_rho
+    scores = [float(np.sum(weight[many] * _log_bb(kc[many], kn[many], mu_each[many], r))) for r in _RHO_GRID]
+    scores = np.asarray(scores) - 0.5 * (np.log(_RHO_GRID / prior_rho) ** 2)  # weak log-normal prior
+    return tuple(mu), float(_RHO_GRID[int(np.argmax(scores))])
 
 
 def any_of_k(obs: Observed) -> int | None:

@@ -40,10 +40,11 @@ class MCConfig:
     k: int = 32  # completions per prefix ("any"), the most per prefix ("noise_aware")
     strategy: str = "scan"  # scan | all (estimator "any")
     estimator: str = "noise_aware"  # noise_aware | any
-    confidence: float = 0.99  # noise_aware: stop sampling a solution once its first error is this sure
-    initial: int = 2  # noise_aware: completions per prefix in the first round
-    round_size: int = 2  # noise_aware: completions per uncertain prefix in later rounds
-    width: int = 2  # noise_aware: uncertain prefixes sampled per solution and round
+    confidence: float = 0.995  # noise_aware: stop sampling a solution once its first error is this sure
+    initial: int = 4  # noise_aware: completions per prefix in the first round
+    round_size: int = 4  # noise_aware: completions per uncertain prefix in later rounds
+    width: int = 1  # noise_aware: uncertain prefixes sampled per solution and round
+    per_step_budget: float = 10.0  # noise_aware: most completions per solution, per prefix on average
     max_tokens: int = 1024
     temperature: float = 0.8
     top_p: float = 1.0
@@ -147,7 +148,7 @@ class MCLabeler(PerRolloutLabeler):
     async def _decide(self, tasks: list[LabelTask]) -> list[Decided]:
         cfg = self.config
         policy = Policy(k=cfg.k, initial=cfg.initial, round_size=cfg.round_size, width=cfg.width,
-                        confidence=cfg.confidence)
+                        confidence=cfg.confidence, per_step_budget=cfg.per_step_budget)
         decided, self.params = await sample_adaptively(tasks, self._draw, policy, self.params)
         return decided
 
