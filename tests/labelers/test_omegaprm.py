@@ -61,7 +61,7 @@ TARGET = solution(8, "T", "0")  # wrong; its true first error is step 5
 def scripted(**cfg):
     screening = [solution(3, "A", "7"), solution(3, "B", "7"), solution(4, "C", "0")]
     engine = ScriptedTreeEngine(TARGET, lambda d: 2 if d <= 5 else 0, screening)
-    config = OmegaConfig(**{"k": 4, "screen": 4, "search_scope": "targets", **cfg})
+    config = OmegaConfig(estimator="any", **{"k": 4, "screen": 4, "search_scope": "targets", **cfg})
     return engine, OmegaPRMLabeler(engine, config)
 
 
@@ -108,11 +108,11 @@ def test_last_step_is_judged_by_the_answer():
 
 def test_questions_all_right_or_all_wrong_are_set_aside_unless_kept():
     engine = ScriptedTreeEngine(TARGET, lambda d: 1, [solution(3, "W", "0")] * 3)
-    out = run(OmegaPRMLabeler(engine, OmegaConfig(k=4, screen=4)), [task(TARGET)])
+    out = run(OmegaPRMLabeler(engine, OmegaConfig(estimator="any", k=4, screen=4)), [task(TARGET)])
     assert out.counters["set_aside"] == 1 and engine.depths == []
     assert all(r.label is None for r in target_rows(out))
     engine = ScriptedTreeEngine(TARGET, lambda d: 1, [solution(3, "W", "0")] * 3)
-    out = run(OmegaPRMLabeler(engine, OmegaConfig(k=4, screen=4, keep_extremes=True)), [task(TARGET)])
+    out = run(OmegaPRMLabeler(engine, OmegaConfig(estimator="any", k=4, screen=4, keep_extremes=True)), [task(TARGET)])
     assert out.counters["set_aside"] == 0 and engine.depths
 
 
@@ -130,7 +130,7 @@ def test_budget_is_never_exceeded_even_mid_search():
 
 
 def test_selection_score_matches_the_paper():
-    cfg = OmegaConfig()
+    cfg = OmegaConfig(estimator="any", )
     q = 0.5 ** (1 - 0.25) * 0.9 ** (100 / 500)
     u = 0.125 * math.sqrt(9) / (1 + 2)
     assert selection_score(0.25, 100, 2, 9, cfg) == pytest.approx(q + u)
@@ -143,7 +143,7 @@ def test_selection_score_matches_the_paper():
 def test_popped_pairs_never_come_back_and_N_counts_selections(monkeypatch):
     engine = ScriptedTreeEngine(TARGET, lambda d: 2 if d <= 5 else 0,
                                 [solution(4, "X", "0"), solution(5, "Y", "0"), solution(3, "A", "7")])
-    labeler = OmegaPRMLabeler(engine, OmegaConfig(k=4, screen=4, max_searches=50, rollout_budget=10_000))
+    labeler = OmegaPRMLabeler(engine, OmegaConfig(estimator="any", k=4, screen=4, max_searches=50, rollout_budget=10_000))
     picked = []
     original = labeler._select
 
@@ -182,7 +182,7 @@ def test_engine_failure_abandons_the_search_without_guessing():
             return await super().generate(request)
 
     engine = Failing(TARGET, lambda d: 1, [solution(3, "A", "7"), solution(3, "B", "7"), solution(3, "C", "0")])
-    out = run(OmegaPRMLabeler(engine, OmegaConfig(k=4, screen=4, search_scope="targets")), [task(TARGET)])
+    out = run(OmegaPRMLabeler(engine, OmegaConfig(estimator="any", k=4, screen=4, search_scope="targets")), [task(TARGET)])
     assert out.counters["engine_failures"] == 1
     rows = target_rows(out)
     assert rows[0].first_error is None and rows[0].label is None

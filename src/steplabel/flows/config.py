@@ -142,6 +142,10 @@ class OmegaSection(_Section):
     keep_extremes: bool = False
     prioritize_targets: bool = True
     search_scope: Literal["tree", "targets"] = "tree"
+    estimator: Literal["noise_aware", "any"] = Field(
+        "noise_aware", description="noise_aware: probes settled at a confidence, labels from a fitted posterior; any: MC > 0")
+    confidence: float = Field(0.95, gt=0, lt=1, description="noise_aware: settle probes and first errors at this posterior")
+    round_size: int = Field(4, ge=1, description="noise_aware: completions per draw of a probe (k the most per prefix)")
     max_tokens: int = Field(1024, ge=1)
     temperature: float = Field(0.8, ge=0)
 
