@@ -191,13 +191,19 @@ def noise_section(problems: int, seed: int = 3) -> str:
                            result.cost["rollouts_per_record"]])
     default = evaluate(records, "mc", load_config(None, base))
     omega = evaluate(records, "omegaprm", load_config(None, base))
-    omega_any = evaluate(records, "omegaprm", load_config(None, {**base, "label.omegaprm.estimator": "any"}))
-    head = [["MC (default: noise_aware, k = 32)", default.metrics["f1"], default.metrics["acc_erroneous"],
-             default.metrics["acc_correct"], default.cost["rollouts_per_record"]],
-            ["OmegaPRM (default: noise_aware)", omega.metrics["f1"], omega.metrics["acc_erroneous"],
-             omega.metrics["acc_correct"], omega.cost["rollouts_per_record"]],
-            ["OmegaPRM (estimator = any)", omega_any.metrics["f1"], omega_any.metrics["acc_erroneous"],
-             omega_any.metrics["acc_correct"], omega_any.cost["rollouts_per_record"]]]
+    targets = {**base, "label.omegaprm.search_scope": "targets"}
+    head = [["MC (default: noise_aware, k = 32)", default], ["MC any, k = 8 (per-step)", evaluate(
+        records, "mc", load_config(None, {**base, "label.mc.estimator": "any", "label.mc.strategy": "all",
+                                          "label.mc.k": 8}))],
+            ["OmegaPRM (default: noise_aware, tree, budget 400)", omega],
+            ["OmegaPRM (estimator = any, tree, budget 400)", evaluate(
+                records, "omegaprm", load_config(None, {**base, "label.omegaprm.estimator": "any"}))],
+            ["OmegaPRM noise_aware, given solutions only (search_scope = targets)",
+             evaluate(records, "omegaprm", load_config(None, targets))],
+            ["OmegaPRM any, given solutions only (search_scope = targets)", evaluate(
+                records, "omegaprm", load_config(None, {**targets, "label.omegaprm.estimator": "any"}))]]
+    head = [[name, r.metrics["f1"], r.metrics["acc_erroneous"], r.metrics["acc_correct"],
+             r.cost["rollouts_per_record"]] for name, r in head]
     world_rows, record_pairs, step_pairs = [], [], []
     for recovery in NOISE_WORLDS:
         world = {**base, "engine.sandbox.recovery": recovery}
@@ -205,9 +211,10 @@ def noise_section(problems: int, seed: int = 3) -> str:
         for name, extra in (("MC any, k = 8 (per-step)", {"label.mc.estimator": "any", "label.mc.strategy": "all",
                                                           "label.mc.k": 8}),
                             ("MC noise_aware (default)", {}),
-                            ("OmegaPRM noise_aware (default)", None)):
+                            ("OmegaPRM noise_aware (given solutions only)", None)):
             labeler = "omegaprm" if extra is None else "mc"
-            result = evaluate(recs, labeler, load_config(None, {**world, **(extra or {})}))
+            extra = extra if extra is not None else {"label.omegaprm.search_scope": "targets"}
+            result = evaluate(recs, labeler, load_config(None, {**world, **extra}))
             m = result.metrics
             world_rows.append([recovery, name, m["f1"], m["acc_erroneous"], m["acc_correct"],
                                result.cost["rollouts_per_record"]])

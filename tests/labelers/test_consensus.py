@@ -44,3 +44,21 @@ def test_consensus_rows_keep_agreement_and_mark_disagreement():
     assert [r.status for r in b] == ["rejected"] * 3 and all(r.label is None for r in b)
     evidence = json.loads(b[0].evidence)
     assert evidence == {"retained": False, "reason": "disagree", "sources": {"mc": -1, "judge": 0}}
+
+
+def test_min_confidence_makes_an_unsure_source_undetermined():
+    def mc_rows(rollout, fe, conf, n=3):
+        out = rows("mc", rollout, fe, n)
+        for r in out:
+            r.evidence = json.dumps({"confidence": conf, "first_error_confidence": conf})
+        return out
+
+    labels = mc_rows("a", 1, 0.99) + rows("judge", "a", 1, 3) + mc_rows("b", 1, 0.6) + rows("judge", "b", 1, 3)
+    kept = consensus_labels(labels, ConsensusConfig(("mc", "judge"), "all", None, min_confidence=0.9))
+    status = {r.rollout_id: r.status for r in kept if r.step_index == 0}
+    assert status == {"a": "labeled", "b": "rejected"}
+    first = next(r for r in kept if r.rollout_id == "a" and r.step_index == 0)
+    assert json.loads(first.evidence)["confidence"] == 0.99  # retained rows state the least confidence
+    # Without a threshold both agree and are kept.
+    kept = consensus_labels(labels, ConsensusConfig(("mc", "judge"), "all", None))
+    assert {r.status for r in kept if r.step_index == 0} == {"labeled"}

@@ -122,3 +122,19 @@ def test_trl_prm_tokenize_step_accepts_the_export(store, tmp_path, tiny_model):
         labeled = [x for x in row["labels"] if x != -100]
         assert labeled == [int(x) for x in source["labels"]]
         assert len(row["input_ids"]) == len(row["labels"])
+
+
+def test_min_confidence_export_and_card(store, tmp_path):
+    everything = export(store, tmp_path / "all", "trl", labeler="mc")
+    sure = export(store, tmp_path / "sure", "trl", labeler="mc", min_confidence=0.99)
+    assert everything.counts["below_confidence"] == 0
+    assert sure.rows + sure.counts["below_confidence"] == everything.rows
+    assert all(c >= 0.99 for c in sure.counts["confidences"])
+    card = (tmp_path / "sure" / "README.md").read_text()
+    assert "mc estimator in run" in card and "`noise_aware`" in card and "label confidence" in card
+    # Labelers without a posterior state no confidence: a threshold leaves them all out.
+    judged = export(store, tmp_path / "judge", "trl", labeler="judge", min_confidence=0.5)
+    assert judged.rows == 0 and judged.counts["below_confidence"] > 0
+    cli = runner.invoke(app, ["export", "--store", str(store), "--out", str(tmp_path / "cli"), "--labeler", "mc",
+                              "--min-confidence", "0.99"])
+    assert cli.exit_code == 0 and "below confidence" in cli.stderr

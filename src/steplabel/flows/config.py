@@ -162,6 +162,7 @@ class ConsensusSection(_Section):
     sources: list[str] | None = Field(None, description="default: the labelers listed before consensus")
     policy: Literal["all", "majority", "override"] = "all"
     override: str | None = None
+    min_confidence: float = Field(0.0, ge=0, le=1, description="a source less sure of a first error counts as undetermined")
 
 
 class VerifySection(_Section):

@@ -205,7 +205,7 @@ async def _evaluate_consensus(records: list[EvalRecord], config: Config) -> Eval
     c = config.label.consensus
     sources = [await evaluate_async(records, name, config) for name in c.sources]
     rows = [row for result in sources for out in result.outputs for row in out.labels]
-    labels = consensus_labels(rows, ConsensusConfig(tuple(c.sources), c.policy, c.override))
+    labels = consensus_labels(rows, ConsensusConfig(tuple(c.sources), c.policy, c.override, c.min_confidence))
     predicted = {row.rollout_id: row.first_error for row in labels if row.status != REJECTED}
     kept = [r for r in records if r.record_id in predicted]
     metrics = first_error_metrics([(predicted[r.record_id], r.label) for r in kept])

@@ -280,7 +280,7 @@ def read_labeled(store: Store, run_id: str, batch_index: int, labeler: str) -> L
 def consensus_stage(store: Store, run_id: str, batch_index: int, config: Config) -> Labeled:
     """Consensus over the stored labels of its sources for one batch (no engine, no model)."""
     c = config.label.consensus
-    cfg = ConsensusConfig(tuple(c.sources), c.policy, c.override)
+    cfg = ConsensusConfig(tuple(c.sources), c.policy, c.override, c.min_confidence)
     rows = [r for source in c.sources for r in read_labels(store, run_id, batch_index, source)]
     labels = consensus_labels(rows, cfg)
     retained = len({r.rollout_id for r in labels if r.status != "rejected"})

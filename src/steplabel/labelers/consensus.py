@@ -28,6 +28,7 @@ class ConsensusConfig:
     sources: tuple[str, ...] = ("mc", "judge")
     policy: str = "all"  # all | majority | override
     override: str | None = None
+    min_confidence: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -75,15 +76,22 @@ def consensus_labels(labels: Iterable[StepLabel], config: ConsensusConfig) -> li
     for rollout_id, sources in by_rollout.items():
         any_rows = next(iter(sources.values()))
         n = max(r.step_index for rows in sources.values() for r in rows) + 1
-        firsts = {name: (rows[0].first_error if rows else None) for name, rows in sources.items()}
+        firsts = {name: (rows[0].first_error if rows and _sure(rows, config.min_confidence) else None)
+                  for name, rows in sources.items()}
         decision = decide(firsts, config)
         scores: dict[int, list[float]] = {}
         for rows in sources.values():
             for r in rows:
                 if r.score is not None:
                     scores.setdefault(r.step_index, []).append(r.score)
-        evidence = json.dumps({"retained": decision.retained, "reason": decision.reason,
-                               "sources": {k: firsts.get(k) for k in config.sources}})
+        base = {"retained": decision.retained, "reason": decision.reason,
+                "sources": {k: firsts.get(k) for k in config.sources}}
+        stated: dict[int, list[float]] = {}
+        for rows in sources.values():
+            for r in rows:
+                c = _evidence(r).get("confidence")
+                if isinstance(c, (int, float)):
+                    stated.setdefault(r.step_index, []).append(float(c))
         fe = decision.first_error
         for j in range(n):
             if not decision.retained:
@@ -95,9 +103,29 @@ def consensus_labels(labels: Iterable[StepLabel], config: ConsensusConfig) -> li
             else:
                 label, status = None, AFTER_ERROR
             mean = sum(scores[j]) / len(scores[j]) if j in scores and status == "labeled" else None
+            ev = dict(base, confidence=min(stated[j])) if status == "labeled" and j in stated else base
+            evidence = json.dumps(ev)
             out.append(StepLabel(
                 run_id=any_rows[0].run_id, rollout_id=rollout_id, problem_id=any_rows[0].problem_id,
                 step_index=j, labeler="consensus", label=label, score=mean,
                 first_error=fe if decision.retained else None, status=status, evidence=evidence,
             ))
     return out
+
+
+def _evidence(row: StepLabel) -> dict:
+    try:
+        value = json.loads(row.evidence or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _sure(rows: list[StepLabel], min_confidence: float) -> bool:
+    """Whether a source's first error is as sure as required (sources that state no
+    confidence pass: they have no posterior to compare)."""
+    if min_confidence <= 0:
+        return True
+    stated = [_evidence(r).get("first_error_confidence") for r in rows]
+    stated = [c for c in stated if isinstance(c, (int, float))]
+    return not stated or min(stated) >= min_confidence
