@@ -186,3 +186,48 @@ def test_engine_failure_abandons_the_search_without_guessing():
     assert out.counters["engine_failures"] == 1
     rows = target_rows(out)
     assert rows[0].first_error is None and rows[0].label is None
+
+
+# ------------------------------------------------------------------ noise-aware (the default)
+
+from steplabel.labelers.omegaprm import step_key  # noqa: E402
+
+
+def noisy(good, **cfg):
+    screening = [solution(3, "A", "7"), solution(3, "B", "7"), solution(4, "C", "0")] * 3
+    engine = ScriptedTreeEngine(TARGET, good, screening)
+    config = OmegaConfig(**{"k": 8, "screen": 4, "search_scope": "targets", **cfg})
+    return engine, OmegaPRMLabeler(engine, config)
+
+
+def test_noise_aware_search_is_not_walked_past_the_error_by_lucky_probes():
+    # Wrong prefixes (depth >= 6) still succeed once in 8: "any" walks past the error.
+    good = lambda d: 6 if d <= 5 else 1  # noqa: E731
+    engine, labeler = noisy(good, estimator="any")
+    assert {r.first_error for r in target_rows(run(labeler, [task(TARGET)]))} == {7}
+    engine, labeler = noisy(good)
+    rows = target_rows(run(labeler, [task(TARGET)]))
+    assert {r.first_error for r in rows} == {5}
+    assert [r.label for r in rows] == [True] * 5 + [False, None, None]
+    ev = json.loads(rows[5].evidence)
+    assert ev["estimator"] == "noise_aware" and 0.5 < ev["first_error_confidence"] <= 1.0
+
+
+def test_noise_aware_budget_is_exact_and_never_exceeded():
+    for budget in (8, 13, 40):
+        engine, labeler = noisy(lambda d: 6 if d <= 5 else 1, rollout_budget=budget)
+        out = run(labeler, [task(TARGET)])
+        assert engine.completions == out.counters["rollouts"] <= budget
+
+
+def test_states_are_keyed_by_normalised_steps():
+    assert step_key(["a  b ", "\nc"]) == step_key(["a b", "c"])
+    engine, labeler = noisy(lambda d: 6 if d <= 5 else 1)
+    run(labeler, [task(TARGET)])
+    blank = TARGET.replace("\n\nT step 4.", "\n\n\n\n  T step 4.")  # same steps, other whitespace
+    from steplabel.labelers.omegaprm import Solution, Tree
+
+    tree = Tree()
+    state = tree.add_state(None, "x", 5, None, "search", key=step_key(TARGET.split("\n\n")[:5]))
+    sol = Solution(0, "s", blank, [s.strip() for s in blank.split("\n\n") if s.strip()], [], 0, False, 1)
+    assert tree.state_at(sol, 4) is state
