@@ -34,6 +34,7 @@ def test_mc_first_errors_agree_with_ground_truth(tmp_path):
 
 
 def test_noise_aware_mc_agrees_with_ground_truth_more_than_any_of_k(tmp_path):
+    """Measured (200 problems, seed 0, defaults): 97.5% against any-of-k's 82.5-83%."""
     cfg = load_config(None, {"run.store": str(tmp_path), "problems.limit": 200})
     summary = asyncio.run(run_direct(cfg))
     mc = summary["labelers"]["mc"]

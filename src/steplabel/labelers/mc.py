@@ -8,14 +8,16 @@ Two estimators of the hard label and first error:
 - ``noise_aware`` (default): a wrong prefix still succeeds now and then by a lucky recovery, so
   "any success" is not proof. Completions are drawn adaptively in rounds (``adaptive.py``) and
   the first error is the most probable change point of a model fitted to the counts of all the
-  problems labeled together (``estimate.py``). Every label stores its posterior confidence.
-  ``k`` is the most completions per prefix.
+  problems labeled together (``estimate.py``): one batch, so labels are reproducible for a
+  given batching. Every label stores its posterior confidence. ``k`` is the most completions
+  per prefix.
 - ``any``: Math-Shepherd's rule, a prefix is correct if any of its k completions reaches the
   answer. It gets worse as k grows. Two strategies:
-- ``scan`` (default) estimates prefixes in order and stops at the first one that never
-  succeeds; later steps are marked ``after_error`` and cost nothing.
-- ``all`` estimates every prefix at once (Math-Shepherd's per-step MC), then derives the same
-  labels; it costs more but has the least latency per rollout.
+
+  - ``scan`` (default) estimates prefixes in order and stops at the first one that never
+    succeeds; later steps are marked ``after_error`` and cost nothing.
+  - ``all`` estimates every prefix at once (Math-Shepherd's per-step MC), then derives the
+    same labels; it costs more but has the least latency per rollout.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-
 from typing import Sequence
 
 from steplabel.engines.base import Engine, Generation, GenerationRequest

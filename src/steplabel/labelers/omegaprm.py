@@ -45,7 +45,7 @@ from typing import Sequence
 
 from steplabel.engines.base import Engine
 from steplabel.labelers.base import LabelOutput, LabelTask
-from steplabel.labelers.estimate import PRIOR, Observed, Params, Posterior, fit, posterior
+from steplabel.labelers.estimate import Observed, Params, Posterior, posterior
 from steplabel.labelers.mc import sample_from_prefix
 from steplabel.labelers.pooling import PooledFit
 from steplabel.problems.prompts import continuation_prompt
