@@ -6,6 +6,9 @@ One run, the same problems and policy for every labeler:
 - OmegaPRM on the given solutions (``search_scope = "targets"``: screening + binary search),
 - OmegaPRM growing its tree (budget 400 rollouts per question), scored on every solution it
   labeled (its own samples too, with the world's ground truth).
+These use Math-Shepherd's rule (estimator "any"); noise-aware MC is one more row, and
+``--section noise`` measures the noise-aware estimators alone (issue #13): F1 and rollouts
+for k = 4..32 under both estimators, sandbox worlds of recovery 0 to 0.2, and calibration.
 Each at two settings of the world: the default (the policy recovers after 5% of wrong
 prefixes) and a cleaner one (1%). Plus a sweep over k for the plot of F1 against rollouts,
 and the Qwen recipe: MC alone, an LLM judge alone, and their consensus, at two judge
@@ -36,8 +39,10 @@ METHODS = {
     "per-step MC": ("mc", {"label.mc.strategy": "all", "label.mc.estimator": "any"}),
     "linear scan": ("mc", {"label.mc.strategy": "scan", "label.mc.estimator": "any"}),
     "noise-aware MC": ("mc", {"label.mc.estimator": "noise_aware"}),
-    "OmegaPRM (given solutions)": ("omegaprm", {"label.omegaprm.search_scope": "targets"}),
-    "OmegaPRM (tree, budget 400)": ("omegaprm", {"label.omegaprm.search_scope": "tree"}),
+    "OmegaPRM (given solutions)": ("omegaprm", {"label.omegaprm.search_scope": "targets",
+                                                "label.omegaprm.estimator": "any"}),
+    "OmegaPRM (tree, budget 400)": ("omegaprm", {"label.omegaprm.search_scope": "tree",
+                                                 "label.omegaprm.estimator": "any"}),
 }
 
 
