@@ -6,6 +6,9 @@ One run, the same problems and policy for every labeler:
 - OmegaPRM on the given solutions (``search_scope = "targets"``: screening + binary search),
 - OmegaPRM growing its tree (budget 400 rollouts per question), scored on every solution it
   labeled (its own samples too, with the world's ground truth).
+These use Math-Shepherd's rule (estimator "any"); noise-aware MC is one more row, and
+``--section noise`` measures the noise-aware estimators alone (issue #13): F1 and rollouts
+for k = 4..32 under both estimators, sandbox worlds of recovery 0 to 0.2, and calibration.
 Each at two settings of the world: the default (the policy recovers after 5% of wrong
 prefixes) and a cleaner one (1%). Plus a sweep over k for the plot of F1 against rollouts,
 and the Qwen recipe: MC alone, an LLM judge alone, and their consensus, at two judge
@@ -33,10 +36,13 @@ from steplabel.problems.steps import split_steps  # noqa: E402
 from steplabel.problems.worlds import truth_oracle  # noqa: E402
 
 METHODS = {
-    "per-step MC": ("mc", {"label.mc.strategy": "all"}),
-    "linear scan": ("mc", {"label.mc.strategy": "scan"}),
-    "OmegaPRM (given solutions)": ("omegaprm", {"label.omegaprm.search_scope": "targets"}),
-    "OmegaPRM (tree, budget 400)": ("omegaprm", {"label.omegaprm.search_scope": "tree"}),
+    "per-step MC": ("mc", {"label.mc.strategy": "all", "label.mc.estimator": "any"}),
+    "linear scan": ("mc", {"label.mc.strategy": "scan", "label.mc.estimator": "any"}),
+    "noise-aware MC": ("mc", {"label.mc.estimator": "noise_aware"}),
+    "OmegaPRM (given solutions)": ("omegaprm", {"label.omegaprm.search_scope": "targets",
+                                                "label.omegaprm.estimator": "any"}),
+    "OmegaPRM (tree, budget 400)": ("omegaprm", {"label.omegaprm.search_scope": "tree",
+                                                 "label.omegaprm.estimator": "any"}),
 }
 
 
@@ -118,7 +124,7 @@ def verify_section(problems: int) -> str:
         base = load_config(None, {})
         records = synthetic_records(base, problems, world=world)
         steps = sum(len(r.steps) for r in records)
-        for name, over in [("verify", {}), ("mc", {"label.mc.strategy": "scan"}),
+        for name, over in [("verify", {}), ("mc", {"label.mc.strategy": "scan", "label.mc.estimator": "any", "label.mc.k": 8}),
                            ("consensus", {"label.labelers": ["mc", "verify", "consensus"]}),
                            ("consensus", {"label.labelers": ["mc", "verify", "consensus"],
                                           "label.consensus.policy": "override", "label.consensus.override": "verify"})]:
@@ -142,11 +148,124 @@ def verify_section(problems: int) -> str:
                               "retained", "refutation precision", "coverage", "steps checked / s"], rows) + "\n")
 
 
+NOISE_WORLDS = (0.0, 0.05, 0.10, 0.20)
+CONFIDENCE_BINS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0001)
+
+
+def calibration_rows(pairs: list[tuple[float, bool]]) -> list[list]:
+    """Reliability table: in bins of stored confidence, the share that matches the truth."""
+    rows = []
+    for lo, hi in zip(CONFIDENCE_BINS, CONFIDENCE_BINS[1:]):
+        inside = [(c, ok) for c, ok in pairs if lo <= c < hi]
+        if not inside:
+            continue
+        mean_c = sum(c for c, _ in inside) / len(inside)
+        share = sum(ok for _, ok in inside) / len(inside)
+        rows.append([f"[{lo:.2f}, {min(hi, 1.0):.2f}{']' if hi > 1 else ')'}", len(inside), f"{mean_c:.3f}",
+                     f"{share:.3f}", f"{share - mean_c:+.3f}", "yes" if abs(share - mean_c) <= 0.05 else "no"])
+    return rows
+
+
+def confidence_pairs(records, result) -> tuple[list, list]:
+    """(record first-error confidence, matches truth) and (step label confidence, matches truth)."""
+    truth = {r.record_id: r.label for r in records}
+    per_record, per_step = {}, []
+    for out in result.outputs:
+        for row in out.labels:
+            t = truth.get(row.rollout_id)
+            ev = json.loads(row.evidence)
+            if t is None or "confidence" not in ev:
+                continue
+            per_record[row.rollout_id] = (ev["first_error_confidence"], row.first_error == t)
+            if row.label is not None:
+                per_step.append((ev["confidence"], row.label == (t == -1 or row.step_index < t)))
+    return list(per_record.values()), per_step
+
+
+def noise_section(problems: int, seed: int = 3) -> str:
+    """Noise-aware MC against Math-Shepherd's rule (issue #13): k table, worlds, calibration."""
+    base = {"run.seed": seed}
+    records = synthetic_records(load_config(None, base), problems)
+    k_rows = []
+    for k in (4, 8, 16, 32):
+        for estimator, extra in (("any (per-step)", {"label.mc.estimator": "any", "label.mc.strategy": "all"}),
+                                 ("noise_aware", {"label.mc.estimator": "noise_aware"})):
+            result = evaluate(records, "mc", load_config(None, {**base, **extra, "label.mc.k": k}))
+            m = result.metrics
+            k_rows.append([k, estimator, m["f1"], m["acc_erroneous"], m["acc_correct"],
+                           result.cost["rollouts_per_record"]])
+    default = evaluate(records, "mc", load_config(None, base))
+    omega = evaluate(records, "omegaprm", load_config(None, base))
+    targets = {**base, "label.omegaprm.search_scope": "targets"}
+    head = [["MC (default: noise_aware, k = 32)", default], ["MC any, k = 8 (per-step)", evaluate(
+        records, "mc", load_config(None, {**base, "label.mc.estimator": "any", "label.mc.strategy": "all",
+                                          "label.mc.k": 8}))],
+            ["OmegaPRM (default: noise_aware, tree, budget 400)", omega],
+            ["OmegaPRM (estimator = any, tree, budget 400)", evaluate(
+                records, "omegaprm", load_config(None, {**base, "label.omegaprm.estimator": "any"}))],
+            ["OmegaPRM noise_aware, given solutions only (search_scope = targets)",
+             evaluate(records, "omegaprm", load_config(None, targets))],
+            ["OmegaPRM any, given solutions only (search_scope = targets)", evaluate(
+                records, "omegaprm", load_config(None, {**targets, "label.omegaprm.estimator": "any"}))]]
+    head = [[name, r.metrics["f1"], r.metrics["acc_erroneous"], r.metrics["acc_correct"],
+             r.cost["rollouts_per_record"]] for name, r in head]
+    world_rows, record_pairs, step_pairs = [], [], []
+    for recovery in NOISE_WORLDS:
+        world = {**base, "engine.sandbox.recovery": recovery}
+        recs = synthetic_records(load_config(None, world), problems)
+        for name, extra in (("MC any, k = 8 (per-step)", {"label.mc.estimator": "any", "label.mc.strategy": "all",
+                                                          "label.mc.k": 8}),
+                            ("MC noise_aware (default)", {}),
+                            ("OmegaPRM noise_aware (given solutions only)", None)):
+            labeler = "omegaprm" if extra is None else "mc"
+            extra = extra if extra is not None else {"label.omegaprm.search_scope": "targets"}
+            result = evaluate(recs, labeler, load_config(None, {**world, **extra}))
+            m = result.metrics
+            world_rows.append([recovery, name, m["f1"], m["acc_erroneous"], m["acc_correct"],
+                               result.cost["rollouts_per_record"]])
+            if name.startswith("MC noise"):
+                r, st = confidence_pairs(recs, result)
+                record_pairs += r
+                step_pairs += st
+    header = ["labeler", "F1", "acc. erroneous", "acc. correct", "rollouts / record"]
+    return (
+        "### Noise-aware labels (issue #13)\n\n"
+        f"`steplabel eval --data synthetic:arith --limit {problems} --seed {seed}` ({len(records)} records). "
+        "The estimator fits a change-point model to the run's own counts (EM over all problems labeled "
+        "together); no world parameter reaches it.\n\n"
+        + markdown_table(header, head)
+        + "\n\nk is the most completions per prefix (noise_aware) or the completions per prefix (any); "
+        "per-step `any` is Math-Shepherd's rule.\n\n"
+        + markdown_table(["k", "estimator", "F1", "acc. erroneous", "acc. correct", "rollouts / record"], k_rows)
+        + "\n\nThe same configuration on sandbox worlds whose policy recovers by luck at different rates "
+        "(the labelers are not told the rate):\n\n"
+        + markdown_table(["world recovery", "labeler", "F1", "acc. erroneous", "acc. correct", "rollouts / record"],
+                         world_rows)
+        + "\n\nCalibration of noise-aware MC (all four worlds pooled): in bins of the stored confidence, the "
+        "share of labels that match the truth; `ok` when within 0.05 of the bin's mean confidence.\n\n"
+        "First error of a record (`first_error_confidence`):\n\n"
+        + markdown_table(["confidence bin", "records", "mean confidence", "share right", "gap", "ok"],
+                         calibration_rows(record_pairs))
+        + "\n\nStep labels (`confidence`):\n\n"
+        + markdown_table(["confidence bin", "step labels", "mean confidence", "share right", "gap", "ok"],
+                         calibration_rows(step_pairs))
+        + "\n"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--problems", type=int, default=100)
     parser.add_argument("--no-publish", action="store_true")
+    parser.add_argument("--section", choices=["all", "noise"], default="all",
+                        help="noise: only the noise-aware tables (issue #13), published under labelers-noise")
     args = parser.parse_args()
+    if args.section == "noise":
+        body = noise_section(args.problems)
+        print(body)
+        if not args.no_publish:
+            publish("labelers-noise", body)
+        return
     out_dir = Path(__file__).resolve().parent
     sections, sweep = [], {}
     for world_name, recovery in (("default world (recovery 0.05)", 0.05), ("cleaner world (recovery 0.01)", 0.01)):
@@ -182,8 +301,8 @@ def main() -> None:
     records = synthetic_records(load_config(None, {}), args.problems)
     consensus_rows = []
     for accuracy in (0.7, 0.9):
-        judge = {"label.judge.engine.sandbox.critic_accuracy": accuracy,
-                 "label.labelers": ["mc", "judge", "consensus"]}
+        judge = {"label.judge.engine.sandbox.critic_accuracy": accuracy, "label.mc.estimator": "any",
+                 "label.mc.k": 8, "label.labelers": ["mc", "judge", "consensus"]}
         for name in ("mc", "judge", "consensus"):
             result = evaluate(records, name, load_config(None, judge))
             m = result.metrics

@@ -5,7 +5,7 @@ from steplabel.config import ConfigError, load_config
 
 def test_defaults_and_overrides():
     cfg = load_config(None, {"run.seed": 5, "label.labelers": ["mc"], "problems.limit": None})
-    assert cfg.run.seed == 5 and cfg.label.mc.k == 8 and cfg.problems.source == "synthetic:arith"
+    assert cfg.run.seed == 5 and cfg.label.mc.k == 32 and cfg.label.mc.estimator == "noise_aware" and cfg.problems.source == "synthetic:arith"
 
 
 def test_file_and_flags(tmp_path):

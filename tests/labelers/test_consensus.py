@@ -97,3 +97,21 @@ def test_consensus_scores_never_contradict_labels():
     for r in out:
         if r.score is not None:
             assert (r.score >= 0.5) == r.label
+
+
+def test_min_confidence_makes_an_unsure_source_undetermined():
+    def mc_rows(rollout, fe, conf, n=3):
+        out = rows("mc", rollout, fe, n)
+        for r in out:
+            r.evidence = json.dumps({"confidence": conf, "first_error_confidence": conf})
+        return out
+
+    labels = mc_rows("a", 1, 0.99) + rows("judge", "a", 1, 3) + mc_rows("b", 1, 0.6) + rows("judge", "b", 1, 3)
+    kept = consensus_labels(labels, ConsensusSection(sources=["mc", "judge"], policy="all", min_confidence=0.9))
+    status = {r.rollout_id: r.status for r in kept if r.step_index == 0}
+    assert status == {"a": "labeled", "b": "rejected"}
+    first = next(r for r in kept if r.rollout_id == "a" and r.step_index == 0)
+    assert json.loads(first.evidence)["confidence"] == 0.99  # retained rows state the least confidence
+    # Without a threshold both agree and are kept.
+    kept = consensus_labels(labels, ConsensusSection(sources=["mc", "judge"], policy="all"))
+    assert {r.status for r in kept if r.step_index == 0} == {"labeled"}

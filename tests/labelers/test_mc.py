@@ -21,7 +21,7 @@ def make_task(n_steps=5, correct=False):
 
 def label(task, outcomes, **cfg):
     engine = ScriptedEngine(task, outcomes)
-    rows = asyncio.run(MCLabeler(engine, MCSection(k=4, **cfg)).label(task))
+    rows = asyncio.run(MCLabeler(engine, MCSection(k=4, **{"estimator": "any", **cfg})).label(task))
     return engine, rows
 
 
@@ -77,3 +77,107 @@ def test_single_step_solution_needs_no_rollouts():
 @pytest.mark.parametrize("labels, expected", [([True, False, None], 1), ([True, None, False], None), ([True, True], -1), ([False], 0)])
 def test_first_error_of(labels, expected):
     assert first_error_of(labels) == expected
+
+
+# ------------------------------------------------------------------ noise-aware (the default)
+
+import random  # noqa: E402
+
+from steplabel.config import load_config  # noqa: E402
+from steplabel.engines import Completion, Generation  # noqa: E402
+
+
+class RateEngine:
+    """Completions from prefix i of task j succeed with probability ``rates[j][i]``."""
+
+    name, model = "rates", "rates"
+
+    def __init__(self, tasks, rates):
+        self.by_prompt = {}
+        for task, r in zip(tasks, rates):
+            for i, end in enumerate(task.step_ends):
+                self.by_prompt[task.prompt + task.text[:end] + "\n\n"] = r[i] if i < len(r) else 0.0
+        self.asked: dict[str, int] = {}
+
+    async def generate(self, request):
+        p = self.by_prompt[request.prompt]
+        self.asked[request.prompt] = self.asked.get(request.prompt, 0) + request.n
+        rng = random.Random(f"{request.seed}|{request.prompt}")
+        texts = [r"\boxed{7}" if rng.random() < p else r"\boxed{0}" for _ in range(request.n)]
+        return Generation([Completion(t, 3) for t in texts], prompt_tokens=10)
+
+
+def pool_of_tasks(count=120, seed=0):
+    rng = random.Random(seed)
+    tasks, rates, truth = [], [], []
+    for j in range(count):
+        n = rng.randint(3, 8)
+        t = rng.choice([-1, -1] + list(range(n)))
+        steps = [f"Step {i} of {j}." for i in range(n)]
+        text = "\n\n".join(steps)
+        ends = tuple(text.index(s) + len(s) for s in steps)
+        tasks.append(LabelTask("run", f"ro{j}", f"p{j}", "Q?", "7", f"PROMPT {j}\n\n", text, ends, tuple(steps),
+                               t == -1))
+        rates.append([0.08 if 0 <= t <= i else 0.9 * 0.95 ** (n - 1 - i) for i in range(n - 1)])
+        truth.append(t)
+    return tasks, rates, truth
+
+
+async def label_all(labeler, tasks):
+    outs = await asyncio.gather(*(labeler.label_problem([t]) for t in tasks))
+    return [out.labels for out in outs]
+
+
+@pytest.mark.parametrize("estimator", ["noise_aware", "any"])
+def test_noise_aware_finds_errors_that_lucky_recoveries_hide(estimator):
+    tasks, rates, truth = pool_of_tasks()
+    labeler = MCLabeler(RateEngine(tasks, rates), MCSection(k=32, estimator=estimator))
+    rows = asyncio.run(label_all(labeler, tasks))
+    right = sum(r[0].first_error == t for r, t in zip(rows, truth)) / len(truth)
+    if estimator == "any":
+        assert right < 0.75  # 32 tries at an 8% recovery: most wrong prefixes pass
+    else:
+        assert right > 0.93, right
+        assert labeler.params.pooled == len(tasks)  # one fit over every problem started together
+
+
+def test_adaptive_sampling_stops_early_and_never_passes_k():
+    tasks, rates, _ = pool_of_tasks(count=60, seed=1)
+    engine = RateEngine(tasks, rates)
+    labeler = MCLabeler(engine, MCSection(k=16))
+    rows = asyncio.run(label_all(labeler, tasks))
+    assert max(engine.asked.values()) <= 16
+    prefixes = sum(t.num_steps - 1 for t in tasks)
+    assert sum(engine.asked.values()) < 0.75 * 16 * prefixes  # most prefixes settle early
+    # Costs on the rows are exactly what was drawn.
+    assert sum(r.rollouts for labels in rows for r in labels) == sum(engine.asked.values())
+
+
+def test_noise_aware_rows_carry_confidence_and_after_error():
+    tasks, rates, _ = pool_of_tasks(count=40, seed=2)
+    rows = asyncio.run(label_all(MCLabeler(RateEngine(tasks, rates), MCSection(k=16)), tasks))
+    for labels in rows:
+        fe = labels[0].first_error
+        assert fe is not None and {r.first_error for r in labels} == {fe}
+        for r in labels:
+            ev = json.loads(r.evidence)
+            if fe == -1 or r.step_index <= fe:
+                assert r.status == "labeled" and 0.0 <= ev["confidence"] <= 1.0
+                assert r.label is (fe == -1 or r.step_index < fe)
+            else:
+                assert r.status == "after_error" and r.label is None
+
+
+def test_noise_aware_failure_abstains():
+    task = make_task(4)
+    _, rows = label(task, [3, None, 4, None], estimator="noise_aware")
+    assert {r.status for r in rows} == {"abstained"} and rows[0].first_error is None
+
+
+def test_no_world_parameter_reaches_the_labelers():
+    from steplabel.registry import make_labeler
+
+    a = load_config(None, {"engine.sandbox.recovery": 0.0, "engine.sandbox.skill": 0.5})
+    b = load_config(None, {"engine.sandbox.recovery": 0.2, "engine.sandbox.skill": 0.99})
+    for name in ("mc", "omegaprm"):
+        assert make_labeler(name, a).config == make_labeler(name, b).config

@@ -62,7 +62,7 @@ TARGET = solution(8, "T", "0")  # wrong; its true first error is step 5
 def scripted(**cfg):
     screening = [solution(3, "A", "7"), solution(3, "B", "7"), solution(4, "C", "0")]
     engine = ScriptedTreeEngine(TARGET, lambda d: 2 if d <= 5 else 0, screening)
-    config = OmegaSection(**{"k": 4, "screen": 4, "search_scope": "targets", **cfg})
+    config = OmegaSection(estimator="any", **{"k": 4, "screen": 4, "search_scope": "targets", **cfg})
     return engine, OmegaPRMLabeler(engine, config)
 
 
@@ -109,11 +109,11 @@ def test_last_step_is_judged_by_the_answer():
 
 def test_questions_all_right_or_all_wrong_are_set_aside_unless_kept():
     engine = ScriptedTreeEngine(TARGET, lambda d: 1, [solution(3, "W", "0")] * 3)
-    out = run(OmegaPRMLabeler(engine, OmegaSection(k=4, screen=4)), [task(TARGET)])
+    out = run(OmegaPRMLabeler(engine, OmegaSection(estimator="any", k=4, screen=4)), [task(TARGET)])
     assert out.counters["set_aside"] == 1 and engine.depths == []
     assert all(r.label is None for r in target_rows(out))
     engine = ScriptedTreeEngine(TARGET, lambda d: 1, [solution(3, "W", "0")] * 3)
-    out = run(OmegaPRMLabeler(engine, OmegaSection(k=4, screen=4, keep_extremes=True)), [task(TARGET)])
+    out = run(OmegaPRMLabeler(engine, OmegaSection(estimator="any", k=4, screen=4, keep_extremes=True)), [task(TARGET)])
     assert out.counters["set_aside"] == 0 and engine.depths
 
 
@@ -131,7 +131,7 @@ def test_budget_is_never_exceeded_even_mid_search():
 
 
 def test_selection_score_matches_the_paper():
-    cfg = OmegaSection()
+    cfg = OmegaSection(estimator="any")
     q = 0.5 ** (1 - 0.25) * 0.9 ** (100 / 500)
     u = 0.125 * math.sqrt(9) / (1 + 2)
     assert selection_score(0.25, 100, 2, 9, cfg) == pytest.approx(q + u)
@@ -144,7 +144,7 @@ def test_selection_score_matches_the_paper():
 def test_popped_pairs_never_come_back_and_N_counts_selections(monkeypatch):
     engine = ScriptedTreeEngine(TARGET, lambda d: 2 if d <= 5 else 0,
                                 [solution(4, "X", "0"), solution(5, "Y", "0"), solution(3, "A", "7")])
-    labeler = OmegaPRMLabeler(engine, OmegaSection(k=4, screen=4, max_searches=50, rollout_budget=10_000))
+    labeler = OmegaPRMLabeler(engine, OmegaSection(estimator="any", k=4, screen=4, max_searches=50, rollout_budget=10_000))
     picked = []
     original = labeler._select
 
@@ -183,7 +183,7 @@ def test_engine_failure_abandons_the_search_without_guessing():
             return await super().generate(request)
 
     engine = Failing(TARGET, lambda d: 1, [solution(3, "A", "7"), solution(3, "B", "7"), solution(3, "C", "0")])
-    out = run(OmegaPRMLabeler(engine, OmegaSection(k=4, screen=4, search_scope="targets")), [task(TARGET)])
+    out = run(OmegaPRMLabeler(engine, OmegaSection(estimator="any", k=4, screen=4, search_scope="targets")), [task(TARGET)])
     assert out.counters["engine_failures"] == 1
     rows = target_rows(out)
     assert rows[0].first_error is None and rows[0].label is None
@@ -191,7 +191,7 @@ def test_engine_failure_abandons_the_search_without_guessing():
 
 def test_a_step_known_correct_by_inference_has_no_made_up_zero_score():
     """Issue #16.4: "a longer prefix proves a shorter one" gave label True with score 0.0."""
-    from steplabel.labelers.omegaprm import Solution, Tree
+    from steplabel.labelers.omegaprm import Solution, Tree, step_key
 
     text = solution(4, "S", "0")
     t = task(text)
@@ -199,9 +199,9 @@ def test_a_step_known_correct_by_inference_has_no_made_up_zero_score():
     root = tree.add_state(None, "", 0, None, "root")
     sol = Solution(0, "target", text, list(t.steps), list(t.step_ends), root.index, False, 50, task=t)
     tree.solutions.append(sol)
-    shallow = tree.add_state(root.index, text[: t.step_ends[0]], 1, 0, "search")
+    shallow = tree.add_state(root.index, text[: t.step_ends[0]], 1, 0, "search", key=step_key(t.steps[:1]))
     shallow.correct, shallow.total = 0, 4  # its own samples all missed...
-    deep = tree.add_state(shallow.index, text[: t.step_ends[1]], 2, 0, "search")
+    deep = tree.add_state(shallow.index, text[: t.step_ends[1]], 2, 0, "search", key=step_key(t.steps[:2]))
     deep.correct, deep.total = 1, 4  # ...but the longer prefix reaches the answer
     engine, labeler = scripted()
     rows = labeler._labels(tree, sol, t)
@@ -209,3 +209,48 @@ def test_a_step_known_correct_by_inference_has_no_made_up_zero_score():
     assert rows[0].score is None and rows[1].score == 0.25
     for r in rows:
         assert r.score is None or r.label is None or (r.label is False) == (r.score == 0.0)
+
+
+# ------------------------------------------------------------------ noise-aware (the default)
+
+from steplabel.labelers.omegaprm import step_key  # noqa: E402
+
+
+def noisy(good, **cfg):
+    screening = [solution(3, "A", "7"), solution(3, "B", "7"), solution(4, "C", "0")] * 3
+    engine = ScriptedTreeEngine(TARGET, good, screening)
+    config = OmegaSection(**{"k": 8, "screen": 4, "search_scope": "targets", **cfg})
+    return engine, OmegaPRMLabeler(engine, config)
+
+
+def test_noise_aware_search_is_not_walked_past_the_error_by_lucky_probes():
+    # Wrong prefixes (depth >= 6) still succeed once in 8: "any" walks past the error.
+    good = lambda d: 6 if d <= 5 else 1  # noqa: E731
+    engine, labeler = noisy(good, estimator="any")
+    assert {r.first_error for r in target_rows(run(labeler, [task(TARGET)]))} == {7}
+    engine, labeler = noisy(good)
+    rows = target_rows(run(labeler, [task(TARGET)]))
+    assert {r.first_error for r in rows} == {5}
+    assert [r.label for r in rows] == [True] * 5 + [False, None, None]
+    ev = json.loads(rows[5].evidence)
+    assert ev["estimator"] == "noise_aware" and 0.5 < ev["first_error_confidence"] <= 1.0
+
+
+def test_noise_aware_budget_is_exact_and_never_exceeded():
+    for budget in (8, 13, 40):
+        engine, labeler = noisy(lambda d: 6 if d <= 5 else 1, rollout_budget=budget)
+        out = run(labeler, [task(TARGET)])
+        assert engine.completions == out.counters["rollouts"] <= budget
+
+
+def test_states_are_keyed_by_normalised_steps():
+    assert step_key(["a  b ", "\nc"]) == step_key(["a b", "c"])
+    engine, labeler = noisy(lambda d: 6 if d <= 5 else 1)
+    run(labeler, [task(TARGET)])
+    blank = TARGET.replace("\n\nT step 4.", "\n\n\n\n  T step 4.")  # same steps, other whitespace
+    from steplabel.labelers.omegaprm import Solution, Tree
+
+    tree = Tree()
+    state = tree.add_state(None, "x", 5, None, "search", key=step_key(TARGET.split("\n\n")[:5]))
+    sol = Solution(0, "s", blank, [s.strip() for s in blank.split("\n\n") if s.strip()], [], 0, False, 1)
+    assert tree.state_at(sol, 4) is state

@@ -93,11 +93,27 @@ def test_bad_rows_are_quarantined_and_the_run_goes_on(tmp_path):
 
 
 def test_labels_do_not_depend_on_batch_size(tmp_path):
-    a = config(tmp_path / "a", **{"run.batch_size": 7})
-    b = config(tmp_path / "b", **{"run.batch_size": 30})
+    """Math-Shepherd's rule labels each rollout on its own."""
+    a = config(tmp_path / "a", **{"run.batch_size": 7, "label.mc.estimator": "any"})
+    b = config(tmp_path / "b", **{"run.batch_size": 30, "label.mc.estimator": "any"})
     asyncio.run(run_direct(a))
     asyncio.run(run_direct(b))
     assert table_rows(tmp_path / "a", LABELS) == table_rows(tmp_path / "b", LABELS)
+
+
+def test_noise_aware_labels_are_fitted_per_batch_and_reproducible(tmp_path):
+    """Noise-aware MC fits its rates to the counts of one batch, so another batching may
+    change a few labels; the same batching always gives the same labels (resume, retry)."""
+    a = config(tmp_path / "a", **{"run.batch_size": 15})
+    again = config(tmp_path / "again", **{"run.batch_size": 15})
+    b = config(tmp_path / "b", **{"run.batch_size": 30})
+    for cfg in (a, again, b):
+        asyncio.run(run_direct(cfg))
+    assert table_rows(tmp_path / "a", LABELS) == table_rows(tmp_path / "again", LABELS)
+    firsts = "SELECT rollout_id, any_value(first_error) FROM step_labels GROUP BY 1"
+    fa, fb = dict(table_rows(tmp_path / "a", firsts)), dict(table_rows(tmp_path / "b", firsts))
+    assert fa.keys() == fb.keys()
+    assert sum(fa[k] == fb[k] for k in fa) >= 0.9 * len(fa)
 
 
 def test_omegaprm_through_the_pipeline_stores_its_tree_and_solutions(tmp_path):

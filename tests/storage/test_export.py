@@ -138,3 +138,19 @@ def test_export_rows_never_make_up_scores_or_correct_steps():
         assert export_row(form, "q", steps, [True, None, True], [1.0, None, 1.0], -1) is None
         assert export_row(form, "q", steps, [None, False, None], [None, 0.0, None], 1) is None
     assert export_row("processbench", "q", steps, [True, True, True], [None] * 3, -1)["label"] == -1
+
+
+def test_min_confidence_export_and_card(store, tmp_path):
+    everything = export(store, tmp_path / "all", export_format("trl"), labeler="mc")
+    sure = export(store, tmp_path / "sure", export_format("trl"), labeler="mc", min_confidence=0.99)
+    assert everything.counts["below_confidence"] == 0
+    assert sure.rows + sure.counts["below_confidence"] == everything.rows
+    assert all(c >= 0.99 for c in sure.counts["confidences"])
+    card = (tmp_path / "sure" / "README.md").read_text()
+    assert "mc estimator in run" in card and "`noise_aware`" in card and "label confidence" in card
+    # Labelers without a posterior state no confidence: a threshold leaves them all out.
+    judged = export(store, tmp_path / "judge", export_format("trl"), labeler="judge", min_confidence=0.5)
+    assert judged.rows == 0 and judged.counts["below_confidence"] > 0
+    cli = runner.invoke(app, ["export", "--store", str(store), "--out", str(tmp_path / "cli"), "--labeler", "mc",
+                              "--min-confidence", "0.99"])
+    assert cli.exit_code == 0 and "below confidence" in cli.stderr

@@ -318,6 +318,8 @@ def export_(
     exclude: Optional[Path] = typer.Option(None, "--exclude", help="Evaluation set whose problems must not be exported."),
     split: str = typer.Option("train", help="Split name of the shards."),
     push: Optional[str] = typer.Option(None, "--push", help="ORG/NAME on the Hub (token from HF_TOKEN)."),
+    min_confidence: float = typer.Option(0.0, "--min-confidence", min=0.0, max=1.0,
+                                         help="Only rollouts whose every step label states at least this confidence."),
 ) -> None:
     """Export labels as a Hub-style dataset folder with a dataset card; optionally push it."""
     from steplabel.storage.export import export, push as push_folder
@@ -328,13 +330,14 @@ def export_(
     if exclude is not None and not exclude.is_file():
         _fail(f"{exclude}: no such evaluation file")
     try:
-        result = export(store, out, registry.export_format(format), run, labeler, only_retained, exclude, split)
+        result = export(store, out, registry.export_format(format), run, labeler, only_retained, exclude, split,
+                        min_confidence=min_confidence)
     except ValueError as exc:
         _fail(str(exc))
     c = result.counts
     err.print(f"exported {result.rows} solutions ({result.labeler} labels, form {format}) to {out}; "
               f"excluded as contaminated: {c['excluded_contaminated']}, rejected: {c['rejected']}, "
-              f"undetermined: {c['undetermined']}", highlight=False)
+              f"undetermined: {c['undetermined']}, below confidence: {c['below_confidence']}", highlight=False)
     if push:
         uploaded = push_folder(out, push)
         err.print(f"pushed {len(uploaded)} files to {push}", highlight=False)

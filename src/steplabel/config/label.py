@@ -11,8 +11,15 @@ from steplabel.config.engine import EngineSection, SandboxEngine
 
 
 class MCSection(_Section):
-    k: int = Field(8, ge=1)
-    strategy: Literal["scan", "all"] = "scan"
+    k: int = Field(32, ge=1, description="completions per prefix (any); the most per prefix (noise_aware)")
+    strategy: Literal["scan", "all"] = Field("scan", description="estimator 'any': prefixes in order or all at once")
+    estimator: Literal["noise_aware", "any"] = Field(
+        "noise_aware", description="noise_aware: fitted change point with confidence; any: Math-Shepherd's any-of-k")
+    confidence: float = Field(0.995, gt=0, lt=1, description="noise_aware: sample a solution until its first error is this sure")
+    initial: int = Field(4, ge=1, description="noise_aware: completions per prefix in the first round")
+    round_size: int = Field(4, ge=1, description="noise_aware: completions per uncertain prefix in later rounds")
+    width: int = Field(1, ge=1, description="noise_aware: uncertain prefixes sampled per solution and round")
+    per_step_budget: float = Field(10.0, gt=0, description="noise_aware: most completions per solution, per prefix on average")
     token_prompts: bool = Field(True, description="continue from token ids when the engine allows (prefix cache)")
     max_tokens: int = Field(1024, ge=1)
     temperature: float = Field(0.8, ge=0)
@@ -30,6 +37,10 @@ class OmegaSection(_Section):
     keep_extremes: bool = False
     prioritize_targets: bool = True
     search_scope: Literal["tree", "targets"] = "tree"
+    estimator: Literal["noise_aware", "any"] = Field(
+        "noise_aware", description="noise_aware: probes settled at a confidence, labels from a fitted posterior; any: MC > 0")
+    confidence: float = Field(0.95, gt=0, lt=1, description="noise_aware: settle probes and first errors at this posterior")
+    round_size: int = Field(4, ge=1, description="noise_aware: completions per draw of a probe (k the most per prefix)")
     max_tokens: int = Field(1024, ge=1)
     temperature: float = Field(0.8, ge=0)
 
@@ -56,6 +67,7 @@ class ConsensusSection(_Section):
     sources: list[str] | None = Field(None, description="default: the labelers listed before consensus")
     policy: Literal["all", "majority", "override"] = "all"
     override: str | None = None
+    min_confidence: float = Field(0.0, ge=0, le=1, description="a source less sure of a first error counts as undetermined")
 
 
 class LabelSection(_Section):

@@ -109,7 +109,8 @@ def consensus_labels(labels: Iterable[StepLabel], config: ConsensusSection) -> l
     for rollout_id, sources in by_rollout.items():
         any_rows = next(iter(sources.values()))
         n = max(r.step_index for rows in sources.values() for r in rows) + 1
-        firsts = {name: rows[0].first_error for name, rows in sources.items()}
+        firsts = {name: (rows[0].first_error if rows and _sure(rows, config.min_confidence) else None)
+                  for name, rows in sources.items()}
         decision = decide(firsts, config)
         carriers = _carriers(decision, firsts, config)
         scores: dict[int, list[float]] = {}
@@ -124,7 +125,12 @@ def consensus_labels(labels: Iterable[StepLabel], config: ConsensusSection) -> l
             record["missing"] = missing
         if decision.retained:
             record["scored_by"] = carriers
-        evidence = json.dumps(record)
+        stated: dict[int, list[float]] = {}
+        for rows in sources.values():
+            for r in rows:
+                c = _evidence(r).get("confidence")
+                if isinstance(c, (int, float)):
+                    stated.setdefault(r.step_index, []).append(float(c))
         fe = decision.first_error
         for j in range(n):
             if not decision.retained:
@@ -140,12 +146,33 @@ def consensus_labels(labels: Iterable[StepLabel], config: ConsensusSection) -> l
                 score = sum(scores[j]) / len(scores[j])
                 if (label and score < 0.5) or (not label and score > 0.5):
                     score = None  # the sources' soft evidence contradicts the agreed label
+            # The least confidence of the sources is the consensus label's confidence.
+            evidence = json.dumps(dict(record, confidence=min(stated[j])) if status == "labeled" and j in stated
+                                  else record)
             out.append(StepLabel(
                 run_id=any_rows[0].run_id, rollout_id=rollout_id, problem_id=any_rows[0].problem_id,
                 step_index=j, labeler="consensus", label=label, score=score,
                 first_error=fe if decision.retained else None, status=status, evidence=evidence,
             ))
     return out
+
+
+def _evidence(row: StepLabel) -> dict:
+    try:
+        value = json.loads(row.evidence or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _sure(rows: list[StepLabel], min_confidence: float) -> bool:
+    """Whether a source's first error is as sure as required (sources that state no
+    confidence pass: they have no posterior to compare)."""
+    if min_confidence <= 0:
+        return True
+    stated = [_evidence(r).get("first_error_confidence") for r in rows]
+    stated = [c for c in stated if isinstance(c, (int, float))]
+    return not stated or min(stated) >= min_confidence
 
 
 class ConsensusLabeler:

@@ -1,20 +1,29 @@
-"""Math-Shepherd Monte Carlo estimation.
+"""Monte Carlo estimation of step labels (Math-Shepherd), noise-aware by default.
 
-From each step prefix, k completions are sampled; a prefix is correct (hard label) if any
-completion reaches the reference answer, and its soft label is the fraction that do. The
-last step needs no rollouts: the full solution is judged by its own final answer.
+From each step prefix, completions are sampled; the soft label is the fraction that reach the
+reference answer. The last step needs no rollouts: the full solution is judged by its own
+final answer.
 
-Two strategies:
-- ``scan`` (default) estimates prefixes in order and stops at the first one that never
-  succeeds; later steps are marked ``after_error`` and cost nothing.
-- ``all`` estimates every prefix at once (Math-Shepherd's per-step MC), then derives the same
-  labels; it costs more but has the least latency per rollout.
+Two estimators of the hard label and first error:
+- ``noise_aware`` (default): a wrong prefix still succeeds now and then by a lucky recovery, so
+  "any success" is not proof. Completions are drawn adaptively in rounds (``adaptive.py``) and
+  the first error is the most probable change point of a model fitted to the counts of all the
+  problems labeled together (``estimate.py``): one batch, so labels are reproducible for a
+  given batching. Every label stores its posterior confidence. ``k`` is the most completions
+  per prefix.
+- ``any``: Math-Shepherd's rule, a prefix is correct if any of its k completions reaches the
+  answer. It gets worse as k grows. Two strategies:
+
+  - ``scan`` (default) estimates prefixes in order and stops at the first one that never
+    succeeds; later steps are marked ``after_error`` and cost nothing.
+  - ``all`` estimates every prefix at once (Math-Shepherd's per-step MC), then derives the
+    same labels; it costs more but has the least latency per rollout.
 
 ``score``: the MC value, the fraction of the prefix's completions that reach the reference
 answer (Math-Shepherd's soft label), read as the probability that the step is correct; 1.0 or
 0.0 for the last step, judged by the final answer; null where the prefix was not estimated
-(an engine error). The hard label uses the "any completion" rule, so a step can be labeled
-correct with a score below 0.5.
+(an engine error). The hard label comes from the estimator (and its confidence is in the
+evidence), so a step can be labeled correct with a score below 0.5.
 """
 
 from __future__ import annotations
@@ -22,10 +31,13 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
+from typing import Sequence
 
 from steplabel.config import MCSection
 from steplabel.engines.base import Engine, Generation, GenerationRequest
-from steplabel.labelers.base import LabelTask, PerRolloutLabeler, first_error_of
+from steplabel.labelers.adaptive import Cohorts, Decided, Policy, Tally, sample_adaptively
+from steplabel.labelers.base import LabelOutput, LabelTask, PerRolloutLabeler, first_error_of
+from steplabel.labelers.estimate import PRIOR
 from steplabel.problems.answers import check_answer
 from steplabel.problems.prompts import continuation_prompt
 from steplabel.schemas import AFTER_ERROR, StepLabel
@@ -81,14 +93,18 @@ class MCLabeler(PerRolloutLabeler):
         self.config = config or MCSection()
         self.seed = seed
         self._separator: tuple[int, ...] | None = None
+        self._cohorts = Cohorts(self._decide)
+        self.params = PRIOR  # the last cohort's fit: the next cohort starts from it
 
-    async def estimate(self, task: LabelTask, step_index: int, k: int | None = None) -> PrefixEstimate:
+    async def estimate(self, task: LabelTask, step_index: int, k: int | None = None,
+                       seed: int | None = None) -> PrefixEstimate:
         """MC value of the prefix ending with ``step_index``."""
         cfg = self.config
         prompt = continuation_prompt(task.prompt, task.text, task.step_ends[step_index])
         ids = self.token_prefix(task, step_index)
         sampled = await sample_from_prefix(self.engine, prompt, task.reference_answer, k or cfg.k,
-                                           cfg.max_tokens, cfg.temperature, TOP_P, self.seed, ids)
+                                           cfg.max_tokens, cfg.temperature, TOP_P,
+                                           self.seed if seed is None else seed, ids)
         generation = sampled.generation
         return PrefixEstimate(
             correct=sum(sampled.correct),
@@ -112,7 +128,68 @@ class MCLabeler(PerRolloutLabeler):
             self._separator = tuple(self.engine.encode("\n\n"))
         return task.prompt_token_ids + task.token_ids[:end] + self._separator
 
+    # ------------------------------------------------------------------ noise-aware
+
+    async def label_problem(self, tasks: Sequence[LabelTask]) -> LabelOutput:
+        if self.config.estimator == "any":
+            return await super().label_problem(tasks)
+        out = LabelOutput()
+        for d in await self._cohorts.decide(tasks):
+            out.labels.extend(self.noise_aware_labels(d))
+        return out
+
+    async def _draw(self, task: LabelTask, step_index: int, n: int, rnd: int) -> Tally:
+        # Each round draws fresh completions: a seed of its own.
+        est = await self.estimate(task, step_index, n, seed=self.seed + 7919 * rnd)
+        return Tally(est.correct, est.total, est.unparsable, est.prompt_tokens, est.generated_tokens, 1,
+                     est.token_prompt, est.failed or (None if est.total else "no completions came back"))
+
+    async def _decide(self, tasks: list[LabelTask]) -> list[Decided]:
+        cfg = self.config
+        policy = Policy(k=cfg.k, initial=cfg.initial, round_size=cfg.round_size, width=cfg.width,
+                        confidence=cfg.confidence, per_step_budget=cfg.per_step_budget)
+        decided, self.params = await sample_adaptively(tasks, self._draw, policy, self.params)
+        return decided
+
+    def noise_aware_labels(self, d: Decided) -> list[StepLabel]:
+        """Labels from the posterior: correct before the most probable first error, incorrect
+        at it, ``after_error`` beyond; each with the posterior probability that it is right
+        (``confidence``) and that of the first error. After an engine failure the solution was
+        left out of the fit: every step ``abstained`` (a rerun redoes it)."""
+        task, n, post, failed = d.task, d.task.num_steps, d.posterior, d.failed_at
+        rows = []
+        for i in range(n):
+            tally = d.tallies[i] if i < n - 1 else None
+            evidence: dict = {"estimator": "noise_aware"}
+            if tally is not None and tally.total:
+                evidence.update(correct=tally.correct, total=tally.total, unparsable=tally.unparsable)
+                if tally.token_prompt:
+                    evidence["token_prompt"] = True
+            score = tally.value if tally is not None and tally.total else None
+            if failed is not None:
+                label, status = None, "abstained"
+                evidence["error"] = d.tallies[failed].failed
+            elif post.first_error != -1 and i > post.first_error:
+                label, status = None, AFTER_ERROR
+            else:
+                label, status = (post.first_error == -1 or i < post.first_error), "labeled"
+                evidence["confidence"] = round(post.label_confidence(i), 6)
+                evidence["first_error_confidence"] = round(post.confidence, 6)
+                evidence["p_correct"] = round(post.step_correct[i], 6)
+                if i == n - 1:
+                    evidence["judged_by"] = "final_answer"
+                    score = float(task.correct)
+            rows.append((label, score, status, evidence, tally))
+        first_error = post.first_error if failed is None else None
+        return [self._row(task, i, label, score, first_error, status, evidence, tally, tally.requests if tally else 0)
+                for i, (label, score, status, evidence, tally) in enumerate(rows)]
+
+    # ------------------------------------------------------------------ Math-Shepherd's rule
+
     async def label(self, task: LabelTask) -> list[StepLabel]:
+        if self.config.estimator != "any":
+            out = await self.label_problem([task])
+            return out.labels
         n = task.num_steps
         estimates: list[PrefixEstimate | None] = [None] * n
         if self.config.strategy == "all":
@@ -152,11 +229,11 @@ class MCLabeler(PerRolloutLabeler):
                     stop = AFTER_ERROR
         first_error = first_error_of([d[0] for d in decided])
         return [
-            self._row(task, i, label, score, first_error, status, evidence, est)
+            self._row(task, i, label, score, first_error, status, evidence, est, 1 if est else 0)
             for i, (label, score, status, evidence, est) in enumerate(decided)
         ]
 
-    def _row(self, task, i, label, score, first_error, status, evidence, est) -> StepLabel:
+    def _row(self, task, i, label, score, first_error, status, evidence, est, requests) -> StepLabel:
         return StepLabel(
             run_id=task.run_id,
             rollout_id=task.rollout_id,
@@ -171,7 +248,7 @@ class MCLabeler(PerRolloutLabeler):
             rollouts=est.total if est else 0,
             prompt_tokens=est.prompt_tokens if est else 0,
             generated_tokens=est.generated_tokens if est else 0,
-            engine_requests=1 if est else 0,
+            engine_requests=requests,
             engine=self.engine.name,
             model=self.engine.model,
         )

@@ -19,7 +19,18 @@ Per question:
 4. Limits: ``max_searches`` selections and a ``rollout_budget`` that is checked before every
    estimate, so it is never exceeded, even in the middle of a binary search.
 
-Labels (hard = MC > 0) go to every solution touched. A prefix is correct if it is known to
+Noise-aware (``estimator = "noise_aware"``, the default): a wrong prefix still succeeds now
+and then, so MC > 0 is evidence, not proof. Each probe of the binary search draws
+``round_size`` completions at a time until the estimator (``estimate.py``, fitted to the
+counts of every problem labeled together) settles that prefix at ``confidence`` (or ``k``
+is reached); the next probe is the median of the posterior over the first error, so a probe
+that contradicts an earlier one is weighed, not obeyed. A right final answer is one more
+observation, and every touched solution's labels (tree solutions included) come from its
+posterior with their confidence. Solutions join the pool from states that are probably
+correct. States are keyed by their normalised steps, so a completion that starts with a
+blank line reuses the state it continues.
+
+With ``estimator = "any"``, labels (hard = MC > 0) go to every solution touched. A prefix is correct if it is known to
 have MC > 0 or a longer prefix of the same solution does (a completion that reaches the answer
 from the longer prefix also does from the shorter one); a correct solution witnesses every
 prefix of itself. Where the search did not reach, labels stay unknown.
@@ -41,7 +52,9 @@ from typing import Sequence
 from steplabel.config import OmegaSection
 from steplabel.engines.base import Engine
 from steplabel.labelers.base import LabelOutput, LabelTask
+from steplabel.labelers.estimate import Observed, Params, Posterior, posterior
 from steplabel.labelers.mc import TOP_P, sample_from_prefix
+from steplabel.labelers.pooling import PooledFit
 from steplabel.problems.prompts import continuation_prompt
 from steplabel.problems.steps import DEFAULT_SEPARATOR, split_steps
 from steplabel.schemas import AFTER_ERROR, Rollout, Step, StepLabel, new_id
@@ -59,6 +72,7 @@ class State:
     total: int = 0
     n: int = 0
     spent: int = 0
+    requests: int = 0
     prompt_tokens: int = 0
     generated_tokens: int = 0
 
@@ -99,15 +113,22 @@ class Tree:
         self.failures += 1
         self.error = self.error or f"engine error: {error or 'no completions came back'}"
 
-    def add_state(self, parent: int | None, prefix: str, depth: int, owner: int | None, kind: str) -> State:
+    def add_state(self, parent: int | None, prefix: str, depth: int, owner: int | None, kind: str,
+                  key: str | None = None) -> State:
         state = State(len(self.states), parent, prefix, depth, owner, kind)
         self.states.append(state)
-        self.by_prefix[prefix] = state.index
+        self.by_prefix[prefix if key is None else key] = state.index
         return state
 
     def state_at(self, solution: Solution, step: int) -> State | None:
-        idx = self.by_prefix.get(solution.text[: solution.ends[step]])
+        idx = self.by_prefix.get(step_key(solution.steps[: step + 1]))
         return self.states[idx] if idx is not None else None
+
+
+def step_key(steps: Sequence[str]) -> str:
+    """A prefix's identity: its steps, whitespace-normalised. Raw text would give the same
+    steps a new key when a completion starts with a blank line."""
+    return "\x1f".join(" ".join(s.split()) for s in steps)
 
 
 def selection_score(mc: float, length: int, n: int, total_n: int, cfg: OmegaSection) -> float:
@@ -126,17 +147,38 @@ class OmegaPRMLabeler:
         self.config = config or OmegaSection()
         self.seed = seed
         self.step_separator = step_separator
+        self.pooled = PooledFit()
 
     @classmethod
     def from_config(cls, section: OmegaSection, config, engine: Engine) -> "OmegaPRMLabeler":
         return cls(engine, section, seed=config.run.seed, step_separator=config.problems.step_separator)
 
+    @property
+    def noise_aware(self) -> bool:
+        return self.config.estimator != "any"
+
     # ------------------------------------------------------------------ the search
 
     async def label_problem(self, tasks: Sequence[LabelTask]) -> LabelOutput:
+        if not self.noise_aware:
+            return await self._label_problem(tasks)
+        ticket = self.pooled.enter()
+        try:
+            tree, first, counters = await self._search(tasks)
+        except BaseException:
+            self.pooled.abandon(ticket)
+            raise
+        params = await self.pooled.leave(ticket, [self._observed(tree, s) for s in tree.solutions])
+        return self._output(tree, first, counters, params)
+
+    async def _label_problem(self, tasks: Sequence[LabelTask]) -> LabelOutput:
+        tree, first, counters = await self._search(tasks)
+        return self._output(tree, first, counters)
+
+    async def _search(self, tasks: Sequence[LabelTask]):
         cfg, first = self.config, tasks[0]
         tree = Tree()
-        root = tree.add_state(None, "", 0, None, "root")
+        root = tree.add_state(None, "", 0, None, "root", key="\x00root")
         for task in tasks:
             tree.solutions.append(Solution(
                 len(tree.solutions), task.rollout_id, task.text, list(task.steps), list(task.step_ends),
@@ -161,13 +203,14 @@ class OmegaPRMLabeler:
                 state_idx, sol_idx = self._select(tree)
                 tree.states[state_idx].n += 1
                 tree.searches += 1
-                if not await self._binary_search(tree, tree.states[state_idx], tree.solutions[sol_idx], first):
+                search = self._noisy_search if self.noise_aware else self._binary_search
+                if not await search(tree, tree.states[state_idx], tree.solutions[sol_idx], first):
                     break  # the budget cannot pay for another estimate
         counters.update(searches=tree.searches, rollouts=tree.spent, states=len(tree.states),
                         reused_states=tree.reused, budget_exhausted=int(tree.budget_hit),
                         engine_failures=tree.failures,
                         solutions=len(tree.solutions))
-        return self._output(tree, first, counters)
+        return tree, first, counters
 
     def _select(self, tree: Tree) -> tuple[int, int]:
         cfg = self.config
@@ -198,7 +241,8 @@ class OmegaPRMLabeler:
                     tree.budget_hit = True
                     return False
                 if state is None:
-                    state = tree.add_state(left.index, sol.text[: sol.ends[mid]], mid + 1, sol.index, "search")
+                    state = tree.add_state(left.index, sol.text[: sol.ends[mid]], mid + 1, sol.index, "search",
+                                           key=step_key(sol.steps[: mid + 1]))
                 prompt = continuation_prompt(first.prompt, sol.text, sol.ends[mid])
                 sampled = await self._sample(prompt, first, self.config.k, salt="")
                 self._adopt(tree, state, sampled, first, self.config.k)
@@ -212,6 +256,68 @@ class OmegaPRMLabeler:
         sol.first_error = lo
         return True
 
+    async def _noisy_search(self, tree: Tree, start: State, sol: Solution, first: LabelTask) -> bool:
+        """Probabilistic bisection: probe the median of the posterior over the first error,
+        draw ``round_size`` at a time until that prefix is settled (or at ``k``), and stop
+        when the first error is settled at ``confidence``."""
+        cfg = self.config
+        params = self.pooled.params
+        while True:
+            post = posterior(self._observed(tree, sol), params)
+            if post.confidence >= cfg.confidence:
+                break
+            probe = self._probe(tree, sol, post, start.depth)
+            if probe is None:
+                break
+            state = tree.state_at(sol, probe)
+            if state is not None and state.total and state.owner != sol.index:
+                tree.reused += 1
+            while True:  # settle this probe
+                n = min(cfg.round_size, cfg.k - (state.total if state is not None else 0))
+                if tree.spent + n > cfg.rollout_budget:
+                    tree.budget_hit = True
+                    sol.first_error = post.first_error
+                    return False
+                if state is None:
+                    parent = tree.state_at(sol, probe - 1) if probe > 0 else None
+                    state = tree.add_state(parent.index if parent else tree.states[0].index,
+                                           sol.text[: sol.ends[probe]], probe + 1, sol.index, "search",
+                                           key=step_key(sol.steps[: probe + 1]))
+                prompt = continuation_prompt(first.prompt, sol.text, sol.ends[probe])
+                sampled = await self._sample(prompt, first, n, salt=f"{state.total}" if state.total else "")
+                self._adopt(tree, state, sampled, first, n)
+                if sampled.generation.error or not sampled.generation.completions:
+                    tree.failed(sampled.generation.error)
+                    return True
+                p_good = posterior(self._observed(tree, sol), params).step_correct[probe]
+                if min(p_good, 1 - p_good) < 1 - cfg.confidence or state.total >= cfg.k:
+                    break
+        sol.first_error = post.first_error
+        return True
+
+    def _probe(self, tree: Tree, sol: Solution, post: Posterior, lo: int) -> int | None:
+        """The prefix at the posterior median of the first error that can still be sampled."""
+        m = len(sol.steps)
+        mass, cumulative = post.first_error_probs[:m], 0.0
+        order = []
+        for j in range(m - 1):  # the last step is judged by the final answer
+            cumulative += mass[j]
+            order.append((abs(cumulative - 0.5), j))
+        for _, j in sorted(order):
+            st = tree.state_at(sol, j)
+            if st is None or st.total < self.config.k:
+                return j
+        return None
+
+    def _observed(self, tree: Tree, sol: Solution) -> Observed:
+        """A solution's evidence: the counts of every known state along it, its final answer."""
+        correct, total = [], []
+        for j in range(len(sol.steps) - 1):
+            st = tree.state_at(sol, j)
+            correct.append(st.correct if st is not None else 0)
+            total.append(st.total if st is not None else 0)
+        return Observed(tuple(correct), tuple(total), sol.correct)
+
     async def _sample(self, prompt: str, first: LabelTask, n: int, salt: str):
         cfg = self.config
         seed = self.seed if not salt else int(new_id(self.seed, salt)[:7], 16)
@@ -223,6 +329,7 @@ class OmegaPRMLabeler:
         gen = sampled.generation
         tree.spent += asked  # paid for, whatever came back
         state.spent += asked
+        state.requests += 1
         state.prompt_tokens += gen.prompt_tokens
         state.generated_tokens += gen.generated_tokens
         state.correct += sum(sampled.correct)
@@ -248,15 +355,27 @@ class OmegaPRMLabeler:
             tree.solutions.append(sol)
             if not ok:
                 new_wrong.append((state.index, sol.index))
-        if state.kind != "root" and state.mc is not None and 0 < state.mc < 1:
+        if state.kind == "root" or state.mc is None or state.mc == 0:
+            return
+        if self.noise_aware:
+            # Only from a prefix that is probably correct: a wrong one with a lucky success
+            # would hand "correct" to everything sampled from it.
+            owner = tree.solutions[state.owner]
+            p_good = posterior(self._observed(tree, owner), self.pooled.params).step_correct[state.depth - 1]
+            if p_good >= 0.5:
+                tree.pool.extend(new_wrong)
+        elif state.mc < 1:
             tree.pool.extend(new_wrong)
 
     # ------------------------------------------------------------------ labels
 
-    def _output(self, tree: Tree, first: LabelTask, counters: dict) -> LabelOutput:
+    def _output(self, tree: Tree, first: LabelTask, counters: dict, params: Params | None = None) -> LabelOutput:
         out = LabelOutput(counters=counters)
         for sol in tree.solutions:
-            out.labels.extend(self._labels(tree, sol, first))
+            if params is not None:
+                out.labels.extend(self._noise_aware_labels(tree, sol, first, params))
+            else:
+                out.labels.extend(self._labels(tree, sol, first))
             if sol.record is not None:
                 out.rollouts.append(sol.record)
                 for j, (text, end) in enumerate(zip(sol.steps, sol.ends)):
@@ -326,6 +445,49 @@ class OmegaPRMLabeler:
                 first_error=first_error, status=status, evidence=json.dumps(evidence),
                 rollouts=st.spent if own else 0, prompt_tokens=st.prompt_tokens if own else 0,
                 generated_tokens=st.generated_tokens if own else 0, engine_requests=1 if own else 0,
+                engine=self.engine.name, model=self.engine.model,
+            ))
+        return rows
+
+    def _noise_aware_labels(self, tree: Tree, sol: Solution, first: LabelTask, params: Params) -> list[StepLabel]:
+        """Labels from the solution's posterior (the counts of every known state along it and
+        its final answer, right or wrong), each with its confidence. A first error less sure
+        than an even chance is not claimed: those steps abstain (``unsettled``)."""
+        m = len(sol.steps)
+        post = posterior(self._observed(tree, sol), params)
+        states = [tree.state_at(sol, j) for j in range(m)]
+        fe = post.first_error
+        settled = post.confidence >= 0.5 and not tree.error
+        rows = []
+        for j in range(m):
+            st = states[j]
+            own = st is not None and st.owner == sol.index and st.kind == "search"
+            evidence: dict = {"estimator": "noise_aware", "source": "posterior"}
+            score = None
+            if st is not None and st.total:
+                evidence.update(correct=st.correct, total=st.total, node=new_id(first.problem_id, st.prefix))
+                score = st.mc
+            if j == m - 1:
+                score = float(sol.correct)
+            if not settled:
+                label, status = None, "abstained"
+                evidence["source"] = "unsettled" if not tree.error else "tree_error"
+            elif fe != -1 and j > fe:
+                label, status, score = None, AFTER_ERROR, None
+            else:
+                label, status = (fe == -1 or j < fe), "labeled"
+            if status == "labeled":
+                evidence["confidence"] = round(post.label_confidence(j), 6)
+                evidence["first_error_confidence"] = round(post.confidence, 6)
+                evidence["p_correct"] = round(post.step_correct[j], 6)
+            if tree.error:
+                evidence["tree_error"] = tree.error
+            rows.append(StepLabel(
+                run_id=first.run_id, rollout_id=sol.rollout_id, problem_id=first.problem_id, step_index=j,
+                labeler=self.name, label=label, score=score, first_error=fe if settled else None,
+                status=status, evidence=json.dumps(evidence),
+                rollouts=st.spent if own else 0, prompt_tokens=st.prompt_tokens if own else 0,
+                generated_tokens=st.generated_tokens if own else 0, engine_requests=st.requests if own else 0,
                 engine=self.engine.name, model=self.engine.model,
             ))
         return rows

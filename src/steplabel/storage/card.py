@@ -58,6 +58,30 @@ def _plots(out: Path, form: ExportFormat, rows: list[dict]) -> list[str]:
     return names
 
 
+def confidence_lines(manifests, counts: dict) -> list[str]:
+    """Which estimator made the Monte Carlo labels, and how sure the exported labels are."""
+    lines = []
+    for m in manifests:
+        label = m.config.get("label", {})
+        for name in ("mc", "omegaprm"):
+            if name in label.get("labelers", []):
+                section = label.get(name, {})
+                lines.append(f"- {name} estimator in run {m.run_id}: `{section.get('estimator', 'any')}`"
+                             + (f", confidence {section['confidence']}" if "confidence" in section else ""))
+    if counts.get("min_confidence"):
+        lines.append(f"- exported only rollouts whose every step label has confidence >= {counts['min_confidence']} "
+                     f"({counts.get('below_confidence', 0)} left out)")
+    conf = sorted(counts.get("confidences") or [])
+    if conf:
+        q = lambda f: conf[min(len(conf) - 1, int(f * len(conf)))]  # noqa: E731
+        bins = [(0.0, 0.9), (0.9, 0.99), (0.99, 1.01)]
+        shares = ", ".join(f"[{lo}, {min(hi, 1.0)}{']' if hi > 1 else ')'}: "
+                           f"{sum(lo <= c < hi for c in conf) / len(conf):.1%}" for lo, hi in bins)
+        lines.append(f"- label confidence (least step confidence per solution, {len(conf)} solutions): "
+                     f"min {conf[0]:.3f}, 10% {q(0.1):.3f}, median {q(0.5):.3f}; {shares}")
+    return lines
+
+
 def write_card(out: Path, store, form: ExportFormat, labeler: str, counts: dict, rows: list[dict], split: str,
                license: str) -> DatasetCard:
     manifests = [m for m in list_manifests(store) if m.run_id in counts["runs"]]
@@ -85,7 +109,8 @@ def write_card(out: Path, store, form: ExportFormat, labeler: str, counts: dict,
         f"- solutions: {len(rows)} (from {counts['rollouts']} labeled rollouts; {counts['rejected']} rejected by "
         f"consensus, {counts['undetermined']} undetermined, {counts['excluded_contaminated']} excluded as "
         "appearing in an evaluation set)",
-        f"- steps: {steps}" + (f", of which {negatives} labeled incorrect" if form.step_labels else ""),
+        f"- steps: {steps}" + (f", of which {negatives} labeled incorrect" if form != "processbench" else ""),
+        *confidence_lines(manifests, counts),
         "", *[f"![{p}]({p})" for p in plots], "",
         "## Label conventions", "",
         "Steps are 0-indexed; a solution's steps run up to and including its first wrong step; "

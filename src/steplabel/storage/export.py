@@ -5,7 +5,10 @@ steps after the first error are left out where a format has per-step labels.
 One labeler's labels are exported (``consensus`` when present, else the first one found);
 rollouts whose labels are unknown before their first error are skipped and counted, and with
 ``only_retained`` a consensus's rejected rollouts are left out. ``exclude`` drops problems
-that appear in an evaluation set (normalized text) and counts them.
+that appear in an evaluation set (normalized text) and counts them. ``min_confidence`` keeps
+only rollouts whose every exported step states a posterior ``confidence`` (in its evidence;
+noise-aware MC and OmegaPRM, and consensus over them) at or above it; the others, those that
+state none included, are counted as ``below_confidence``.
 
 The folder holds ``data/{split}-NNNNN-of-NNNNN.parquet``, ``README.md`` (YAML ``configs``,
 features, license, tags, provenance, label statistics) and PNG plots.
@@ -56,8 +59,18 @@ class ExportResult:
     counts: dict = field(default_factory=dict)
 
 
+def step_confidence(evidence: str | None) -> float | None:
+    """The posterior confidence a label row states in its evidence, if any."""
+    try:
+        value = json.loads(evidence or "{}").get("confidence")
+    except (ValueError, AttributeError):
+        return None
+    return float(value) if isinstance(value, (int, float)) else None
+
+
 def collect(store: str | Path, form: ExportFormat, run_ids: list[str] | None = None, labeler: str | None = None,
-            only_retained: bool = True, exclude: set[str] | None = None) -> tuple[list[dict], str, dict]:
+            only_retained: bool = True, exclude: set[str] | None = None,
+            min_confidence: float = 0.0) -> tuple[list[dict], str, dict]:
     con = connect(store)
     runs = run_ids or [r[0] for r in con.execute("SELECT DISTINCT run_id FROM step_labels").fetchall()]
     if not runs:
@@ -70,16 +83,17 @@ def collect(store: str | Path, form: ExportFormat, run_ids: list[str] | None = N
     rows = con.execute(
         "SELECT p.question, l.rollout_id, list(s.text ORDER BY l.step_index), "
         "list(l.label ORDER BY l.step_index), list(l.score ORDER BY l.step_index), "
-        "list(l.status ORDER BY l.step_index), any_value(l.first_error) "
+        "list(l.status ORDER BY l.step_index), any_value(l.first_error), list(l.evidence ORDER BY l.step_index) "
         "FROM step_labels l JOIN steps s USING (rollout_id, step_index) "
         "JOIN rollouts r ON r.rollout_id = l.rollout_id "
         "JOIN problems p ON p.problem_id = r.problem_id AND p.run_id = r.run_id "
         "WHERE l.labeler = ? AND list_contains(?, l.run_id) GROUP BY p.question, l.rollout_id ORDER BY l.rollout_id",
         [labeler, runs]).fetchall()
     con.close()
-    counts = {"rollouts": len(rows), "excluded_contaminated": 0, "rejected": 0, "undetermined": 0}
-    out = []
-    for question, _, steps, labels, scores, statuses, first_error in rows:
+    counts = {"rollouts": len(rows), "excluded_contaminated": 0, "rejected": 0, "undetermined": 0,
+              "below_confidence": 0}
+    out, confidences = [], []
+    for question, _, steps, labels, scores, statuses, first_error, evidence in rows:
         if exclude and normalize_text(question) in exclude:
             counts["excluded_contaminated"] += 1
             continue
@@ -90,12 +104,22 @@ def collect(store: str | Path, form: ExportFormat, run_ids: list[str] | None = N
         if first_error is None:
             counts["undetermined"] += 1
             continue
+        keep = len(steps) if first_error == -1 else first_error + 1
+        stated = [step_confidence(e) for e in evidence[:keep]]
+        least = min(stated) if stated and None not in stated else None
+        if min_confidence > 0 and (least is None or least < min_confidence):
+            counts["below_confidence"] += 1
+            continue
         row = form.row(question, steps, labels, scores, first_error)
         if row is None:
             counts["undetermined"] += 1
             continue
+        if least is not None:
+            confidences.append(least)
         out.append(row)
     counts["exported"] = len(out)
+    counts["min_confidence"] = min_confidence
+    counts["confidences"] = confidences  # least step confidence of each exported rollout that states one
     return out, labeler, {**counts, "runs": runs}
 
 
@@ -116,9 +140,9 @@ def write_folder(rows: list[dict], form: ExportFormat, out: str | Path, split: s
 
 def export(store: str | Path, out: str | Path, form: ExportFormat, run_ids: list[str] | None = None,
            labeler: str | None = None, only_retained: bool = True, exclude_file: str | Path | None = None,
-           split: str = "train", license: str = "apache-2.0") -> ExportResult:
+           split: str = "train", license: str = "apache-2.0", min_confidence: float = 0.0) -> ExportResult:
     exclude = load_exclusions(exclude_file) if exclude_file else None
-    rows, labeler, counts = collect(store, form, run_ids, labeler, only_retained, exclude)
+    rows, labeler, counts = collect(store, form, run_ids, labeler, only_retained, exclude, min_confidence)
     out = Path(out)
     files = write_folder(rows, form, out, split)
     from steplabel.storage.card import write_card

@@ -1,0 +1,182 @@
+"""Adaptive Monte Carlo sampling over a cohort of solutions, decided by one pooled fit.
+
+Why a cohort: the noise-aware estimator (``estimate.py``) fits its rates to many solutions'
+counts at once, but labelers are called per problem, concurrently. Problems whose
+``label_problem`` starts in the same moment (a whole batch: ``label_stage`` and ``evaluate``
+start them together) join one cohort; the cohort is sampled in rounds and every solution's
+labels come from the fit to all of them. A call that arrives while a cohort runs starts the
+next one.
+
+Why rounds: most prefixes are settled by a few completions (a correct prefix that succeeds
+often, a wrong one amid wrong ones); only the ones near an uncertain change point need more.
+Each round: fit, compute posteriors, and for every solution whose first error is not yet
+settled at the configured confidence, draw ``round_size`` more completions at its ``width``
+most uncertain prefixes (never more than ``k`` per prefix, never more than ``per_step_budget``
+per prefix on average over the solution: the sequential test's truncation). A round's requests for all
+problems go to the engine together, so its batches stay large.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable, Sequence
+
+from steplabel.labelers.base import LabelTask
+from steplabel.labelers.estimate import PRIOR, Observed, Params, Posterior, fit, posteriors
+
+
+@dataclass
+class Tally:
+    """Everything drawn from one prefix so far."""
+
+    correct: int = 0
+    total: int = 0
+    unparsable: int = 0
+    prompt_tokens: int = 0
+    generated_tokens: int = 0
+    requests: int = 0
+    token_prompt: bool = False
+    failed: str | None = None
+
+    @property
+    def value(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+
+@dataclass
+class Decided:
+    """One solution's tallies per prefix (steps 0..n-2) and its posterior."""
+
+    task: LabelTask
+    tallies: list[Tally]
+    posterior: Posterior | None = None
+    params: Params | None = None
+    rounds: int = 0
+
+    @property
+    def failed_at(self) -> int | None:
+        return next((i for i, t in enumerate(self.tallies) if t.failed), None)
+
+    def observed(self) -> Observed:
+        return Observed(tuple(t.correct for t in self.tallies), tuple(t.total for t in self.tallies),
+                        self.task.correct)
+
+
+@dataclass(frozen=True)
+class Policy:
+    k: int = 32  # most completions per prefix
+    initial: int = 4  # completions per prefix in the first round
+    round_size: int = 4
+    width: int = 1  # prefixes per unsettled solution per round
+    confidence: float = 0.995
+    per_step_budget: float = 10.0  # most completions per solution, per prefix on average
+    max_rounds: int = 64
+
+    def settled(self, d: Decided) -> bool:
+        """Sure enough, or out of budget: a solution that stays ambiguous (a correct prefix
+        that rarely succeeds, say) must not eat the run's samples."""
+        spent = sum(t.total for t in d.tallies)
+        return d.posterior.confidence >= self.confidence or spent >= self.per_step_budget * len(d.tallies)
+
+    def pick(self, d: Decided) -> list[int]:
+        """The prefixes worth another round: the most uncertain ones, not yet at k."""
+        post = d.posterior
+        floor = (1.0 - self.confidence) / 2
+        ranked = sorted(
+            ((min(p, 1 - p), i) for i, p in enumerate(post.step_correct[:-1])
+             if d.tallies[i].total < self.k and min(p, 1 - p) > floor),
+            reverse=True,
+        )
+        return [i for _, i in ranked[: self.width]]
+
+
+# draw(task, step_index, n, round) -> Tally of that request
+Draw = Callable[[LabelTask, int, int, int], Awaitable[Tally]]
+
+
+async def sample_adaptively(tasks: Sequence[LabelTask], draw: Draw, policy: Policy,
+                            start: Params = PRIOR) -> tuple[list[Decided], Params]:
+    """Rounds of sampling until every solution is settled (or at k everywhere it is unsure)."""
+    cohort = [Decided(t, [Tally() for _ in range(t.num_steps - 1)]) for t in tasks]
+
+    async def run(requests: list[tuple[Decided, int, int]], rnd: int) -> None:
+        got = await asyncio.gather(*(draw(d.task, i, n, rnd) for d, i, n in requests))
+        for (d, i, _), tally in zip(requests, got):
+            _merge(d.tallies[i], tally)
+
+    await run([(d, i, min(policy.initial, policy.k)) for d in cohort for i in range(len(d.tallies))], 0)
+    params = start
+    for rnd in range(1, policy.max_rounds + 1):
+        live = [d for d in cohort if d.failed_at is None]
+        params = fit([d.observed() for d in live], start=params) if live else params
+        for d, post in zip(live, posteriors([d.observed() for d in live], params)):
+            d.posterior, d.params = post, params
+        requests = []
+        for d in live:
+            if not policy.settled(d):
+                for i in policy.pick(d):
+                    requests.append((d, i, min(policy.round_size, policy.k - d.tallies[i].total)))
+                    d.rounds = rnd
+        if not requests:
+            break
+        await run(requests, rnd)
+    else:  # out of rounds: decide on what was drawn
+        live = [d for d in cohort if d.failed_at is None]
+        params = fit([d.observed() for d in live], start=params) if live else params
+        for d, post in zip(live, posteriors([d.observed() for d in live], params)):
+            d.posterior, d.params = post, params
+    return cohort, params
+
+
+def _merge(into: Tally, new: Tally) -> None:
+    into.correct += new.correct
+    into.total += new.total
+    into.unparsable += new.unparsable
+    into.prompt_tokens += new.prompt_tokens
+    into.generated_tokens += new.generated_tokens
+    into.requests += new.requests
+    into.token_prompt = into.token_prompt or new.token_prompt
+    into.failed = into.failed or new.failed
+
+
+@dataclass
+class Cohorts:
+    """Gathers the ``label_problem`` calls that start together into one cohort."""
+
+    run: Callable[[list[LabelTask]], Awaitable[list[Decided]]]
+    gather_rounds: int = 8
+    _pending: list[tuple[list[LabelTask], asyncio.Future]] = field(default_factory=list)
+    _driver: asyncio.Task | None = None
+
+    async def decide(self, tasks: Sequence[LabelTask]) -> list[Decided]:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._pending.append((list(tasks), future))
+        if self._driver is None or self._driver.done() or self._driver.get_loop() is not loop:
+            self._driver = loop.create_task(self._drive())
+        return await future
+
+    async def _drive(self) -> None:
+        while self._pending:
+            for _ in range(self.gather_rounds):  # let every problem started with this one join
+                before = len(self._pending)
+                await asyncio.sleep(0)
+                if len(self._pending) == before:
+                    break
+            members, self._pending = self._pending, []
+            flat = [t for tasks, _ in members for t in tasks]
+            try:
+                decided = await self.run(flat)
+            except BaseException as exc:  # noqa: BLE001 - every waiting problem must hear of it
+                for _, future in members:
+                    if not future.done():
+                        future.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            at = 0
+            for tasks, future in members:
+                if not future.done():
+                    future.set_result(decided[at: at + len(tasks)])
+                at += len(tasks)

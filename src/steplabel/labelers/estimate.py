@@ -1,0 +1,311 @@
+"""Noise-aware first-error estimation from Monte Carlo counts.
+
+Why: Math-Shepherd's hard label ("a prefix is correct if any of its k completions reaches the
+answer") is fooled by lucky recoveries, and the more samples a user pays for, the more wrong
+prefixes pass. A correct prefix and a wrong one differ in *how often* completions succeed, so
+we model that instead.
+
+The model is a small hidden Markov chain along each solution's steps, one state per prefix
+(the solution cut after step i):
+
+- ``G`` the prefix is correct: completions succeed at a rate that varies from prefix to prefix
+  (Beta-Binomial) and falls with the steps remaining;
+- ``B`` the prefix holds a wrong step: completions only succeed by a lucky recovery (a low
+  rate, also Beta-Binomial, also by steps remaining);
+- ``R`` the solution itself recovered after a wrong step (rare; emits like ``G``). It lets a
+  solution with a wrong step and a right final answer keep its first error.
+
+``G`` is left for good (every prefix after a wrong one is wrong, the change-point structure);
+the first error is the first prefix not in ``G``. The last prefix (the whole solution) emits
+the solution's own final answer instead of counts. Every parameter is fitted by EM to the
+counts of the run itself (pooled over many solutions), with weak generic priors so a tiny pool
+stays sane; nothing comes from the engine's or world's configuration. The estimator sees only
+counts, the position of each prefix and the steps remaining.
+
+Pure: counts in, a posterior over the first error out.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Sequence
+
+import numpy as np
+
+G, B, R = 0, 1, 2
+MAX_BIN = 8  # prefixes with 8 or more steps remaining share one set of rates
+_TINY = 1e-300
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One solution's evidence: correct / total completions from the prefix ending at each
+    step but the last (total 0 = not sampled), and whether its own final answer is right
+    (None: no answer to judge)."""
+
+    correct: tuple[int, ...]
+    total: tuple[int, ...]
+    final_correct: bool | None
+
+    @property
+    def num_steps(self) -> int:
+        return len(self.correct) + 1
+
+
+@dataclass(frozen=True)
+class Params:
+    """Fitted rates; index ``b`` of the per-bin tuples is ``min(steps remaining, MAX_BIN) - 1``."""
+
+    mu_good: tuple[float, ...] = (0.85, 0.75, 0.65, 0.6, 0.55, 0.5, 0.45, 0.4)
+    rho_good: float = 0.15  # intra-prefix correlation: spread of success rates of correct prefixes
+    mu_bad: tuple[float, ...] = (0.1,) * MAX_BIN
+    rho_bad: float = 0.1
+    hazard: float = 0.1  # chance that the next step is the first wrong one
+    recover: float = 0.02  # chance a wrong solution's own text recovers at the next step
+    # A solution whose every step is right has the right answer, by definition: a wrong final
+    # answer is (almost) proof of a wrong step. Fixed, not fitted: counts cannot tell a wrong
+    # last step from a right solution with a wrong answer, so EM would chase its own tail.
+    final_wrong_if_good: float = 1e-3
+    final_right_if_bad: float = 0.05
+    iterations: int = 0
+    pooled: int = 0  # solutions the fit saw
+
+
+PRIOR = Params()
+# Prior strength, in pseudo-completions per bin / pseudo-events: weak against a run's thousands
+# of completions, strong enough that a handful of solutions cannot collapse a component.
+_PRIOR_N = 40.0
+_PRIOR_EVENTS = 20.0
+
+
+@dataclass
+class Posterior:
+    """What the evidence says about one solution."""
+
+    first_error_probs: list[float]  # P(first error = j) for j < n, then P(no error) last
+    step_correct: list[float]  # P(prefix through step i is correct)
+    first_error: int  # the most probable first error, -1 for none
+    confidence: float  # its posterior probability
+
+    @property
+    def num_steps(self) -> int:
+        return len(self.step_correct)
+
+    def label_confidence(self, i: int) -> float:
+        """Posterior probability that step i's hard label (derived from ``first_error``) is right."""
+        if self.first_error == -1 or i < self.first_error:
+            return self.step_correct[i]
+        return 1.0 - self.step_correct[i]
+
+
+def _bins(num_steps: int) -> np.ndarray:
+    remaining = num_steps - 1 - np.arange(num_steps - 1)
+    return np.minimum(remaining, MAX_BIN) - 1
+
+
+def _log_bb(c: np.ndarray, n: np.ndarray, mu: np.ndarray, rho: float) -> np.ndarray:
+    """log Beta-Binomial pmf without the binomial coefficient (it cancels between states)."""
+    rho = min(max(rho, 1e-4), 0.95)
+    mu = np.clip(mu, 1e-4, 1 - 1e-4)
+    s = (1.0 - rho) / rho
+    a, b = mu * s, (1.0 - mu) * s
+    lg = np.vectorize(math.lgamma, otypes=[float])
+    return lg(a + c) + lg(b + n - c) - lg(a + b + n) - (lg(a) + lg(b) - lg(a + b))
+
+
+def _log_emissions(group: Sequence[Observed], p: Params) -> np.ndarray:
+    """[R, n, 3] log P(evidence at prefix i | state) for solutions of one length n."""
+    n = group[0].num_steps
+    out = np.zeros((len(group), n, 3))
+    if n > 1:
+        c = np.array([o.correct for o in group], float)
+        t = np.array([o.total for o in group], float)
+        bins = _bins(n)[None, :]
+        sampled = t > 0
+        good = np.where(sampled, _log_bb(c, t, np.asarray(p.mu_good)[bins], p.rho_good), 0.0)
+        bad = np.where(sampled, _log_bb(c, t, np.asarray(p.mu_bad)[bins], p.rho_bad), 0.0)
+        out[:, :-1, G] = out[:, :-1, R] = good
+        out[:, :-1, B] = bad
+    ok_good, right_bad = 1 - p.final_wrong_if_good, p.final_right_if_bad
+    for j, o in enumerate(group):
+        if o.final_correct is not None:
+            out[j, -1, G] = out[j, -1, R] = math.log(ok_good if o.final_correct else 1 - ok_good)
+            out[j, -1, B] = math.log(right_bad if o.final_correct else 1 - right_bad)
+    return out
+
+
+def _transitions(p: Params) -> np.ndarray:
+    h, q = p.hazard, p.recover
+    return np.array([[1 - h, h, 0.0], [0.0, 1 - q, q], [0.0, h, 1 - h]])
+
+
+def _forward_backward(group: Sequence[Observed], p: Params):
+    """(gamma [R, n, 3], xi [R, n-1, 3, 3]): posterior state and transition marginals of
+    solutions of one length, all at once."""
+    e = _log_emissions(group, p)
+    e = np.exp(e - e.max(axis=2, keepdims=True))  # per-position scale cancels in the marginals
+    A = _transitions(p)
+    r, n, _ = e.shape
+    alpha = np.zeros((r, n, 3))
+    alpha[:, 0] = np.array([1 - p.hazard, p.hazard, 0.0]) * e[:, 0]
+    alpha[:, 0] /= alpha[:, 0].sum(axis=1, keepdims=True) + _TINY
+    for i in range(1, n):
+        alpha[:, i] = (alpha[:, i - 1] @ A) * e[:, i]
+        alpha[:, i] /= alpha[:, i].sum(axis=1, keepdims=True) + _TINY
+    beta = np.ones((r, n, 3))
+    for i in range(n - 2, -1, -1):
+        beta[:, i] = (e[:, i + 1] * beta[:, i + 1]) @ A.T
+        beta[:, i] /= beta[:, i].sum(axis=1, keepdims=True) + _TINY
+    gamma = alpha * beta
+    gamma /= gamma.sum(axis=2, keepdims=True) + _TINY
+    xi = alpha[:, :-1, :, None] * A[None, None] * (e[:, 1:] * beta[:, 1:])[:, :, None, :]
+    xi /= xi.sum(axis=(2, 3), keepdims=True) + _TINY
+    return gamma, xi
+
+
+def _by_length(pool: Sequence[Observed]) -> dict[int, list[int]]:
+    groups: dict[int, list[int]] = {}
+    for j, o in enumerate(pool):
+        groups.setdefault(o.num_steps, []).append(j)
+    return groups
+
+
+def posteriors(pool: Sequence[Observed], params: Params = PRIOR) -> list[Posterior]:
+    """P(first error = j) for every step j and for "none", and the most probable one, for
+    each solution."""
+    out: list[Posterior | None] = [None] * len(pool)
+    for n, idx in _by_length(pool).items():
+        gamma, xi = _forward_backward([pool[j] for j in idx], params)
+        for row, j in enumerate(idx):
+            probs = [float(gamma[row, 0, B])] + [float(x) for x in xi[row, :, G, B]] + [float(gamma[row, -1, G])]
+            total = sum(probs) or 1.0
+            probs = [x / total for x in probs]
+            best = max(range(n + 1), key=lambda m: probs[m])
+            out[j] = Posterior(probs, [float(g) for g in gamma[row, :, G]], -1 if best == n else best, probs[best])
+    return out
+
+
+def posterior(obs: Observed, params: Params = PRIOR) -> Posterior:
+    return posteriors([obs], params)[0]
+
+
+def fit(pool: Sequence[Observed], start: Params = PRIOR, iterations: int = 40, tol: float = 1e-4) -> Params:
+    """EM over a pool of solutions: rates per steps-remaining bin, dispersion, hazard,
+    recovery, and how far the final answer is to be trusted. Generic weak priors (``PRIOR``)
+    keep a small pool from collapsing a component."""
+    pool = [o for o in pool if o.num_steps >= 1]
+    p = start
+    if not pool:
+        return p
+    for it in range(1, iterations + 1):
+        stats = _Stats()
+        for idx in _by_length(pool).values():
+            group = [pool[j] for j in idx]
+            gamma, xi = _forward_backward(group, p)
+            stats.add(group, gamma, xi)
+        new = stats.m_step(p)
+        new = replace(new, iterations=it, pooled=len(pool))
+        moved = max(abs(a - b) for a, b in zip(_flat(new), _flat(p)))
+        p = new
+        if moved < tol:
+            break
+    return p
+
+
+def _flat(p: Params) -> list[float]:
+    return [*p.mu_good, *p.mu_bad, p.rho_good, p.rho_bad, p.hazard, p.recover,
+            p.final_wrong_if_good, p.final_right_if_bad]
+
+
+@dataclass
+class _Stats:
+    """Weighted sufficient statistics of one E-step."""
+
+    c: list = field(default_factory=list)
+    n: list = field(default_factory=list)
+    bins: list = field(default_factory=list)
+    w_good: list = field(default_factory=list)
+    w_bad: list = field(default_factory=list)
+    exits: float = 0.0
+    stays: float = 0.0
+    recoveries: float = 0.0
+    bad_time: float = 0.0
+    final: list = field(default_factory=lambda: [0.0, 0.0])  # bad & right answer, bad
+
+    def add(self, group: Sequence[Observed], gamma: np.ndarray, xi: np.ndarray) -> None:
+        """One length group's marginals: gamma [R, n, 3], xi [R, n-1, 3, 3]."""
+        n = group[0].num_steps
+        if n > 1:
+            t = np.array([o.total for o in group], float)
+            keep = t > 0
+            self.c.append(np.array([o.correct for o in group], float)[keep])
+            self.n.append(t[keep])
+            self.bins.append(np.broadcast_to(_bins(n), t.shape)[keep])
+            self.w_good.append((gamma[:, :-1, G] + gamma[:, :-1, R])[keep])
+            self.w_bad.append(gamma[:, :-1, B][keep])
+        self.exits += float(gamma[:, 0, B].sum() + xi[:, :, G, B].sum())
+        self.stays += float(len(group) + gamma[:, :-1, G].sum())
+        self.recoveries += float(xi[:, :, B, R].sum())
+        self.bad_time += float(gamma[:, :-1, B].sum())
+        for j, o in enumerate(group):
+            if o.final_correct is not None:
+                self.final[1] += gamma[j, -1, B]
+                self.final[0] += gamma[j, -1, B] if o.final_correct else 0.0
+
+    def m_step(self, p: Params) -> Params:
+        def rate(events, chances, prior):
+            return (events + _PRIOR_EVENTS * prior) / (chances + _PRIOR_EVENTS)
+
+        out = replace(
+            p,
+            hazard=rate(self.exits, self.stays, PRIOR.hazard),
+            recover=rate(self.recoveries, self.bad_time, PRIOR.recover),
+            final_right_if_bad=rate(self.final[0], self.final[1], PRIOR.final_right_if_bad),
+        )
+        if not self.c:
+            return out
+        c, n, bins = np.concatenate(self.c), np.concatenate(self.n), np.concatenate(self.bins)
+        mu_g, rho_g = _rates(c, n, bins, np.concatenate(self.w_good), PRIOR.mu_good, PRIOR.rho_good)
+        mu_b, rho_b = _rates(c, n, bins, np.concatenate(self.w_bad), PRIOR.mu_bad, PRIOR.rho_bad)
+        return replace(out, mu_good=mu_g, rho_good=rho_g, mu_bad=mu_b, rho_bad=rho_b)
+
+
+_RHO_GRID = np.geomspace(1e-3, 0.5, 28)
+
+
+def _rates(c, n, bins, w, prior_mu, prior_rho) -> tuple[tuple[float, ...], float]:
+    """Per-bin mean success rate (shrunk towards the component's pooled rate, which is shrunk
+    towards the prior) and the intra-prefix correlation by weighted maximum likelihood on a
+    grid. Likelihood, not moments: sampling is adaptive (ambiguous prefixes get more
+    completions), which biases moment estimates but not the likelihood."""
+    pooled = (np.sum(w * c) + _PRIOR_N * float(np.mean(prior_mu))) / (np.sum(w * n) + _PRIOR_N)
+    mu = []
+    for b in range(MAX_BIN):
+        m = bins == b
+        prior = 0.5 * pooled + 0.5 * prior_mu[b]
+        mu.append(float((np.sum(w[m] * c[m]) + _PRIOR_N * prior) / (np.sum(w[m] * n[m]) + _PRIOR_N)))
+    # Distinct (c, n, bin) rows with summed weights: a few hundred, whatever the pool's size.
+    keys, inverse = np.unique(np.stack([c, n, bins]), axis=1, return_inverse=True)
+    weight = np.bincount(inverse.ravel(), weights=w, minlength=keys.shape[1])
+    kc, kn, kb = keys
+    mu_each = np.asarray(mu)[kb.astype(int)]
+    many = kn > 1  # a single completion says nothing about spread
+    if not np.any(many) or weight[many].sum() <= 0:
+        return tuple(mu), prior_rho
+    scores = [float(np.sum(weight[many] * _log_bb(kc[many], kn[many], mu_each[many], r))) for r in _RHO_GRID]
+    scores = np.asarray(scores) - 0.5 * (np.log(_RHO_GRID / prior_rho) ** 2)  # weak log-normal prior
+    return tuple(mu), float(_RHO_GRID[int(np.argmax(scores))])
+
+
+def any_of_k(obs: Observed) -> int | None:
+    """Math-Shepherd's rule: the first prefix none of whose completions reached the answer;
+    the final answer judges the last step. None if a prefix before it was never sampled."""
+    for i, (c, t) in enumerate(zip(obs.correct, obs.total)):
+        if t == 0:
+            return None
+        if c == 0:
+            return i
+    if obs.final_correct is None:
+        return None
+    return -1 if obs.final_correct else obs.num_steps - 1
