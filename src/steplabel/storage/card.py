@@ -154,17 +154,23 @@ def _as_list(value) -> list[dict]:
     return [dict(x) for x in (value if isinstance(value, list) else [value])]
 
 
+def _data_files(config: dict) -> list[dict]:
+    """A config's ``data_files`` as ``{split, path}`` entries (a bare pattern is the train split's)."""
+    files = config.get("data_files") or []
+    return [{"split": "train", "path": e} if isinstance(e, str) else dict(e)
+            for e in (files if isinstance(files, list) else [files])]
+
+
 def split_paths(card_text: str | None, config_name: str, split: str) -> list[str]:
     """The data-file patterns a card lists for one config/split (what a new push replaces)."""
     if not card_text:
         return []
     paths = []
-    for config in _as_list(DatasetCard(card_text).data.configs):
+    for config in _as_list(getattr(DatasetCard(card_text).data, "configs", None)):
         if config.get("config_name", "default") != config_name:
             continue
-        files = config.get("data_files") or []
-        for entry in files if isinstance(files, list) else [files]:
-            if isinstance(entry, dict) and entry.get("split", "train") == split:
+        for entry in _data_files(config):
+            if entry.get("split", "train") == split:
                 found = entry.get("path")
                 paths += found if isinstance(found, list) else [found]
     return [p for p in paths if p]
@@ -177,13 +183,13 @@ def merge_cards(existing: str | None, new: str) -> str:
     if not existing:
         return new
     old_card, new_card = DatasetCard(existing), DatasetCard(new)
-    configs = {c.get("config_name", "default"): c for c in _as_list(old_card.data.configs)}
+    configs = {c.get("config_name", "default"): c for c in _as_list(getattr(old_card.data, "configs", None))}
     for config in _as_list(new_card.data.configs):
         name = config["config_name"]
         added = {e["split"]: e for e in config["data_files"]}
-        kept = [e for e in _as_list(configs.get(name, {}).get("data_files")) if e.get("split", "train") not in added]
+        kept = [e for e in _data_files(configs.get(name, {})) if e.get("split", "train") not in added]
         configs[name] = {**configs.get(name, {}), "config_name": name, "data_files": [*kept, *added.values()]}
-    info = {i.get("config_name", "default"): i for i in _as_list(old_card.data.dataset_info)}
+    info = {i.get("config_name", "default"): i for i in _as_list(getattr(old_card.data, "dataset_info", None))}
     info.update({i["config_name"]: i for i in _as_list(new_card.data.dataset_info)})
     order = sorted(configs, key=lambda n: (n != "default", n))
     data = new_card.data
