@@ -117,3 +117,21 @@ def test_hub_patterns_stay_inside_their_folder():
     assert not glob_match("data/default/train-00000-of-00001.parquet", "data/train-*")
     assert not glob_match("data/default/training-00000-of-00001.parquet", "data/default/train-*")
     assert glob_match("plots/default/train/a.png", "plots/default/train/**")
+
+
+def test_export_command_pushes_with_the_hub_api(store, tmp_path, monkeypatch):
+    """The README's command, with ``HfApi`` replaced by the fake."""
+    import huggingface_hub
+    from typer.testing import CliRunner
+
+    from steplabel.cli import app
+
+    hub = FakeHub(tmp_path)
+    monkeypatch.setattr(huggingface_hub, "HfApi", lambda token=None: hub)
+    args = ["export", "--format", "openrlhf", "--out", str(tmp_path / "export" / "openrlhf"), "--store", str(store),
+            "--config-name", "openrlhf", "--push", "ORG/NAME"]
+    for extra in ([], ["--overwrite"]):
+        result = CliRunner().invoke(app, [*args, *extra])
+        assert result.exit_code == 0 and "pushed" in result.output
+    assert sorted(f for f in hub.files if f.startswith("data/")) == ["data/openrlhf/train-00000-of-00001.parquet"]
+    assert len(hub.commits) == 2
