@@ -135,3 +135,24 @@ def test_export_command_pushes_with_the_hub_api(store, tmp_path, monkeypatch):
         assert result.exit_code == 0 and "pushed" in result.output
     assert sorted(f for f in hub.files if f.startswith("data/")) == ["data/openrlhf/train-00000-of-00001.parquet"]
     assert len(hub.commits) == 2
+
+
+def test_a_broad_pattern_never_takes_another_configs_files(store, tmp_path):
+    card = """---
+configs:
+- config_name: default
+  data_files:
+  - split: train
+    path: data/**
+- config_name: other
+  data_files:
+  - split: train
+    path: data/other/*
+---
+"""
+    hub = FakeHub(tmp_path, {"README.md": card.encode(), "data/old.parquet": b"old",
+                             "data/other/train.parquet": b"other's"})
+    export(store, tmp_path / "p", export_format("trl"))
+    assert push(tmp_path / "p", "org/steps", api=hub).deleted == ["data/old.parquet"]
+    assert "data/other/train.parquet" in hub.files
+    assert [c["config_name"] for c in hub.card().data.configs] == ["default", "other"]

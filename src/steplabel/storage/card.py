@@ -161,19 +161,18 @@ def _data_files(config: dict) -> list[dict]:
             for e in (files if isinstance(files, list) else [files])]
 
 
-def split_paths(card_text: str | None, config_name: str, split: str) -> list[str]:
-    """The data-file patterns a card lists for one config/split (what a new push replaces)."""
+def card_paths(card_text: str | None) -> dict[tuple[str, str], list[str]]:
+    """The data-file patterns a card lists, by (config, split): what a push of that config/split
+    replaces, and what it must leave alone for the others."""
+    paths: dict[tuple[str, str], list[str]] = {}
     if not card_text:
-        return []
-    paths = []
+        return paths
     for config in _as_list(getattr(DatasetCard(card_text).data, "configs", None)):
-        if config.get("config_name", "default") != config_name:
-            continue
         for entry in _data_files(config):
-            if entry.get("split", "train") == split:
-                found = entry.get("path")
-                paths += found if isinstance(found, list) else [found]
-    return [p for p in paths if p]
+            found = entry.get("path")
+            key = (config.get("config_name", "default"), entry.get("split", "train"))
+            paths.setdefault(key, []).extend(p for p in (found if isinstance(found, list) else [found]) if p)
+    return paths
 
 
 def merge_cards(existing: str | None, new: str) -> str:

@@ -3,8 +3,8 @@
 A nightly export-and-push must leave the repository as one copy of each config/split, not add
 another beside the last: shards keep stable names (``data/{config}/{split}-NNNNN-of-NNNNN.parquet``),
 and one commit (``create_commit``) deletes the files the repository held for the same
-config/split (those its card listed, plus that config/split's folder and plots) and adds the
-new ones, with a card merged from the one already there (``card.merge_cards``) so its
+config/split (those its card listed, plus that config/split's folder and plots, but none that
+another config/split lists) and adds the new ones, with a card merged from the one already there (``card.merge_cards``) so its
 ``configs`` list every config/split on the Hub. Readers never see half an update, and
 ``parent_commit`` makes the commit fail rather than overwrite a push that landed in between.
 """
@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from steplabel.storage.card import data_pattern, merge_cards, plot_folder, split_paths
+from steplabel.storage.card import card_paths, data_pattern, merge_cards, plot_folder
 
 _SHARD = re.compile(r"^(?P<split>\w+(?:\.\w+)*)-\d{5}-of-\d{5}\.parquet$")
 
@@ -65,10 +65,13 @@ def push(folder: str | Path, repo_id: str, token_env: str = "HF_TOKEN", api=None
     card = _existing_card(api, repo_id, remote, head)
     local = {path.relative_to(folder).as_posix(): path
              for sub in ("data", "plots") for path in sorted((folder / sub).rglob("*")) if path.is_file()}
-    patterns = []
-    for config, split in parts:
-        patterns += [*split_paths(card, config, split), data_pattern(config, split), f"{plot_folder(config, split)}/**"]
-    deleted = [f for f in remote if f not in local and any(glob_match(f, p) for p in patterns)]
+    listed = card_paths(card)
+    patterns = [p for config, split in parts
+                for p in [*listed.get((config, split), []), data_pattern(config, split), f"{plot_folder(config, split)}/**"]]
+    # A broad pattern of ours ("data/**") never takes a file another config/split still lists.
+    others = [p for key, found in listed.items() if key not in parts for p in found]
+    deleted = [f for f in remote if f not in local and any(glob_match(f, p) for p in patterns)
+               and not any(glob_match(f, p) for p in others)]
     merged = merge_cards(card, (folder / "README.md").read_text(encoding="utf-8"))
     operations = [CommitOperationDelete(path_in_repo=f) for f in deleted]
     operations += [CommitOperationAdd(path_in_repo=target, path_or_fileobj=str(path)) for target, path in local.items()]
