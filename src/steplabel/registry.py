@@ -74,6 +74,8 @@ EXPORTS: dict[str, Entry] = {e.name: e for e in [
     Entry("trl", None, "steplabel.storage.formats:TRL"),
     Entry("soft", None, "steplabel.storage.formats:Soft"),
     Entry("processbench", None, "steplabel.storage.formats:ProcessBench"),
+    Entry("openrlhf", None, "steplabel.storage.formats:OpenRLHF"),
+    Entry("math-shepherd", None, "steplabel.storage.formats:MathShepherd"),
 ]}
 
 

@@ -254,3 +254,14 @@ def test_states_are_keyed_by_normalised_steps():
     state = tree.add_state(None, "x", 5, None, "search", key=step_key(TARGET.split("\n\n")[:5]))
     sol = Solution(0, "s", blank, [s.strip() for s in blank.split("\n\n") if s.strip()], [], 0, False, 1)
     assert tree.state_at(sol, 4) is state
+
+
+def test_a_state_sampled_in_several_rounds_gives_every_solution_its_own_id():
+    """Noise-aware probes draw a state in rounds: ids numbered per round collided (two label rows
+    for one rollout step, stored rollouts overwritten by the next round's)."""
+    engine, labeler = noisy(lambda d: 6 if d <= 5 else 1)
+    out = run(labeler, [task(TARGET)])
+    ids = [r.rollout_id for r in out.rollouts]
+    assert len(ids) == len(set(ids)) > 0
+    keys = [(r.rollout_id, r.step_index) for r in out.labels]
+    assert len(keys) == len(set(keys))

@@ -54,7 +54,7 @@ def test_cli_queries_and_exports_an_s3_store_and_fails_cleanly_on_a_missing_one(
     exported = runner.invoke(app, ["export", "--store", f"s3://{s3_bucket}/store", "--format", "trl",
                                    "--out", str(tmp_path / "export")])
     assert exported.exit_code == 0, exported.output
-    assert list((tmp_path / "export" / "data").glob("train-*.parquet"))
+    assert list((tmp_path / "export" / "data" / "default").glob("train-*.parquet"))
     assert "steplabel" in (tmp_path / "export" / "README.md").read_text()
     missing = runner.invoke(app, ["stats", "--store", f"s3://{s3_bucket}/nothing-here"])
     assert missing.exit_code == 2 and "no such store" in missing.output

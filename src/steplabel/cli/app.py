@@ -317,30 +317,41 @@ def export_(
     only_retained: bool = typer.Option(True, "--only-retained/--all", help="Leave out consensus-rejected rollouts."),
     exclude: Optional[Path] = typer.Option(None, "--exclude", help="Evaluation set whose problems must not be exported."),
     split: str = typer.Option("train", help="Split name of the shards."),
+    config_name: str = typer.Option("default", "--config-name", help="Config (subset) name on the Hub."),
+    tree_rows: str = typer.Option("prefix", "--tree-rows",
+                                  help="Tree labelers (OmegaPRM): one row per distinct prefix, or per solution."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty --out folder."),
     push: Optional[str] = typer.Option(None, "--push", help="ORG/NAME on the Hub (token from HF_TOKEN)."),
     min_confidence: float = typer.Option(0.0, "--min-confidence", min=0.0, max=1.0,
                                          help="Only rollouts whose every step label states at least this confidence."),
 ) -> None:
     """Export labels as a Hub-style dataset folder with a dataset card; optionally push it."""
-    from steplabel.storage.export import export, push as push_folder
+    from steplabel.storage.export import TREE_ROWS, export
+    from steplabel.storage.hub import push as push_folder
 
     if format not in registry.EXPORTS:
         _fail(f"unknown export format {format!r} ({', '.join(registry.EXPORTS)})")
+    if tree_rows not in TREE_ROWS:
+        _fail(f"--tree-rows {tree_rows!r}: one of {', '.join(TREE_ROWS)}")
     _require_store(store)
     if exclude is not None and not exclude.is_file():
         _fail(f"{exclude}: no such evaluation file")
     try:
         result = export(store, out, registry.export_format(format), run, labeler, only_retained, exclude, split,
+                        config_name=config_name, tree_rows=tree_rows, overwrite=overwrite,
                         min_confidence=min_confidence)
-    except ValueError as exc:
+    except (ValueError, FileExistsError) as exc:
         _fail(str(exc))
     c = result.counts
-    err.print(f"exported {result.rows} solutions ({result.labeler} labels, form {format}) to {out}; "
+    unit = (f"{result.rows} distinct prefixes of {c['tree_solutions']} tree solutions" if c["row_unit"] == "prefix"
+            else f"{result.rows} solutions")
+    err.print(f"exported {unit} ({result.labeler} labels, form {format}) to {out} as {config_name}/{split}; "
               f"excluded as contaminated: {c['excluded_contaminated']}, rejected: {c['rejected']}, "
-              f"undetermined: {c['undetermined']}, below confidence: {c['below_confidence']}", highlight=False)
+              f"undetermined: {c['undetermined']}, below confidence: {c['below_confidence']}", highlight=False, soft_wrap=True)
     if push:
-        uploaded = push_folder(out, push)
-        err.print(f"pushed {len(uploaded)} files to {push}", highlight=False)
+        pushed = push_folder(out, push)
+        err.print(f"pushed {len(pushed.added)} files to {push} in one commit, removing {len(pushed.deleted)} "
+                  f"it replaces", highlight=False)
 
 
 def main() -> None:  # pragma: no cover

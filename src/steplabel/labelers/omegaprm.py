@@ -332,6 +332,7 @@ class OmegaPRMLabeler:
         state.requests += 1
         state.prompt_tokens += gen.prompt_tokens
         state.generated_tokens += gen.generated_tokens
+        offset = state.total  # a state sampled in several rounds: its samples are numbered on
         state.correct += sum(sampled.correct)
         state.total += len(gen.completions)
         new_wrong = []
@@ -340,11 +341,11 @@ class OmegaPRMLabeler:
             spans = split_steps(text, self.step_separator)
             if len(spans) <= state.depth:
                 continue  # nothing beyond the prefix: a failed sample, not a solution
-            rid = new_id(first.run_id, first.problem_id, self.name, state.prefix, i)
+            rid = new_id(first.run_id, first.problem_id, self.name, state.prefix, offset + i)
             sol = Solution(len(tree.solutions), rid, text, [s.text for s in spans], [s.end for s in spans],
                            state.index, ok, completion.num_tokens)
             sol.record = Rollout(
-                rollout_id=rid, problem_id=first.problem_id, run_id=first.run_id, sample_index=i,
+                rollout_id=rid, problem_id=first.problem_id, run_id=first.run_id, sample_index=offset + i,
                 engine=self.engine.name, model=self.engine.model,
                 sampling=json.dumps({"n": asked, "max_tokens": self.config.max_tokens,
                                      "temperature": self.config.temperature, "from_depth": state.depth}),
