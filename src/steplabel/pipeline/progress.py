@@ -18,8 +18,9 @@ from rich.progress import (
 
 
 class ProgressBars:
-    def __init__(self, enabled: bool | None = None) -> None:
+    def __init__(self, enabled: bool | None = None, console=None) -> None:
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self._console = console  # rich's own (stderr) unless given
         self._progress: Progress | None = None
         self._tasks: dict[str, int] = {}
         self.counts: dict[str, int] = {}
@@ -31,7 +32,7 @@ class ProgressBars:
                 TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("{task.fields[unit]}"), TaskProgressColumn(),
                 TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
-                transient=False,
+                transient=False, console=self._console,
             )
             self._progress.start()
         return self
@@ -63,6 +64,12 @@ class ProgressBars:
         if self._progress and key in self._tasks:
             task_id = self._tasks[key]
             self._progress.update(task_id, completed=count)
-            speed = next(t.speed for t in self._progress.tasks if t.id == task_id)  # rich's moving estimate, per second
-            rate = "" if not speed else f"{speed:.1f}/s" if speed >= 1 else f"{60 * speed:.1f}/min"
-            self._progress.update(task_id, rate=rate)
+            speed = next(t.speed for t in self._progress.tasks if t.id == task_id)  # rich's moving estimate
+            self._progress.update(task_id, rate=rate_text(speed))
+
+
+def rate_text(per_second: float | None) -> str:
+    """Items per second, or per minute when slower than one a second (a judge on a big model)."""
+    if not per_second:
+        return ""
+    return f"{per_second:.1f}/s" if per_second >= 1 else f"{60 * per_second:.1f}/min"
