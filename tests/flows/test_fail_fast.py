@@ -195,3 +195,21 @@ def test_prefect_flow_runs_of_failing_runs_end_failed_named_after_the_run(prefec
     manifest = read_manifest(tmp_path / "b", broken.run_id())
     assert manifest.status == "failed" and "batch 0, generate: 4 of 4 engine requests failed" in manifest.error
     assert manifest.flow_run_id == str(state.state_details.flow_run_id)
+
+
+def test_the_prefect_cli_path_exits_2_with_one_paragraph_and_no_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    cfg = write_config(tmp_path / "c.toml", "http://127.0.0.1:9/v1")
+    env = {**os.environ, "STEPLABEL_STATE_DIR": str(tmp_path / "state")}
+    env.pop("PREFECT_API_URL", None)
+    done = subprocess.run([sys.executable, "-m", "steplabel.cli", "run", str(cfg), "--engine", "openai", "--model",
+                           "sandbox", "--store", str(tmp_path / "s"), "--limit", "2", "--run-id", "ff"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "error: cannot reach the OpenAI-compatible server at http://127.0.0.1:9 " in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "Flow run 'ff'" in done.stderr and "Finished in state Failed" in done.stderr
+    assert read_manifest(tmp_path / "s", "ff").status == "failed"

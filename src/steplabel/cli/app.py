@@ -148,7 +148,9 @@ def run(
 
                 prefect_env.configure()
                 from steplabel.flows.synthesize import synthesize
+                from steplabel.storage.location import StoreError
 
+                prefect_env.quiet_tracebacks(EngineUnavailable, TooManyFailedRequests, StoreError, SourceError)
                 summary = asyncio.run(synthesize(cfg, return_state=False))
             else:
                 from steplabel.pipeline.batch import DirectStages
