@@ -213,3 +213,30 @@ def test_the_prefect_cli_path_exits_2_with_one_paragraph_and_no_traceback(tmp_pa
     assert "Traceback" not in done.stderr
     assert "Flow run 'ff'" in done.stderr and "Finished in state Failed" in done.stderr
     assert read_manifest(tmp_path / "s", "ff").status == "failed"
+
+
+@pytest.mark.parametrize("failed, requests, share, stops", [
+    (4, 4, 1.0, True), (3, 4, 1.0, False), (2, 4, 0.5, True), (1, 4, 0.5, False),
+    (1, 100, 0.0, True), (0, 4, 0.0, False), (4, 4, 2.0, False), (0, 0, 1.0, False),
+])
+def test_the_failed_share_threshold(failed, requests, share, stops):
+    from steplabel.pipeline.health import TooManyFailedRequests, check_failures
+
+    cost = {"requests": requests, "failed_requests": failed}
+    if stops:
+        with pytest.raises(TooManyFailedRequests, match=f"{failed} of {requests} engine requests failed"):
+            check_failures("batch 0, generate", cost, share)
+    else:
+        check_failures("batch 0, generate", cost, share)
+
+
+def test_local_models_are_loaded_by_the_check_only_where_the_batches_run(tmp_path):
+    pytest.importorskip("transformers")
+    from steplabel.engines import EngineUnavailable
+    from steplabel.pipeline.health import check_engines
+
+    over = {"engine.kind": "transformers", "engine.model": str(tmp_path / "missing")}
+    with pytest.raises(EngineUnavailable, match="cannot load the transformers model"):
+        asyncio.run(check_engines(load_config(None, over)))
+    # On Dask workers: each worker loads it (and fails its batch); the flow's process does not.
+    asyncio.run(check_engines(load_config(None, {**over, "task_runner.kind": "dask"})))
