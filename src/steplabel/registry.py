@@ -33,6 +33,7 @@ class Entry:
     code: str  # "module:attribute", imported when built
     extra: str | None = None  # pip extra that provides what ``code`` imports
     needs: str | None = None  # the import that tells whether the extra is installed
+    loads_model: bool = False  # an engine that loads its model in-process (checked by loading it)
 
     def load(self):
         if self.needs:
@@ -66,8 +67,9 @@ ENGINES: dict[str, Entry] = {e.name: e for e in [
     Entry("sandbox", cfg.SandboxEngine, "steplabel.engines.sandbox:SandboxBackend"),
     Entry("openai", cfg.OpenAIEngine, "steplabel.engines.openai:OpenAIBackend"),
     Entry("transformers", cfg.TransformersEngine, "steplabel.engines.transformers:TransformersBackend",
-          extra="transformers", needs="transformers"),
-    Entry("vllm", cfg.VLLMEngine, "steplabel.engines.vllm:VLLMBackend", extra="vllm", needs="vllm"),
+          extra="transformers", needs="transformers", loads_model=True),
+    Entry("vllm", cfg.VLLMEngine, "steplabel.engines.vllm:VLLMBackend", extra="vllm", needs="vllm",
+          loads_model=True),
 ]}
 
 EXPORTS: dict[str, Entry] = {e.name: e for e in [

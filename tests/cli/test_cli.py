@@ -74,3 +74,38 @@ def test_a_task_runner_whose_package_is_missing_says_what_to_install(monkeypatch
     assert result.exit_code == 2
     assert "pip install 'steplabel[ray]'" in result.output.replace("\n", " ")
     assert not (tmp_path / "s").exists()
+
+
+def test_run_help_shows_the_config_keys():
+    result = runner.invoke(app, ["run", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    for key in ("[run.store]", "[problems.limit]", "[engine.kind]", "[engine.model]", "[label.labelers]"):
+        assert key in result.output
+
+
+def test_version():
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"steplabel {version('steplabel')}"
+
+
+@pytest.mark.parametrize("name, text, where", [
+    ("eval.jsonl", '{"problem": "What is 1+1?"}\n{"problem": "What is 2+2?"\n', "line 2: not valid JSON"),
+    ("eval.json", '[{"problem": "a"},\n {"problem": }]', "line 2: not valid JSON"),
+    ("eval.jsonl", '{"problem": "a"}\n["not", "an", "object"]\n', "line 2: expected a JSON object"),
+])
+def test_export_exclude_file_that_is_not_json_is_named_with_its_line(store, tmp_path, name, text, where):
+    bad = tmp_path / name
+    bad.write_text(text)
+    result = runner.invoke(app, ["export", "--store", str(store), "--out", str(tmp_path / "out"), "--exclude", str(bad)])
+    assert result.exit_code == 2
+    message = result.output.replace("\n", " ")
+    assert f"{bad}, {where}" in message and "Traceback" not in result.output
+
+
+def test_a_local_engine_without_a_model_is_a_config_error(tmp_path):
+    result = runner.invoke(app, ["run", "--no-prefect", "--engine", "transformers", "--store", str(tmp_path / "s")])
+    assert result.exit_code == 2
+    assert "engine.model: Field required" in result.output
+    assert not (tmp_path / "s").exists()

@@ -22,6 +22,7 @@ def words(text: str) -> int:
 
 class FakeCriticServer(FakeOpenAIServer):
     def __init__(self, critiques: dict[str, list[str]], usage: str = "total", **kwargs) -> None:
+        kwargs.setdefault("models", ("critic",))
         super().__init__(**kwargs)
         self.critiques = critiques
         self.usage = usage

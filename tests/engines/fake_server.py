@@ -6,6 +6,11 @@ real answer: ``429`` (with Retry-After), ``500``, ``stall`` (no answer for ``sta
 ``malformed`` (a body that is not JSON), ``drop`` (the connection closes unanswered);
 ``short`` answers with one sample fewer than asked, always. It listens on 127.0.0.1 only and
 stops when the test ends.
+
+Like ``vllm serve`` it lists its models at ``GET /v1/models`` and answers 404 ("model does not
+exist") for any other model and for any other path. ``break_when(payload)``, when set, puts
+the server out of order (503 for every request) from the first request it matches until the
+test sets ``broken = False``: a server that goes down mid-run, at a point the test chooses.
 """
 
 from __future__ import annotations
@@ -20,8 +25,13 @@ from steplabel.engines.sandbox import SandboxBackend
 
 
 class FakeOpenAIServer:
-    def __init__(self, faults: dict[str, int] | None = None, stall_s: float = 2.0) -> None:
+    def __init__(self, faults: dict[str, int] | None = None, stall_s: float = 2.0,
+                 models: tuple[str, ...] = ("sandbox",), break_when=None) -> None:
         self.faults = dict(faults or {})
+        self.models = models
+        self.break_when = break_when
+        self.broken = False
+        self.paths: list[str] = []
         self.stall_s = stall_s
         self.backend = SandboxBackend()
         self.seen: Counter = Counter()
@@ -68,11 +78,31 @@ class FakeOpenAIServer:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             lines = head.decode("latin-1").split("\r\n")
+            method, path = lines[0].split(" ")[:2]
             headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
             body = await reader.readexactly(int(headers.get("content-length", 0)))
-            self.requests += 1
+            self.paths.append(f"{method} {path}")
             self.auth_headers.append(headers.get("authorization", ""))
+            if (method, path) == ("GET", "/v1/models"):
+                data = [{"id": m, "object": "model", "owned_by": "fake"} for m in self.models]
+                self._send(writer, 200, json.dumps({"object": "list", "data": data}).encode())
+                return
+            if path not in ("/v1/completions", "/v1/chat/completions"):
+                self._send(writer, 404, b'{"detail": "Not Found"}')
+                return
+            self.requests += 1
             payload = json.loads(body)
+            if payload.get("model") not in self.models:
+                message = {"message": f"The model `{payload.get('model')}` does not exist.",
+                           "type": "NotFoundError", "code": 404}
+                self._send(writer, 404, json.dumps({"error": message}).encode())
+                return
+            if self.break_when is not None and self.break_when(payload):
+                self.broken = True
+                self.break_when = None
+            if self.broken:
+                self._send(writer, 503, b'{"error": "out of order"}')
+                return
             prompt = payload.get("prompt") or payload["messages"][-1]["content"]
             key = json.dumps(prompt)
             self.seen[key] += 1

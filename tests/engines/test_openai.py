@@ -89,3 +89,37 @@ def test_unreachable_server_fails_cleanly():
     b = OpenAIBackend("http://127.0.0.1:9", "x", max_retries=1, backoff_base_s=0.01, timeout_s=1)
     (g,) = run(b, requests(1)[:1])
     assert g.error.startswith("gave up after 2 attempts: connection failed")
+
+
+def test_check_passes_when_the_server_lists_the_model():
+    with FakeOpenAIServer() as server:
+        asyncio.run(backend(server).check())
+    assert server.paths == ["GET /v1/models"]
+
+
+def test_check_names_the_model_the_server_does_not_serve():
+    from steplabel.engines import EngineUnavailable
+
+    with FakeOpenAIServer(models=("served-a", "served-b")) as server:
+        with pytest.raises(EngineUnavailable, match=r"does not serve model 'sandbox' \(it serves: 'served-a', 'served-b'\)"):
+            asyncio.run(backend(server).check())
+        (g,) = run(backend(server), requests(1)[:1])  # what a run would have got, for every problem
+    assert g.error.startswith("HTTP 404") and "does not exist" in g.error
+
+
+def test_check_fails_on_an_unreachable_server():
+    from steplabel.engines import EngineUnavailable
+
+    b = OpenAIBackend("http://127.0.0.1:9", "x", max_retries=1, backoff_base_s=0.01, timeout_s=1)
+    with pytest.raises(EngineUnavailable, match="cannot reach the OpenAI-compatible server at http://127.0.0.1:9"):
+        asyncio.run(b.check())
+
+
+@pytest.mark.parametrize("suffix", ["/v1", "/v1/", "/"])
+def test_base_url_may_end_in_v1(suffix):
+    with FakeOpenAIServer() as server:
+        b = OpenAIBackend(server.base_url + suffix, "sandbox", timeout_s=5.0)
+        asyncio.run(b.check())
+        (g,) = run(b, requests(1)[:1])
+    assert g.error is None and g.completions
+    assert server.paths == ["GET /v1/models", "POST /v1/completions"]

@@ -22,7 +22,9 @@ def config(store, server, **over):
                               "label.labelers": ["mc", "judge", "consensus"],
                               "label.judge.engine.kind": "openai", "label.judge.engine.model": "sandbox",
                               "label.judge.engine.openai.base_url": server.base_url,
-                              "label.judge.engine.openai.max_retries": 0, **over})
+                              "label.judge.engine.openai.max_retries": 0,
+                              # Every stage's first try fails whole here, by design: keep going.
+                              "run.max_failed_share": 2.0, **over})
 
 
 def snapshot(store):

@@ -1,7 +1,8 @@
 """The ``steplabel`` command line: run, query, stats.
 
-User mistakes (bad config, missing problems file, bad SQL) end with a one-paragraph message
-and exit code 2, never a traceback.
+User mistakes (bad config, missing problems file, bad SQL, an engine that cannot serve the
+run) end with a one-paragraph message and exit code 2, never a traceback. A run stopped by the
+store or by an engine failing mid-run exits 1; the same command resumes it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from rich.markup import escape
 from steplabel import registry
 from steplabel.config import ConfigError, load_config
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Step-label synthesis for PRMs.")
+# No rich markup in help texts: they name config keys in brackets ("[run.store]"), which rich
+# would read as markup and drop.
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Step-label synthesis for PRMs.",
+                  rich_markup_mode=None)
 err = Console(stderr=True)
 out = Console()
 
@@ -43,12 +47,15 @@ def _store_error_message(exc: Exception) -> str:
 @contextmanager
 def _store_errors(store: str, doing: str = "read"):
     """Store failures (a full disk, a read-only folder, an unreachable bucket) end the command
-    with a message and exit 1; the same command resumes once the store is fixed."""
+    with a message and exit 1; the same command resumes once the store is fixed. Only the
+    store's own errors (``StoreError``) say so: another OSError is not the store's."""
     import duckdb
+
+    from steplabel.storage.location import StoreError
 
     try:
         yield
-    except OSError as exc:
+    except StoreError as exc:
         _fail(f"cannot {doing} the store ({exc.strerror or exc}): {exc.filename or store}; "
               "fix it and run the same command again to resume", code=1)
     except duckdb.Error as exc:  # DuckDB reading the store through its filesystem
@@ -68,6 +75,27 @@ def _require_store(store: str) -> None:
         _fail(f"{store}: cannot open the store ({type(exc).__name__}: {exc})")
     if not found:
         _fail(f"{store}: no such store folder")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"steplabel {version('steplabel')}")
+        except PackageNotFoundError:  # run from a source tree that is not installed
+            from steplabel import __version__
+
+            print(f"steplabel {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Step-label synthesis for PRMs."""
 
 
 @app.command()
@@ -107,9 +135,12 @@ def run(
             runner_class(cfg.task_runner.kind)
         except MissingExtra as exc:
             _fail(str(exc))
+    from steplabel.engines.base import EngineUnavailable
+    from steplabel.pipeline.health import TooManyFailedRequests
     from steplabel.problems.sources import SourceError
 
-    # A full disk, a read-only store, an unreachable bucket: the manifest says failed; a rerun resumes.
+    # A full disk, a read-only store, an unreachable bucket, an engine that broke mid-run: the
+    # manifest says failed; a rerun resumes.
     try:
         with _store_errors(cfg.run.store, "write to"):
             if prefect:
@@ -117,7 +148,9 @@ def run(
 
                 prefect_env.configure()
                 from steplabel.flows.synthesize import synthesize
+                from steplabel.storage.location import StoreError
 
+                prefect_env.quiet_tracebacks(EngineUnavailable, TooManyFailedRequests, StoreError, SourceError)
                 summary = asyncio.run(synthesize(cfg, return_state=False))
             else:
                 from steplabel.pipeline.batch import DirectStages
@@ -126,8 +159,13 @@ def run(
 
                 store_ = Store(cfg.run.store)
                 summary = asyncio.run(run_pipeline(cfg, DirectStages(store_), store_, log=lambda m: err.print(m)))
-    except SourceError as exc:
+    except (SourceError, EngineUnavailable) as exc:
         _fail(str(exc))
+    except TooManyFailedRequests as exc:
+        _fail(f"run failed: {exc}", code=1)
+    except OSError as exc:  # not the store's (those are handled above): say what it was
+        _fail(f"run failed: {type(exc).__name__}: {exc}; the run's manifest records it, and the same "
+              "command resumes it", code=1)
     _print_summary(summary, as_json)
 
 

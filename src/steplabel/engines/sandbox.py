@@ -208,6 +208,9 @@ class SandboxBackend:
             self._problems[question] = arith.parse_question(question) or logic.parse_question(question)
         return self._problems[question]
 
+    async def check(self) -> None:
+        """Nothing to check: the simulated policy needs no model."""
+
     async def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
         return [self._answer(r) for r in requests]
 

@@ -44,6 +44,10 @@ class TransformersBackend(TokenizerMixin):
         self.lm.eval()
         self._lock = threading.Lock()  # one generate at a time per model
 
+    async def check(self) -> None:
+        """Nothing left to check: the model loaded when this backend was built (``make_backend``
+        builds it once per process, so the run reuses what the check loaded)."""
+
     async def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
         return await asyncio.to_thread(self._generate_all, list(requests))
 

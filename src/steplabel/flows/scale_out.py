@@ -17,7 +17,7 @@ from prefect.task_runners import TaskRunner
 from steplabel.config import TaskRunnerSection
 from steplabel.flows.tasks import batch_task
 from steplabel.pipeline.cost import merge_cost
-from steplabel.registry import MissingExtra
+from steplabel.registry import MissingExtra, labeler_entry
 from steplabel.storage.location import Location
 
 
@@ -88,7 +88,8 @@ class DistributedBatches:
                 size = len(chunks[b])
                 bars.advance("generate", size)
                 for name in config.label.labelers:
-                    bars.advance(f"label:{name}", size * config.generate.samples)
+                    per_problem = labeler_entry(name).retry == "problem"
+                    bars.advance(f"label:{name}", size * (1 if per_problem else config.generate.samples))
                 log(f"batch {b} done on a worker")
                 await self._report(finished / len(chunks), f"batch {b} done ({finished}/{len(chunks)})")
         if error is not None:

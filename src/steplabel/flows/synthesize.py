@@ -2,7 +2,9 @@
 
 With the default task runner the batches run one after another in the flow's process; with
 Dask or Ray (``[task_runner]``) each batch is a task on a worker (see ``scale_out``). The flow
-publishes a progress artifact while it runs and a table artifact with the run summary.
+publishes a progress artifact while it runs and a table artifact with the run summary. The
+flow run is named after the run id; a run that fails (an engine that cannot serve it, too many
+failed requests) raises, so its flow run is Failed.
 """
 
 
@@ -21,7 +23,18 @@ from steplabel.reports.summary import summary_rows
 from steplabel.storage.shards import Store
 
 
-@flow(name="synthesize", log_prints=False)
+def run_name() -> str:
+    """The flow run is named after the run id (not at random), so the UI and the store agree."""
+    from prefect.runtime import flow_run
+
+    config = flow_run.parameters.get("config")
+    try:
+        return (config if isinstance(config, Config) else Config.model_validate(config)).run_id()
+    except Exception:  # an invalid config fails the run itself, with its own message
+        return "steplabel"
+
+
+@flow(name="synthesize", log_prints=False, flow_run_name=run_name)
 async def synthesize(config: Config, progress: bool | None = None) -> dict:
     """Problems → rollouts → step labels → Parquet store, for one run configuration."""
     cfg = config

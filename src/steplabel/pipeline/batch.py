@@ -3,7 +3,8 @@
 ``Stages`` says how a stage runs (a plain call, or a Prefect task); ``Batches`` says where the
 batches run (one after another here, or on a Dask/Ray cluster). ``process_batch`` is the
 control loop both share: generate unless stored, then each labeler unless stored, retrying
-only what failed (the retry unit of each labeler comes from the registry).
+only what failed (the retry unit of each labeler comes from the registry). A stage in which too many
+engine requests failed stops the run once its shards are stored (``pipeline.health``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from steplabel.config import Config
 from steplabel.labelers.base import LabelTask
 from steplabel.pipeline import retry, stages
 from steplabel.pipeline.cost import add_cost, merge_cost
+from steplabel.pipeline.health import check_failures
 from steplabel.pipeline.progress import ProgressBars
 from steplabel.registry import labeler_entry
 from steplabel.schemas import Generated, Labeled, Problem
@@ -53,10 +55,11 @@ async def process_batch(b: int, problems: list[Problem], config: Config, run_id:
     half-way still records what it spent). ``step_done(message)`` is awaited after each stage."""
     store = runner.store
     cost = {} if cost is None else cost
+    share = config.run.max_failed_share
     changed = False  # did this batch change on this run (labelers over stored labels must follow)
+    counted = bars.counted("generate")
     if shards.is_generated(store, run_id, b):
         gen = shards.read_generated(store, run_id, b)
-        bars.advance("generate", len(problems))
         missing = retry.failed_problems(problems, gen)
         if missing:
             log(f"batch {b}: generating again for {len(missing)} problems whose engine calls failed")
@@ -65,6 +68,7 @@ async def process_batch(b: int, problems: list[Problem], config: Config, run_id:
             runner.store_generated(run_id, b, problems, gen)
             add_cost(cost.setdefault("generate", {}), new.cost)
             changed = True
+            check_failures(f"batch {b}, generate", new.cost, share)
         else:
             log(f"batch {b}: rollouts already stored, resuming")
     else:
@@ -72,17 +76,18 @@ async def process_batch(b: int, problems: list[Problem], config: Config, run_id:
         runner.store_generated(run_id, b, problems, gen)
         add_cost(cost.setdefault("generate", {}), gen.cost)
         changed = True
+        check_failures(f"batch {b}, generate", gen.cost, share)
+    bars.finish("generate", counted, len(problems))
     if step_done:
         await step_done(f"batch {b} generated")
     tasks = stages.label_tasks(problems, gen.rollouts, gen.steps)
     for name in config.label.labelers:
         key = f"label:{name}"
         unit = labeler_entry(name).retry
-        skipped = len(problems) * config.generate.samples - len(tasks)
+        counted = bars.counted(key)
         labeled = None
         if not shards.is_labeled(store, run_id, b, name):
             labeled = await runner.label(b, tasks, name, config, run_id, bars, problems)
-            bars.advance(key, skipped)
         elif unit == "batch":
             if changed:
                 labeled = await runner.label(b, tasks, name, config, run_id, bars, problems)
@@ -103,12 +108,14 @@ async def process_batch(b: int, problems: list[Problem], config: Config, run_id:
                                           run_id, bars, problems)
                 part.labels = retry.merge_labels(tasks, existing, part.labels, redo)
                 labeled = part
-        if labeled is None:
-            bars.advance(key, len(problems) * config.generate.samples)
-        else:
+        if labeled is not None:
             runner.store_labels(run_id, b, name, labeled)
             merge_cost(cost, {key: labeled.cost, f"{key}:counters": labeled.counters})
             changed = True
+            check_failures(f"batch {b}, label ({name})", labeled.cost, share)
+        # The bar counts what the labeler labels (problems for a tree search, else rollouts), and
+        # a batch done, resumed or skipped ends at its share of the total.
+        bars.finish(key, counted, len(problems) * (1 if unit == "problem" else config.generate.samples))
         if step_done:
             await step_done(f"batch {b} labeled by {name}")
     return cost

@@ -1,7 +1,8 @@
 """A whole run: load the problems, run the batches, keep the run manifest and its summary.
 
 Shared by the Prefect flow and the direct path (``--no-prefect``); what runs the stages and the
-batches is handed in (``pipeline.batch``).
+batches is handed in (``pipeline.batch``). The engines are checked once before the first batch
+(``pipeline.health``), so both paths fail fast on an engine that cannot serve the run.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import traceback
 from steplabel.config import Config
 from steplabel.pipeline import stages
 from steplabel.pipeline.batch import Batches, DirectStages
+from steplabel.pipeline.health import check_engines
 from steplabel.pipeline.progress import ProgressBars
+from steplabel.registry import labeler_entry
 from steplabel.reports.summary import run_summary
 from steplabel.storage.batches import store_load_quarantine
 from steplabel.storage.manifest import RunManifest, now, read_manifest, write_manifest
@@ -29,6 +32,16 @@ def start_manifest(config: Config, run_id: str, flow_run_id: str | None = None) 
     return manifest
 
 
+def add_bars(bars: ProgressBars, config: Config, problems: int) -> None:
+    """One bar per stage, counting what it works on: problems for generation and for a labeler
+    that searches per problem (OmegaPRM's trees), rollouts for the others."""
+    bars.add("generate", "generate", problems, "problems")
+    for name in config.label.labelers:
+        per_problem = labeler_entry(name).retry == "problem"
+        bars.add(f"label:{name}", f"label ({name})", problems * (1 if per_problem else config.generate.samples),
+                 "problems" if per_problem else "rollouts")
+
+
 async def run_pipeline(config: Config, executor: Batches, store: Store, progress: bool | None = None,
                        flow_run_id: str | None = None, log=print) -> dict:
     run_id = config.run_id()
@@ -39,10 +52,10 @@ async def run_pipeline(config: Config, executor: Batches, store: Store, progress
         store_load_quarantine(store, run_id, loaded.quarantine)
         log(f"run {run_id}: {len(loaded.problems)} problems, {len(loaded.quarantine)} quarantined at load")
         chunks = stages.batches(loaded.problems, config.run.batch_size)
+        if loaded.problems:
+            await check_engines(config)  # fail before the first batch, not after quarantining them all
         with ProgressBars(progress) as bars:
-            bars.add("generate", "generate", len(loaded.problems))
-            for name in config.label.labelers:
-                bars.add(f"label:{name}", f"label ({name})", len(loaded.problems) * config.generate.samples)
+            add_bars(bars, config, len(loaded.problems))
             await executor.run_batches(chunks, config, run_id, bars, log, cost)
         summary = run_summary(config.run.store, run_id)
         manifest.status = "completed"

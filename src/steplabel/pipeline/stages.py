@@ -19,7 +19,7 @@ from steplabel.problems.answers import check_answer
 from steplabel.problems.sources import ColumnMap, LoadResult, SourceSpec, load_problems
 from steplabel.problems.steps import split_steps
 from steplabel.problems.worlds import arith, truth_oracle
-from steplabel.registry import make_labeler
+from steplabel.registry import labeler_entry, make_labeler
 from steplabel.schemas import Generated, Labeled, Problem, QuarantineRecord, Rollout, Step, new_id
 from steplabel.storage.batches import read_labels
 from steplabel.storage.shards import Store
@@ -151,9 +151,11 @@ def label_tasks(problems: list[Problem], rollouts: list[Rollout], steps: list[St
     return tasks
 
 
-async def label_groups(labeler, tasks: list[LabelTask], progress: Progress | None = None) -> list[LabelOutput]:
+async def label_groups(labeler, tasks: list[LabelTask], progress: Progress | None = None,
+                       per_problem: bool = False) -> list[LabelOutput]:
     """Every problem's rollouts labeled concurrently (one ``label_problem`` per problem); the
-    batching engine merges their requests. Closes the labeler's engine."""
+    batching engine merges their requests. Closes the labeler's engine. Progress counts the
+    rollouts labeled, or with ``per_problem`` the problems (a tree search labels its own)."""
     groups: dict[str, list[LabelTask]] = {}
     for t in tasks:
         groups.setdefault(t.problem_id, []).append(t)
@@ -161,7 +163,7 @@ async def label_groups(labeler, tasks: list[LabelTask], progress: Progress | Non
     async def one(group: list[LabelTask]):
         output = await labeler.label_problem(group)
         if progress:
-            progress(len(group))
+            progress(1 if per_problem else len(group))
         return output
 
     try:
@@ -177,7 +179,7 @@ async def label_stage(
 ) -> Labeled:
     """One labeler over a batch's rollouts, with the ground truth of sampled solutions filled in."""
     labeler = make_labeler(labeler_name, config)
-    results = await label_groups(labeler, tasks, progress)
+    results = await label_groups(labeler, tasks, progress, labeler_entry(labeler_name).retry == "problem")
     out = Labeled()
     sources = {p.problem_id: p for p in problems or []}
     for output in results:

@@ -52,17 +52,38 @@ def normalize_text(text: str) -> str:
 
 
 def load_exclusions(path: str | Path) -> set[str]:
-    """Problem texts of an evaluation set: JSONL / JSON list (``problem`` or ``question``) or text lines."""
+    """Problem texts of an evaluation set: JSONL / JSON list (``problem`` or ``question``) or text lines.
+
+    A file that cannot be read as such raises ValueError naming the file and the line, since a
+    contamination filter that silently read nothing would export the evaluation set."""
     path = Path(path)
-    raw = path.read_text(encoding="utf-8")
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     texts: list[str] = []
     if path.suffix in (".jsonl", ".json"):
-        rows = json.loads(raw) if raw.lstrip().startswith("[") else [json.loads(x) for x in raw.splitlines() if x.strip()]
-        for row in rows:
+        if raw.lstrip().startswith("["):
+            rows = [(None, r) for r in _json(raw, path, None)]
+        else:
+            rows = [(n, _json(x, path, n)) for n, x in enumerate(raw.splitlines(), 1) if x.strip()]
+        for line, row in rows:
+            if not isinstance(row, dict):
+                where = f"line {line}" if line else "a list element"
+                raise ValueError(f"{path}, {where}: expected a JSON object with 'problem' or 'question', "
+                                 f"got {type(row).__name__}")
             texts.append(str(row.get("problem") or row.get("question") or ""))
     else:
         texts = raw.splitlines()
     return {normalize_text(t) for t in texts if t.strip()}
+
+
+def _json(text: str, path: Path, line: int | None):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        at = exc.lineno if line is None else line
+        raise ValueError(f"{path}, line {at}: not valid JSON ({exc.msg}, column {exc.colno})") from None
 
 
 @dataclass

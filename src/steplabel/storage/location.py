@@ -42,7 +42,19 @@ def quiet_orphaned_futures() -> None:
     _quieted_loops.add(id(loop))
 
 
-class StoreUnavailable(OSError):
+class StoreError(OSError):
+    """An error of the store itself (a full disk, a read-only folder, a file where a folder
+    should be, an unreachable bucket), told apart from other OSErrors of a run (a model that
+    does not load) so that only this one is reported as the store's."""
+
+    @classmethod
+    def of(cls, exc: OSError, path: str) -> "StoreError":
+        if exc.errno is None:
+            return cls(f"{path}: {exc}")
+        return cls(exc.errno, exc.strerror, exc.filename or path)
+
+
+class StoreUnavailable(StoreError):
     """A remote store that cannot be reached or refused a request (the cause is chained).
 
     An OSError, like a full disk or a read-only folder: the run stops with a clear message and
@@ -77,11 +89,14 @@ class Location:
 
     @contextmanager
     def _remote_errors(self, path: str):
-        """Client errors of a remote filesystem (botocore's, gcsfs's) become StoreUnavailable."""
+        """Client errors of a remote filesystem (botocore's, gcsfs's) become StoreUnavailable, any
+        other OSError a StoreError."""
         try:
             yield
-        except OSError:
+        except StoreError:
             raise
+        except OSError as exc:
+            raise StoreError.of(exc, path) from exc
         except Exception as exc:
             if self.local:
                 raise
@@ -108,18 +123,19 @@ class Location:
             with self._remote_errors(path):
                 self.fs.pipe_file(path, data)
             return
-        folder = os.path.dirname(path)
-        os.makedirs(folder, exist_ok=True)
-        tmp = os.path.join(folder, f".{os.path.basename(path)}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-        try:
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
+        with self._remote_errors(path):
+            folder = os.path.dirname(path)
+            os.makedirs(folder, exist_ok=True)
+            tmp = os.path.join(folder, f".{os.path.basename(path)}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
             try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
+                with open(tmp, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except FileNotFoundError:
+                    pass
+                raise

@@ -1,0 +1,43 @@
+"""Progress bars end at their totals and count what they say: rollouts for labelers of
+rollouts, problems for OmegaPRM (one tree search per problem), on a first run and a resumed one."""
+
+import asyncio
+import io
+
+from rich.console import Console
+
+from steplabel.config import load_config
+from steplabel.pipeline import run as run_module
+from steplabel.pipeline.progress import ProgressBars, rate_text
+from steplabel.pipeline.run import run_direct
+
+
+def test_every_bar_ends_at_its_total_first_run_and_resumed(tmp_path, monkeypatch):
+    seen: list[ProgressBars] = []
+
+    class Recorded(ProgressBars):
+        def __init__(self, enabled=None):
+            super().__init__(False)
+            seen.append(self)
+
+    monkeypatch.setattr(run_module, "ProgressBars", Recorded)
+    cfg = load_config(None, {"run.store": str(tmp_path / "s"), "problems.limit": 6, "run.batch_size": 4,
+                             "generate.samples": 2, "label.mc.k": 2, "label.omegaprm.screen": 2,
+                             "label.labelers": ["mc", "judge", "consensus", "omegaprm"]})
+    summary = asyncio.run(run_direct(cfg))
+    assert summary["labelers"]["consensus"]["labeled_rollouts"] > 3  # what the bar used to stop at
+    asyncio.run(run_direct(cfg))  # everything stored: the resumed run's bars end at their totals too
+    for bars in seen:
+        assert bars.totals == {"generate": 6, "label:mc": 12, "label:judge": 12, "label:consensus": 12,
+                               "label:omegaprm": 6}
+        assert bars.counts == bars.totals
+
+
+def test_bars_show_what_they_count_a_rate_and_the_time_left():
+    console = Console(file=io.StringIO(), width=200, force_terminal=True, color_system=None)
+    with ProgressBars(True, console=console) as bars:
+        bars.add("label:omegaprm", "label (omegaprm)", 10, "problems")
+        bars.advance("label:omegaprm", 4)
+    line = [x for x in console.file.getvalue().splitlines() if "omegaprm" in x][-1]
+    assert "label (omegaprm)" in line and "4/10 problems" in line and "40%" in line and "left" in line
+    assert rate_text(2.5) == "2.5/s" and rate_text(0.05) == "3.0/min" and rate_text(None) == ""
