@@ -124,28 +124,30 @@ def verify_section(problems: int) -> str:
         base = load_config(None, {})
         records = synthetic_records(base, problems, world=world)
         steps = sum(len(r.steps) for r in records)
-        for name, over in [("verify", {}), ("mc", {"label.mc.strategy": "scan", "label.mc.estimator": "any", "label.mc.k": 8}),
-                           ("consensus", {"label.labelers": ["mc", "verify", "consensus"]}),
-                           ("consensus", {"label.labelers": ["mc", "verify", "consensus"],
+        mc_any = {"label.mc.strategy": "scan", "label.mc.estimator": "any", "label.mc.k": 8}
+        for name, over in [("verify", {}), ("mc", mc_any),
+                           ("consensus", {**mc_any, "label.labelers": ["mc", "verify", "consensus"]}),
+                           ("consensus", {**mc_any, "label.labelers": ["mc", "verify", "consensus"],
                                           "label.consensus.policy": "override", "label.consensus.override": "verify"})]:
             cfg = load_config(None, over)
             t = time.perf_counter()
             result = evaluate(records, name, cfg)
             seconds = time.perf_counter() - t
             m = result.metrics
-            label = {"verify": "verify (sympy / Z3)", "mc": "MC (scan, k = 8)"}.get(name, name)
+            label = {"verify": "verify (exact arithmetic / Z3)", "mc": "MC any (scan, k = 8)"}.get(name, name)
             if name == "consensus":
                 label = f"consensus MC + verify ({cfg.label.consensus.policy})"
             precision, coverage = refutation_stats(records, result) if name == "verify" else (None, None)
             rows.append([world, label, m["records"], m["f1"], m["acc_erroneous"], m["acc_correct"],
-                         m.get("retained", 1.0),
+                         m.get("retained", 1.0), m["undetermined"],
                          "" if precision is None else f"{precision:.3f}",
                          "" if coverage is None else f"{coverage:.3f}",
                          f"{steps / seconds:.0f}" if name == "verify" else ""])
     return ("### Tool and formal verification\n\n"
             f"{problems} problems per world, 4 solutions each. Verify needs no model and no rollouts.\n\n"
             + markdown_table(["world", "labeler", "solutions scored", "F1", "acc. erroneous", "acc. correct",
-                              "retained", "refutation precision", "coverage", "steps checked / s"], rows) + "\n")
+                              "retained", "undetermined", "refutation precision", "coverage", "steps checked / s"],
+                              rows) + "\n")
 
 
 NOISE_WORLDS = (0.0, 0.05, 0.10, 0.20)
@@ -300,23 +302,31 @@ def main() -> None:
                 sweep[name] = [(run(records, name, {}, world, k)) for k in (2, 4, 8, 16)]
     records = synthetic_records(load_config(None, {}), args.problems)
     consensus_rows = []
+    mc_kinds = {"any": ({"label.mc.estimator": "any", "label.mc.k": 8}, "MC any (scan, k = 8)"),
+                "noise_aware": ({}, "MC noise-aware (default)")}
     for accuracy in (0.7, 0.9):
-        judge = {"label.judge.engine.sandbox.critic_accuracy": accuracy, "label.mc.estimator": "any",
-                 "label.mc.k": 8, "label.labelers": ["mc", "judge", "consensus"]}
-        for name in ("mc", "judge", "consensus"):
-            result = evaluate(records, name, load_config(None, judge))
-            m = result.metrics
-            consensus_rows.append([
-                f"{accuracy:.0%}", name if name != "mc" else "MC (scan, k = 8)", m["records"], m["f1"],
-                m["acc_erroneous"], m["acc_correct"], m["step_precision"], m.get("retained", 1.0),
-                f"{result.cost['completions'] / len(records):.1f}",
-            ])
+        for over, mc_label in mc_kinds.values():
+            judge = {"label.judge.engine.sandbox.critic_accuracy": accuracy, **over,
+                     "label.labelers": ["mc", "judge", "consensus"]}
+            names = ("mc", "judge", "consensus") if mc_label.startswith("MC any") else ("mc", "consensus")
+            for name in names:
+                result = evaluate(records, name, load_config(None, judge))
+                m = result.metrics
+                label = {"mc": mc_label, "consensus": f"consensus ({mc_label.split(' (')[0]} + judge)"}.get(name, name)
+                consensus_rows.append([
+                    f"{accuracy:.0%}", label, m["records"], m["f1"],
+                    m["acc_erroneous"], m["acc_correct"], m["step_precision"], m.get("retained", 1.0),
+                    m["undetermined"], f"{result.cost['completions'] / len(records):.1f}",
+                ])
     sections.append(
         "### MC × LLM judge consensus (default world)\n\n"
         f"{len(records)} solutions; consensus keeps a solution when MC and the judge name the same first "
-        "error and is scored on what it keeps.\n\n"
+        "error and is scored on what it keeps. `undetermined`: solutions whose first error the labeler "
+        "left open (an abstention: the judge's unreadable verdict, MC's unsure estimate); consensus "
+        "keeps none of them (a missing or undetermined source is not agreement).\n\n"
         + markdown_table(["judge accuracy", "labeler", "solutions scored", "F1", "acc. erroneous", "acc. correct",
-                          "step-label precision", "retained", "samples / solution"], consensus_rows) + "\n"
+                          "step-label precision", "retained", "undetermined", "samples / solution"],
+                         consensus_rows) + "\n"
     )
     sections.append(verify_section(args.problems))
     plot = out_dir / "labelers_f1_vs_rollouts.png"

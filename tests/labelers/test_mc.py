@@ -181,3 +181,38 @@ def test_no_world_parameter_reaches_the_labelers():
     b = load_config(None, {"engine.sandbox.recovery": 0.2, "engine.sandbox.skill": 0.99})
     for name in ("mc", "omegaprm"):
         assert make_labeler(name, a).config == make_labeler(name, b).config
+
+
+class _Replies:
+    """Answers every prefix request with the same completions."""
+
+    name, model = "scripted", "script"
+
+    def __init__(self, texts):
+        self.texts = texts
+
+    async def generate(self, request):
+        from steplabel.engines import Completion, Generation
+
+        return Generation([Completion(t, 3) for t in self.texts], prompt_tokens=10)
+
+
+@pytest.mark.parametrize("estimator", ["any", "noise_aware"])
+def test_a_reply_without_completions_is_an_abstention_not_a_first_error(estimator):
+    rows = asyncio.run(MCLabeler(_Replies([]), MCSection(k=4, estimator=estimator)).label(make_task(4)))
+    assert rows[0].label is None and rows[0].status == "abstained" and rows[0].first_error is None
+    assert "no completions" in rows[0].evidence
+
+
+@pytest.mark.parametrize("estimator", ["any", "noise_aware"])
+def test_completions_without_an_answer_are_left_out_not_counted_as_failures(estimator):
+    truncated = ["Let me think about this step by", "and so on and so on"]
+    rows = asyncio.run(MCLabeler(_Replies([r"\boxed{7}", r"\boxed{7}"] + truncated),
+                                 MCSection(k=4, estimator=estimator)).label(make_task(4, correct=True)))
+    assert all(r.label is True for r in rows)
+    ev = json.loads(rows[0].evidence)
+    assert ev["correct"] == ev["total"] > 0 and ev["unparsable"] == ev["total"]  # half had no answer
+    assert rows[0].score == 1.0  # 2 of the 2 completions with an answer, not 2 of 4
+    only_truncated = asyncio.run(MCLabeler(_Replies(truncated), MCSection(k=4, estimator=estimator))
+                                 .label(make_task(4, correct=True)))
+    assert only_truncated[0].label is None and only_truncated[0].status == "abstained"

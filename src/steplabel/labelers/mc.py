@@ -106,13 +106,24 @@ class MCLabeler(PerRolloutLabeler):
                                            cfg.max_tokens, cfg.temperature, TOP_P,
                                            self.seed if seed is None else seed, ids)
         generation = sampled.generation
+        # A completion with no final answer (truncated, unparsable) says nothing about the prefix:
+        # it is left out of the count, not counted as a failure. A reply with no completion, or
+        # none with an answer, leaves the prefix unestimated (an abstention a rerun retries),
+        # never a first error.
+        unparsable = sum(a is None for a in sampled.answers)
+        total = len(generation.completions) - unparsable
+        failed = generation.error
+        if failed is None and not generation.completions:
+            failed = "no completions came back"
+        elif failed is None and total == 0:
+            failed = f"none of {unparsable} completions had a final answer"
         return PrefixEstimate(
             correct=sum(sampled.correct),
-            total=len(generation.completions),
-            unparsable=sum(a is None for a in sampled.answers),
+            total=total,
+            unparsable=unparsable,
             prompt_tokens=generation.prompt_tokens,
             generated_tokens=generation.generated_tokens,
-            failed=generation.error,
+            failed=failed,
             token_prompt=ids is not None,
         )
 
@@ -142,7 +153,7 @@ class MCLabeler(PerRolloutLabeler):
         # Each round draws fresh completions: a seed of its own.
         est = await self.estimate(task, step_index, n, seed=self.seed + 7919 * rnd)
         return Tally(est.correct, est.total, est.unparsable, est.prompt_tokens, est.generated_tokens, 1,
-                     est.token_prompt, est.failed or (None if est.total else "no completions came back"))
+                     est.token_prompt, est.failed)
 
     async def _decide(self, tasks: list[LabelTask]) -> list[Decided]:
         cfg = self.config
