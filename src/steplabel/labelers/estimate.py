@@ -140,6 +140,13 @@ def _transitions(p: Params) -> np.ndarray:
     return np.array([[1 - h, h, 0.0], [0.0, 1 - q, q], [0.0, h, 1 - h]])
 
 
+def _times(rows: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """``rows @ matrix`` for 3 states, summed in a fixed order: BLAS may split a product across
+    threads (a Dask worker runs it with one), which changes the last bits, and a label's stored
+    confidence must not depend on where it ran."""
+    return rows[:, 0:1] * matrix[0] + rows[:, 1:2] * matrix[1] + rows[:, 2:3] * matrix[2]
+
+
 def _forward_backward(group: Sequence[Observed], p: Params):
     """(gamma [R, n, 3], xi [R, n-1, 3, 3]): posterior state and transition marginals of
     solutions of one length, all at once."""
@@ -151,11 +158,11 @@ def _forward_backward(group: Sequence[Observed], p: Params):
     alpha[:, 0] = np.array([1 - p.hazard, p.hazard, 0.0]) * e[:, 0]
     alpha[:, 0] /= alpha[:, 0].sum(axis=1, keepdims=True) + _TINY
     for i in range(1, n):
-        alpha[:, i] = (alpha[:, i - 1] @ A) * e[:, i]
+        alpha[:, i] = _times(alpha[:, i - 1], A) * e[:, i]
         alpha[:, i] /= alpha[:, i].sum(axis=1, keepdims=True) + _TINY
     beta = np.ones((r, n, 3))
     for i in range(n - 2, -1, -1):
-        beta[:, i] = (e[:, i + 1] * beta[:, i + 1]) @ A.T
+        beta[:, i] = _times(e[:, i + 1] * beta[:, i + 1], A.T)
         beta[:, i] /= beta[:, i].sum(axis=1, keepdims=True) + _TINY
     gamma = alpha * beta
     gamma /= gamma.sum(axis=2, keepdims=True) + _TINY
