@@ -150,6 +150,38 @@ def verify_section(problems: int) -> str:
                               rows) + "\n")
 
 
+def consensus_section(problems: int) -> str:
+    """MC and the simulated judge alone and in consensus, with abstentions counted."""
+    records = synthetic_records(load_config(None, {}), problems)
+    consensus_rows = []
+    mc_kinds = {"any": ({"label.mc.estimator": "any", "label.mc.k": 8}, "MC any (scan, k = 8)"),
+                "noise_aware": ({}, "MC noise-aware (default)")}
+    for accuracy in (0.7, 0.9):
+        for over, mc_label in mc_kinds.values():
+            judge = {"label.judge.engine.sandbox.critic_accuracy": accuracy, **over,
+                     "label.labelers": ["mc", "judge", "consensus"]}
+            names = ("mc", "judge", "consensus") if mc_label.startswith("MC any") else ("mc", "consensus")
+            for name in names:
+                result = evaluate(records, name, load_config(None, judge))
+                m = result.metrics
+                label = {"mc": mc_label, "consensus": f"consensus ({mc_label.split(' (')[0]} + judge)"}.get(name, name)
+                consensus_rows.append([
+                    f"{accuracy:.0%}", label, m["records"], m["f1"],
+                    m["acc_erroneous"], m["acc_correct"], m["step_precision"], m.get("retained", 1.0),
+                    m["undetermined"], f"{result.cost['completions'] / len(records):.1f}",
+                ])
+    return (
+        "### MC × LLM judge consensus (default world)\n\n"
+        f"{len(records)} solutions; consensus keeps a solution when MC and the judge name the same first "
+        "error and is scored on what it keeps. `undetermined`: solutions whose first error the labeler "
+        "left open (an abstention: the judge's unreadable verdict, MC's unsure estimate); consensus "
+        "keeps none of them (a missing or undetermined source is not agreement).\n\n"
+        + markdown_table(["judge accuracy", "labeler", "solutions scored", "F1", "acc. erroneous", "acc. correct",
+                          "step-label precision", "retained", "undetermined", "samples / solution"],
+                         consensus_rows) + "\n"
+    )
+
+
 NOISE_WORLDS = (0.0, 0.05, 0.10, 0.20)
 CONFIDENCE_BINS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0001)
 
@@ -259,9 +291,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--problems", type=int, default=100)
     parser.add_argument("--no-publish", action="store_true")
-    parser.add_argument("--section", choices=["all", "noise"], default="all",
+    parser.add_argument("--section", choices=["all", "noise", "consensus"], default="all",
                         help="noise: only the noise-aware tables (issue #13), published under labelers-noise")
     args = parser.parse_args()
+    if args.section == "consensus":
+        body = consensus_section(args.problems) + "\n" + verify_section(args.problems)
+        print(body)
+        if not args.no_publish:
+            publish("labelers-consensus", body)
+        return
     if args.section == "noise":
         body = noise_section(args.problems)
         print(body)
@@ -300,34 +338,7 @@ def main() -> None:
         if recovery == 0.05:
             for name in ("per-step MC", "linear scan", "OmegaPRM (given solutions)"):
                 sweep[name] = [(run(records, name, {}, world, k)) for k in (2, 4, 8, 16)]
-    records = synthetic_records(load_config(None, {}), args.problems)
-    consensus_rows = []
-    mc_kinds = {"any": ({"label.mc.estimator": "any", "label.mc.k": 8}, "MC any (scan, k = 8)"),
-                "noise_aware": ({}, "MC noise-aware (default)")}
-    for accuracy in (0.7, 0.9):
-        for over, mc_label in mc_kinds.values():
-            judge = {"label.judge.engine.sandbox.critic_accuracy": accuracy, **over,
-                     "label.labelers": ["mc", "judge", "consensus"]}
-            names = ("mc", "judge", "consensus") if mc_label.startswith("MC any") else ("mc", "consensus")
-            for name in names:
-                result = evaluate(records, name, load_config(None, judge))
-                m = result.metrics
-                label = {"mc": mc_label, "consensus": f"consensus ({mc_label.split(' (')[0]} + judge)"}.get(name, name)
-                consensus_rows.append([
-                    f"{accuracy:.0%}", label, m["records"], m["f1"],
-                    m["acc_erroneous"], m["acc_correct"], m["step_precision"], m.get("retained", 1.0),
-                    m["undetermined"], f"{result.cost['completions'] / len(records):.1f}",
-                ])
-    sections.append(
-        "### MC × LLM judge consensus (default world)\n\n"
-        f"{len(records)} solutions; consensus keeps a solution when MC and the judge name the same first "
-        "error and is scored on what it keeps. `undetermined`: solutions whose first error the labeler "
-        "left open (an abstention: the judge's unreadable verdict, MC's unsure estimate); consensus "
-        "keeps none of them (a missing or undetermined source is not agreement).\n\n"
-        + markdown_table(["judge accuracy", "labeler", "solutions scored", "F1", "acc. erroneous", "acc. correct",
-                          "step-label precision", "retained", "undetermined", "samples / solution"],
-                         consensus_rows) + "\n"
-    )
+    sections.append(consensus_section(args.problems))
     sections.append(verify_section(args.problems))
     plot = out_dir / "labelers_f1_vs_rollouts.png"
     import matplotlib
