@@ -1,0 +1,371 @@
+"""Equations with unknowns, checked only as a whole with sympy; anything else is abstained on.
+
+Why: ``arithmetic`` rightly refuses "9x - 21 = 339" (a side with an unknown is no
+calculation), so every algebra slip went unseen. Read as a whole, an equation with unknowns is
+a constraint, and three statements about constraints are safe to check:
+
+- **never true**: both sides differ by a nonzero constant for every value of the unknowns
+  ("(x - 16 + 100) - 25 = x + 69 - 25" is x + 59 = x + 44): refuted, unless the step says it
+  derives a contradiction (proofs do that on purpose);
+- **a chain of rewritings** "E1 = E2 = E3" whose members all have unknowns: each link is
+  claimed for every value, so a link whose difference is not identically zero is refuted
+  (proved by exact cancellation, and shown at a rational point);
+- **a solved value or a rearranged equation** in one unknown ("3.01B = 4500" right after
+  "0.99B + 1.01B + B = 4500"; "x = 5" after "3x + 5 = 20"): the two solution sets must meet;
+  disjoint sets refute the later one. The earlier equation is the latest one in the same
+  unknown, from this step or the one before, so a letter reused for a new quantity further
+  on is not compared; a step that introduces, supposes or tests a value is not compared at
+  all.
+
+Sides are read only when the whole side is understood (latex2sympy2_extended for math mode,
+sympy's ``parse_expr`` on sanitised plain text); text with units, words, functions,
+inequalities, factorials, big exponents or long numbers is abstained on. These input limits
+are the time bound: signal-based timeouts do not work outside the main thread, and within
+them sympy's exact cancellation of small rational functions is fast.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from steplabel.labelers.verify.compare import ClaimResult
+
+MAX_SEGMENT_CHARS = 240
+MAX_EQUATIONS = 12
+MAX_EXPONENT = 8
+MAX_DIGITS = 12
+_TOL = 0.01  # relative: solutions written with rounded decimals still meet
+
+_MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]|\$\$(.+?)\$\$|\$(.+?)\$", re.S)
+_ALLOWED_COMMANDS = {"frac", "dfrac", "tfrac", "cdot", "times", "left", "right", "sqrt"}
+_SPACING = re.compile(r"\\[,;:! ]|\\quad|\\qquad|~")
+_FUNCTION_LETTERS = set("fghpqFGHPQ")
+# A step that derives a contradiction, supposes, tests or substitutes a value, or corrects
+# itself is not held to its equations.
+_STOP = re.compile(r"contradict|impossible|no solution|not |n't|≠|\\neq|suppose|assum|\bcase|\btry|\btest|"
+                   r"\bcheck|plug|substitut|wrong|incorrect|mistake|instead|\bor\b|either|\bwhen\b|\bif\b|"
+                   r"\bfor\s+\\?\(?\s*[a-zA-Z]\s*=|\bat\s+\\?\(?\s*[a-zA-Z]\s*=|approx|≈|mod|\bwhere\b|"
+                   r"\bverif|\bactually|\bcorrect", re.I)
+# "Let x be …", "denote by x": the letter starts a new meaning; earlier equations in it are forgotten.
+_NEW_NAME = re.compile(r"\b(?:let|denote|define|call)\s+(?:by\s+)?\\?\(?\s*\$?([a-zA-Z])\b", re.I)
+
+
+@dataclass
+class Equation:
+    text: str
+    lhs: object
+    rhs: object
+    symbols: frozenset
+    decimals: bool
+
+
+@dataclass
+class State:
+    """Equations of the steps read so far (the current one and the one before)."""
+    previous: list = field(default_factory=list)
+    current: list = field(default_factory=list)
+
+    def next_step(self) -> None:
+        self.previous, self.current = self.current, []
+
+
+def _sympy():
+    import sympy
+    return sympy
+
+
+def _sanitise_latex(seg: str) -> str | None:
+    seg = _SPACING.sub(" ", seg).strip()
+    seg = re.sub(r"\\(left|right)\s*([()])", r"\2", seg)
+    for cmd in re.findall(r"\\([A-Za-z]+)", seg):
+        if cmd not in _ALLOWED_COMMANDS:
+            return None
+    if re.search(r"[<>≤≥≠≈!%|,;:'\"_∞]|\\\\|\.\.|\bdx\b", seg):
+        return None
+    return seg
+
+
+def _sanitise_plain(seg: str) -> str | None:
+    seg = seg.strip().rstrip(".")
+    if not re.fullmatch(r"[0-9A-Za-z.+\-*/^() =]+", seg):
+        return None
+    # every letter is a lone variable with a coefficient or operator next to it, never prose
+    if re.search(r"[A-Za-z]{2,}", seg) or re.search(r"\b[aAI]\b", seg):
+        return None
+    if re.search(r"\d\s+x\s+\d|\dx\d", seg):
+        return None  # "6 x 4": a times sign
+    if not re.search(r"\d[A-Za-z]", seg):
+        return None  # no "3x"-style term: the letters may be labels
+    return seg
+
+
+def _limits_ok(seg: str) -> bool:
+    if len(seg) > MAX_SEGMENT_CHARS:
+        return False
+    if any(len(d) > MAX_DIGITS for d in re.findall(r"\d+", seg)):
+        return False
+    for exp in re.findall(r"\^\s*\{?\s*(-?[\d.]+)", seg):
+        try:
+            if abs(float(exp)) > MAX_EXPONENT:
+                return False
+        except ValueError:
+            return False
+    if re.search(r"\^\s*\{?\s*[A-Za-z(\\]", seg) or seg.count("^") > 6 or seg.count("sqrt") > 2:
+        return False  # symbolic or stacked exponents, nested radicals
+    letters = set(re.findall(r"(?<!\\)(?<![A-Za-z])[A-Za-z](?![A-Za-z])", re.sub(r"\\[A-Za-z]+", " ", seg)))
+    if letters & {"e", "i", "E", "I", "d", "o", "O", "l"}:
+        return False
+    if {c.lower() for c in letters} != {c for c in letters} and len({c.lower() for c in letters}) < len(letters):
+        return False  # "S" and "s" both: the reader folds case
+    for m in re.finditer(r"([A-Za-z])\s*\(", re.sub(r"\\[A-Za-z]+", " ", seg)):
+        if m.group(1) in _FUNCTION_LETTERS:
+            return False  # "f(x)": a function, not a product
+    return True
+
+
+def _parse(side: str, latex: bool):
+    sp = _sympy()
+    if not side.strip():
+        return None
+    try:
+        if latex:
+            from latex2sympy2_extended import latex2sympy
+            expr = latex2sympy(side)
+        else:
+            from sympy.parsing.sympy_parser import (convert_xor, implicit_multiplication_application, parse_expr,
+                                                    standard_transformations)
+            names = {c: sp.Symbol(c.lower()) for c in set(re.findall(r"[A-Za-z]", side))}
+            expr = parse_expr(side, local_dict=names, global_dict={"Integer": sp.Integer, "Float": sp.Float,
+                                                                   "Rational": sp.Rational, "Symbol": sp.Symbol},
+                              transformations=standard_transformations + (implicit_multiplication_application,
+                                                                          convert_xor), evaluate=True)
+    except Exception:  # noqa: BLE001 - any parser failure means: not understood, abstain
+        return None
+    if not isinstance(expr, sp.Expr) or expr.atoms(sp.Function):
+        return None
+    if expr.has(sp.I, sp.E, sp.oo, sp.zoo, sp.nan) or any(not s.name.isalpha() and "_" not in s.name
+                                                          for s in expr.free_symbols):
+        return None
+    if not expr.is_rational_function() and not all(p.exp.is_Rational for p in expr.atoms(sp.Pow)):
+        return None
+    return expr
+
+
+def _segments(text: str):
+    """(segment, latex, start, end) for each math-mode segment and each plain-text stretch with an ``=``."""
+    out, last = [], 0
+    for m in _MATH.finditer(text):
+        seg = next(g for g in m.groups() if g is not None)
+        out.extend((p, False, last + a, last + b) for p, a, b in _plain_runs(text[last:m.start()]))
+        out.append((seg, True, m.start(), m.end()))
+        last = m.end()
+    out.extend((p, False, last + a, last + b) for p, a, b in _plain_runs(text[last:]))
+    return out
+
+
+def _plain_runs(text: str) -> list[tuple[str, int, int]]:
+    runs = []
+    for m in re.finditer(r"[0-9A-Za-z.+\-*/^() ]*=[0-9A-Za-z.+\-*/^() =]*", text):
+        run = m.group(0)
+        # drop prose on either end: keep from the first token that is math-like
+        words = run.split(" ")
+        while words and re.fullmatch(r"[A-Za-z]{2,}|[aAI]|", words[0]):
+            words.pop(0)
+        while words and re.fullmatch(r"[A-Za-z]{2,}.*|[aAI]|", words[-1]):
+            words.pop()
+        run = " ".join(words).strip()
+        if "=" in run:
+            at = m.start() + m.group(0).find(run)
+            runs.append((run, at, at + len(run)))
+    return runs
+
+
+def read_equations(text: str) -> list[tuple[list[tuple[str, object, bool]], int, int]]:
+    """Chains of sides, each side (as written, sympy expression, has decimals), with where the
+    chain starts and ends in the text; a chain is dropped whole when any side is not understood."""
+    chains = []
+    for seg, latex, start, end in _segments(text)[:MAX_EQUATIONS]:
+        clean = _sanitise_latex(seg) if latex else _sanitise_plain(seg)
+        if clean is None or clean.count("=") == 0 or not _limits_ok(clean):
+            continue
+        sides = []
+        for raw in clean.split("="):
+            expr = _parse(raw, latex)
+            if expr is None:
+                sides = None
+                break
+            sides.append((raw.strip(), expr, bool(re.search(r"\d\.\d", raw))))
+        if sides and len(sides) >= 2 and any(e.free_symbols for _, e, _ in sides):
+            chains.append((sides, start, end))
+    return chains
+
+
+def _difference(a, b):
+    sp = _sympy()
+    return sp.cancel(sp.together(a - b))
+
+
+def _constant_gap(d, decimals: bool, a, b) -> bool:
+    """d is a nonzero constant, beyond the rounding of decimals written."""
+    if d.free_symbols or d == 0:
+        return False
+    try:
+        gap = abs(complex(d))
+    except (TypeError, ValueError):
+        return False
+    if decimals:
+        scale = max([abs(float(t)) for t in (a + b).atoms() if t.is_Number] + [1.0])
+        return gap > _TOL * scale
+    return gap > 1e-12
+
+
+def _roots(eq_lhs, eq_rhs, sym):
+    """Solutions (complex floats) of a polynomial equation of degree 1 or 2 in sym, or None."""
+    sp = _sympy()
+    num, den = sp.fraction(sp.cancel(sp.together(eq_lhs - eq_rhs)))
+    try:
+        poly = sp.Poly(num, sym)
+    except sp.PolificationFailed:
+        return None
+    if poly.degree() not in (1, 2) or any(not c.is_Number for c in poly.all_coeffs()):
+        return None
+    roots = [complex(r) for r in sp.roots(poly, multiple=True)]
+    den_zero = [r for r in roots if den.free_symbols and abs(complex(den.subs(sym, r))) < 1e-12]
+    roots = [r for r in roots if r not in den_zero]
+    return roots or None
+
+
+def _rounding(sides) -> float:
+    """Relative error the written decimals may carry: a decimal alone on a side ("x = 26.67") or
+    with three places or more ("0.333") may be rounded (half a unit in its last place);
+    coefficients such as 0.99 or 1.5 are taken as exact, as people write them."""
+    err = 0.0
+    for raw, _, _ in sides:
+        for lit in re.findall(r"\d*\.\d+", raw):
+            places = len(lit.split(".")[1])
+            bare = re.fullmatch(r"\s*-?\s*" + re.escape(lit) + r"\s*", raw) is not None
+            if (bare or places >= 3) and float(lit):
+                err += 0.5 * 10 ** -places / abs(float(lit))
+    return err
+
+
+def _meet(r1: list[complex], r2: list[complex], tol: float) -> bool:
+    return any(abs(a - b) <= tol * max(abs(a), abs(b), 1e-9) + 1e-12 for a in r1 for b in r2)
+
+
+# Words that say the next equation is derived from the one before (not a second case, a
+# list of roots, or an unrelated equation set side by side).
+_DERIVES = re.compile(r"\b(so|thus|hence|therefore|gives?|giving|get|gets|obtain|yields?|simplif\w*|combin\w*|"
+                      r"subtract\w*|divid\w*|multipl\w*|add\w*|solv\w*|rearrang\w*|isolat\w*|becomes|"
+                      r"reduces?|expand\w*|implies)\b|\\implies|\\Rightarrow|⇒|→", re.I)
+_MAX_GAP = 240  # characters between an equation and the one derived from it
+
+
+@dataclass
+class _Stated:
+    symbol: object
+    roots: list
+    written: str
+    rounding: float
+    computed: bool  # "S = 165 × 6/11": a value computed, not an equation to solve
+    bare: bool  # "x = 2": a value stated (a case, a root in a list), never the start of a derivation
+    end: int  # where it ends in its step's text
+
+
+def check(text: str, state: State) -> list[ClaimResult]:
+    """Claims about equations in one step; updates ``state`` with the step's equations."""
+    try:
+        chains = read_equations(text)
+    except Exception:  # noqa: BLE001 - a reader failure is an abstention
+        chains = []
+    stop = bool(_STOP.search(text))
+    sp = _sympy()
+    for name in _NEW_NAME.findall(text):
+        sym = sp.Symbol(name.lower())
+        state.previous = [q for q in state.previous if q.symbol != sym]
+    results: list[ClaimResult] = []
+    for sides, start, end in chains:
+        try:
+            results.extend(_check_chain(sides, state, stop, text, start, end))
+        except Exception:  # noqa: BLE001 - sympy may fail on odd input: abstain
+            continue
+    return results
+
+
+def _links(sides, stop: bool) -> list[ClaimResult]:
+    """Each ``=`` of a chain on its own: identity, never true, or a rewriting that changes value."""
+    sp = _sympy()
+    out = []
+    symbols = set().union(*(e.free_symbols for _, e, _ in sides))
+    rewriting = (len(sides) >= 3 and len(symbols) == 1 and not stop
+                 and not any(re.search(r"[A-Z]", s) for s, _, _ in sides)
+                 and all(e.free_symbols and not isinstance(e, sp.Symbol) for _, e, _ in sides[1:]))
+    for k, ((s1, e1, d1), (s2, e2, d2)) in enumerate(zip(sides, sides[1:])):
+        if not (e1.free_symbols or e2.free_symbols):
+            continue
+        d = _difference(e1, e2)
+        if d == 0:
+            out.append(ClaimResult(f"{s1} = {s2}", True, [str(e1), str(e2)], "identical for every value",
+                                   "algebra: identity"))
+        elif _constant_gap(d, d1 or d2, e1, e2) and not stop:
+            out.append(ClaimResult(f"{s1} = {s2}", False, [str(sp.expand(e1)), str(sp.expand(e2))],
+                                   f"the sides differ by {d} for every value of the unknowns",
+                                   "algebra: never true"))
+        elif k >= 1 and rewriting and not (d1 or d2):
+            # "E1 = E2 = E3": the first "=" may be an equation, the later ones rewrite its right side
+            point = {x: sp.Rational(7, 3) for x in d.free_symbols}
+            at = d.subs(point)
+            if at != 0 and at.is_finite:
+                out.append(ClaimResult(f"{s1} = {s2}", False, [str(e1), str(e2)],
+                                       f"a rewriting that changes the value: the difference is {d} "
+                                       f"({at} at {point})", "algebra: chain of rewritings"))
+    return out
+
+
+def _check_chain(sides, state: State, stop: bool, text: str, start: int, end: int) -> list[ClaimResult]:
+    sp = _sympy()
+    out = _links(sides, stop)
+    if len(sides) != 2 or out or stop:
+        return out
+    (s1, e1, _), (s2, e2, _) = sides
+    syms = e1.free_symbols | e2.free_symbols
+    if len(syms) != 1:
+        return out
+    sym = next(iter(syms))
+    roots = _roots(e1, e2, sym)
+    if roots is None:
+        return out
+    written = f"{s1} = {s2}"
+    bare = any(isinstance(a, sp.Symbol) and b.is_Number for a, b in ((e1, e2), (e2, e1)))
+    computed = any(isinstance(a, sp.Symbol) and not b.free_symbols for a, b in ((e1, e2), (e2, e1))) \
+        and not bare
+    here = [q for q in state.current if q.symbol == sym]
+    before = [q for q in state.previous if q.symbol == sym]
+    if here:
+        earlier, between = here[-1], text[here[-1].end:start]
+    elif before and not computed:
+        earlier, between = before[-1], text[:start]
+    else:
+        earlier, between = None, ""
+    # "\[ S = 165 × 6/11 \] \[ S = 9 × 6 \]": a computed value restated at once is one chain
+    follows = earlier is not None and here and earlier.computed and not re.search(r"[A-Za-z]{2,}", between.replace(
+        "\\]", "").replace("\\[", "").replace("\\(", "").replace("\\)", ""))
+    if earlier is not None and not follows and not (len(between) <= _MAX_GAP and _DERIVES.search(between)):
+        earlier = None  # a second case, a list of values, or an unrelated equation
+    if earlier is not None and not earlier.bare:
+        tol = 1e-9 + 2 * (_rounding(sides) + earlier.rounding)
+        if not _meet(earlier.roots, roots, tol):
+            out.append(ClaimResult(f"{earlier.written}; then {written}", False,
+                                   [f"{sym} ∈ {_show(earlier.roots)}", f"{sym} ∈ {_show(roots)}"],
+                                   "derived from the equation just before it, it has no solution in common "
+                                   "with it", "algebra: solution set"))
+        else:
+            out.append(ClaimResult(f"{earlier.written}; then {written}", True, [_show(roots)],
+                                   "consistent with the equation before", "algebra: solution set"))
+    state.current.append(_Stated(sym, roots, written, _rounding(sides), computed, bare, end))
+    return out
+
+
+def _show(roots: list[complex]) -> str:
+    return "{" + ", ".join(f"{r.real:.6g}" if abs(r.imag) < 1e-12 else f"{r:.6g}" for r in roots) + "}"
