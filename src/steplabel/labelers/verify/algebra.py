@@ -164,17 +164,16 @@ def _segments(text: str):
     return out
 
 
+_PLAIN_RUN = re.compile(r"(?:(?<![A-Za-z])\d[\d.]*(?:[A-Za-z](?![A-Za-z]))?|(?<![A-Za-z])[A-Za-z](?![A-Za-z])|"
+                        r"[-+*/^()=]|[ \t])+")
+
+
 def _plain_runs(text: str) -> list[tuple[str, int, int]]:
+    """Stretches of plain text made only of numbers, lone letters and operators, with an ``=``
+    ("We know 3x + 5 = 20." gives "3x + 5 = 20"); prose words end a stretch."""
     runs = []
-    for m in re.finditer(r"[0-9A-Za-z.+\-*/^() ]*=[0-9A-Za-z.+\-*/^() =]*", text):
-        run = m.group(0)
-        # drop prose on either end: keep from the first token that is math-like
-        words = run.split(" ")
-        while words and re.fullmatch(r"[A-Za-z]{2,}|[aAI]|", words[0]):
-            words.pop(0)
-        while words and re.fullmatch(r"[A-Za-z]{2,}.*|[aAI]|", words[-1]):
-            words.pop()
-        run = " ".join(words).strip()
+    for m in _PLAIN_RUN.finditer(text):
+        run = m.group(0).strip().rstrip(".")
         if "=" in run:
             at = m.start() + m.group(0).find(run)
             runs.append((run, at, at + len(run)))
