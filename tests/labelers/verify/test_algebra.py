@@ -31,6 +31,8 @@ REFUTED = [
     [r"Expanding, \(2(x + 3) - 4 = 2x + 6 - 4 = 2x + 3\)."],  # a later link of a chain changes the value
     [r"\(x^2 - 3x = 1\)", r"Factoring gives \((x - 1)(x - 3) = 0\)."],  # derived in the next step
     [r"\[ S = 165 \times \frac{6}{11} \] \[ S = 9 \times 6 \]"],  # a computed value restated differently
+    [r"Expanding, \[ (m+n+p)(mn+mp+np) = m^2n + m^2p + mn^2 + mnp + m^2np + np^2 + n^2p + np^2 + p^2n \]"],
+    [r"Expanding the square, \((x+1)^2 = x^2 + x + 1\)."],
 ]
 
 HOLDS_OR_ABSTAINS = [
@@ -51,6 +53,11 @@ HOLDS_OR_ABSTAINS = [
     [r"\(x = 2^{100} + x\)"],  # beyond the input limits
     [r"\(3x = 15\)", r"\(x = 6\)"],  # no word says the second is derived from the first
     [r"When \(x = 3\), \(2x + 1 = 7\), so \(x = 4\) gives \(2x + 1 = 9\)."],  # values tried
+    [r"This gives three solutions: \[x = 0, \quad x = \sqrt{3}, \quad x = -\sqrt{3}\]"],  # roots side by side
+    [r"\(x^2 - x - 72 = 0\)", r"From the first equation, we get: \[x = 0.\]"],  # another equation's value
+    [r"\(2z^2 - z - 6 = 0\), so we discard \(z = -\frac{3}{2}\). Thus, \(z = 2\)."],
+    [r"Expanding, \((x+1)^2 = x^2 + 2x + 1\)."],  # a right expansion
+    [r"Expanding, \((x+1)(x-1) = 3x + 5\)."],  # an equation, not an attempted expansion
 ]
 
 
@@ -71,6 +78,14 @@ def test_identities_and_consistent_derivations_hold():
     assert [r.holds for r in identity] == [True]
     [steps] = run(r"\(3x + 5 = 20\), so \(3x = 15\).")
     assert [r.holds for r in steps] == [True]
+
+
+def test_the_small_latex_subset_is_translated_and_the_rest_refused():
+    assert algebra.latex_to_plain(r"\frac{x}{2} + \sqrt{x^{2}} \cdot 3") == "((x)/(2)) + sqrt(x**(2)) * 3"
+    with pytest.raises(ValueError):
+        algebra.latex_to_plain(r"\frac{x}{2")
+    with pytest.raises(ValueError):
+        algebra.latex_to_plain(r"a_{n+1}")
 
 
 def test_a_refuted_equation_refutes_the_step_in_the_labeler():

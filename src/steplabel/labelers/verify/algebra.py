@@ -17,15 +17,22 @@ a constraint, and three statements about constraints are safe to check:
   on is not compared; a step that introduces, supposes or tests a value is not compared at
   all.
 
-Sides are read only when the whole side is understood (latex2sympy2_extended for math mode,
-sympy's ``parse_expr`` on sanitised plain text); text with units, words, functions,
-inequalities, factorials, big exponents or long numbers is abstained on. These input limits
-are the time bound: signal-based timeouts do not work outside the main thread, and within
-them sympy's exact cancellation of small rational functions is fast.
+- **an expansion**: after the step says it expands, a product of sums written out as a sum
+  whose terms are mostly the product's must be the product's expansion.
+
+Sides are read only when the whole side is understood: sympy's ``parse_expr`` on sanitised
+plain text, and on math mode translated from a small LaTeX subset (\\frac, \\sqrt, ^,
+\\cdot, \\times; latex2sympy2_extended's ANTLR parser was ten times slower end to end);
+text with units, words, functions, subscripts, inequalities, factorials, big exponents or
+long numbers is abstained on. These input limits are the time bound: signal-based timeouts
+do not work outside the main thread, and within them sympy's expansion of small polynomials
+is fast (slow cancellation runs only when two rational points say a difference may be
+constant).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -46,18 +53,10 @@ _FUNCTION_LETTERS = set("fghpqFGHPQ")
 _STOP = re.compile(r"contradict|impossible|no solution|not |n't|≠|\\neq|suppose|assum|\bcase|\btry|\btest|"
                    r"\bcheck|plug|substitut|wrong|incorrect|mistake|instead|\bor\b|either|\bwhen\b|\bif\b|"
                    r"\bfor\s+\\?\(?\s*[a-zA-Z]\s*=|\bat\s+\\?\(?\s*[a-zA-Z]\s*=|approx|≈|mod|\bwhere\b|"
-                   r"\bverif|\bactually|\bcorrect", re.I)
+                   r"\bverif|\bactually|\bcorrect|discard|reject|extraneous|invalid|\balso\b|another|\bother\b|"
+                   r"\broots\b|solutions|possib|(first|second|third|other) equation", re.I)
 # "Let x be …", "denote by x": the letter starts a new meaning; earlier equations in it are forgotten.
 _NEW_NAME = re.compile(r"\b(?:let|denote|define|call)\s+(?:by\s+)?\\?\(?\s*\$?([a-zA-Z])\b", re.I)
-
-
-@dataclass
-class Equation:
-    text: str
-    lhs: object
-    rhs: object
-    symbols: frozenset
-    decimals: bool
 
 
 @dataclass
@@ -77,6 +76,9 @@ def _sympy():
 
 def _sanitise_latex(seg: str) -> str | None:
     seg = _SPACING.sub(" ", seg).strip()
+    # "\Rightarrow \qquad d^2 = 9d," : a connective before, punctuation after, are not the equation
+    seg = re.sub(r"^(\\Rightarrow|\\implies|\\therefore|\\Longrightarrow)\s*", "", seg)
+    seg = re.sub(r"\s*[,.;]\s*$", "", seg)
     seg = re.sub(r"\\(left|right)\s*([()])", r"\2", seg)
     for cmd in re.findall(r"\\([A-Za-z]+)", seg):
         if cmd not in _ALLOWED_COMMANDS:
@@ -111,7 +113,7 @@ def _limits_ok(seg: str) -> bool:
                 return False
         except ValueError:
             return False
-    if re.search(r"\^\s*\{?\s*[A-Za-z(\\]", seg) or seg.count("^") > 6 or seg.count("sqrt") > 2:
+    if re.search(r"\^\s*\{?\s*[A-Za-z(\\]", seg) or seg.count("^") > 16 or seg.count("sqrt") > 2:
         return False  # symbolic or stacked exponents, nested radicals
     letters = set(re.findall(r"(?<!\\)(?<![A-Za-z])[A-Za-z](?![A-Za-z])", re.sub(r"\\[A-Za-z]+", " ", seg)))
     if letters & {"e", "i", "E", "I", "d", "o", "O", "l"}:
@@ -124,22 +126,69 @@ def _limits_ok(seg: str) -> bool:
     return True
 
 
+def _braced(s: str, i: int) -> tuple[str, int]:
+    """The text of the brace group opening at s[i] and the index after it."""
+    if i >= len(s) or s[i] != "{":
+        raise ValueError("no group")
+    depth = 0
+    for j in range(i, len(s)):
+        depth += {"{": 1, "}": -1}.get(s[j], 0)
+        if depth == 0:
+            return s[i + 1:j], j + 1
+    raise ValueError("unbalanced")
+
+
+def latex_to_plain(seg: str) -> str:
+    r"""The small LaTeX we read (\frac, \sqrt, ^, \cdot, \times, braces) as sympy syntax.
+
+    Why not latex2sympy for these: its ANTLR parser costs ~10 ms a side, which made verify
+    ten times slower on real solutions; anything beyond this subset raises ValueError (abstain)."""
+    seg = re.sub(r"\\[dt]frac", r"\\frac", seg)
+    seg = seg.replace("\\cdot", "*").replace("\\times", "*")
+    out, i = [], 0
+    while i < len(seg):
+        if seg.startswith("\\frac", i):
+            a, i = _braced(seg, i + 5)
+            b, i = _braced(seg, i)
+            out.append(f"(({latex_to_plain(a)})/({latex_to_plain(b)}))")
+        elif seg.startswith("\\sqrt", i):
+            a, i = _braced(seg, i + 5)
+            out.append(f"sqrt({latex_to_plain(a)})")
+        elif seg[i] == "^":
+            if seg[i + 1:i + 2] == "{":
+                a, i = _braced(seg, i + 1)
+            else:
+                a, i = seg[i + 1:i + 2], i + 2
+            out.append(f"**({latex_to_plain(a)})")
+        elif seg[i] == "{":
+            a, i = _braced(seg, i)
+            out.append(f"({latex_to_plain(a)})")
+        elif seg[i] in "\\_}":
+            raise ValueError("not in the subset we read")
+        else:
+            out.append(seg[i])
+            i += 1
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=4096)
 def _parse(side: str, latex: bool):
     sp = _sympy()
     if not side.strip():
         return None
     try:
         if latex:
-            from latex2sympy2_extended import latex2sympy
-            expr = latex2sympy(side)
-        else:
-            from sympy.parsing.sympy_parser import (convert_xor, implicit_multiplication_application, parse_expr,
-                                                    standard_transformations)
-            names = {c: sp.Symbol(c.lower()) for c in set(re.findall(r"[A-Za-z]", side))}
-            expr = parse_expr(side, local_dict=names, global_dict={"Integer": sp.Integer, "Float": sp.Float,
-                                                                   "Rational": sp.Rational, "Symbol": sp.Symbol},
-                              transformations=standard_transformations + (implicit_multiplication_application,
-                                                                          convert_xor), evaluate=True)
+            side = latex_to_plain(side)
+        from sympy.parsing.sympy_parser import (convert_xor, implicit_multiplication_application, parse_expr,
+                                                standard_transformations)
+        names = {c: sp.Symbol(c.lower()) for c in set(re.findall(r"[A-Za-z]", side.replace("sqrt", "")))}
+        if not re.fullmatch(r"[0-9A-Za-z.+\-*/^() ]+", side):
+            return None
+        expr = parse_expr(side, local_dict=names, global_dict={"Integer": sp.Integer, "Float": sp.Float,
+                                                               "Rational": sp.Rational, "Symbol": sp.Symbol,
+                                                               "sqrt": sp.sqrt},
+                          transformations=standard_transformations + (implicit_multiplication_application,
+                                                                      convert_xor), evaluate=True)
     except Exception:  # noqa: BLE001 - any parser failure means: not understood, abstain
         return None
     if not isinstance(expr, sp.Expr) or expr.atoms(sp.Function):
@@ -184,10 +233,16 @@ def read_equations(text: str) -> list[tuple[list[tuple[str, object, bool]], int,
     """Chains of sides, each side (as written, sympy expression, has decimals), with where the
     chain starts and ends in the text; a chain is dropped whole when any side is not understood."""
     chains = []
-    for seg, latex, start, end in _segments(text)[:MAX_EQUATIONS]:
+    pieces = []
+    for seg, latex, start, end in _segments(text):
+        # "x = 1, \quad y = 2": separate equations set side by side in one display
+        pieces.extend((p, latex, start, end) for p in (re.split(r",?\s*\\q?quad\s*", seg) if latex else [seg]))
+    for seg, latex, start, end in pieces[:MAX_EQUATIONS]:
         clean = _sanitise_latex(seg) if latex else _sanitise_plain(seg)
         if clean is None or clean.count("=") == 0 or not _limits_ok(clean):
             continue
+        if not re.search(r"(?<![A-Za-z\\])[A-Za-z](?![A-Za-z])", re.sub(r"\\[A-Za-z]+", " ", clean)):
+            continue  # no unknown: plain arithmetic, which is ``arithmetic``'s (and parsing is slow)
         sides = []
         for raw in clean.split("="):
             expr = _parse(raw, latex)
@@ -201,8 +256,17 @@ def read_equations(text: str) -> list[tuple[list[tuple[str, object, bool]], int,
 
 
 def _difference(a, b):
+    """a - b in canonical form: expanded when a polynomial (fast), else cancelled."""
     sp = _sympy()
-    return sp.cancel(sp.together(a - b))
+    d = a - b
+    if d.is_polynomial(*d.free_symbols):
+        return sp.expand(d)
+    # cancelling is slow: only when two rational points say the difference may be constant
+    values = [d.xreplace({x: sp.Rational(p + k, q + k) for k, x in enumerate(sorted(d.free_symbols, key=str))})
+              for p, q in ((7, 3), (11, 5))]
+    if all(v.is_finite for v in values) and values[0] != values[1]:
+        return d
+    return sp.cancel(sp.together(d))
 
 
 def _constant_gap(d, decimals: bool, a, b) -> bool:
@@ -221,17 +285,27 @@ def _constant_gap(d, decimals: bool, a, b) -> bool:
 
 def _roots(eq_lhs, eq_rhs, sym):
     """Solutions (complex floats) of a polynomial equation of degree 1 or 2 in sym, or None."""
+    import cmath
     sp = _sympy()
-    num, den = sp.fraction(sp.cancel(sp.together(eq_lhs - eq_rhs)))
+    d = eq_lhs - eq_rhs
+    if d.is_polynomial(sym):
+        num, den = sp.expand(d), sp.Integer(1)
+    else:
+        num, den = sp.fraction(sp.cancel(sp.together(d)))
     try:
-        poly = sp.Poly(num, sym)
-    except sp.PolificationFailed:
+        coeffs = [complex(c) for c in sp.Poly(num, sym).all_coeffs()]
+    except (sp.PolificationFailed, TypeError, ValueError):
         return None
-    if poly.degree() not in (1, 2) or any(not c.is_Number for c in poly.all_coeffs()):
+    if len(coeffs) == 2 and coeffs[0] != 0:
+        roots = [-coeffs[1] / coeffs[0]]
+    elif len(coeffs) == 3 and coeffs[0] != 0:
+        a, b, c = coeffs
+        root = cmath.sqrt(b * b - 4 * a * c)
+        roots = [(-b + root) / (2 * a), (-b - root) / (2 * a)]
+    else:
         return None
-    roots = [complex(r) for r in sp.roots(poly, multiple=True)]
-    den_zero = [r for r in roots if den.free_symbols and abs(complex(den.subs(sym, r))) < 1e-12]
-    roots = [r for r in roots if r not in den_zero]
+    if den.free_symbols:
+        roots = [r for r in roots if abs(complex(den.subs(sym, r))) > 1e-12]
     return roots or None
 
 
@@ -322,9 +396,51 @@ def _links(sides, stop: bool) -> list[ClaimResult]:
     return out
 
 
+_EXPAND = re.compile(r"\bexpand\w*|\bmultiply\w* out\b", re.I)
+
+
+def _unexpanded(e) -> bool:
+    sp = _sympy()
+    return (isinstance(e, sp.Mul) and any(isinstance(f, sp.Add) for f in e.args)) or \
+        (isinstance(e, sp.Pow) and isinstance(e.base, sp.Add) and e.exp.is_Integer and 2 <= e.exp <= MAX_EXPONENT)
+
+
+def _expansion(sides, stop: bool, said_expand: bool) -> list[ClaimResult]:
+    """"Expanding, (m+n+p)(mn+mp+np) = m^2n + …": a product of sums written out as a sum of
+    monomials, after the step says it expands. The sides have the same unknowns, the written
+    sum is itself expanded and most of its terms are terms of the product (an attempted
+    expansion, not an equation); it must equal the product's expansion (exact polynomials)."""
+    sp = _sympy()
+    if stop or not said_expand:
+        return []
+    (s1, e1, d1), (s2, e2, d2) = sides[0], sides[1]
+    if d1 or d2:
+        return []
+    for (sa, a), (sb, b) in (((s1, e1), (s2, e2)), ((s2, e2), (s1, e1))):
+        if not (_unexpanded(a) and isinstance(b, sp.Add) and len(b.args) >= 3 and not any(_unexpanded(t) for t in b.args)):
+            continue
+        if a.free_symbols != b.free_symbols or not a.is_polynomial() or not b.is_polynomial():
+            continue
+        full = sp.expand(a)
+        gens = sorted(a.free_symbols, key=str)
+        want, said = sp.Poly(full, *gens).monoms(), sp.Poly(b, *gens).monoms()
+        if 2 * len(set(want) & set(said)) < len(said):
+            continue  # most written terms are not from the product: not an attempted expansion
+        if sp.expand(full - b) == 0:
+            return [ClaimResult(f"{s1} = {s2}", True, [str(full)], "the expansion is right", "algebra: expansion")]
+        return [ClaimResult(f"{s1} = {s2}", False, [str(full), str(b)],
+                            f"{sa} expands to {full}, not {b}", "algebra: expansion")]
+    return []
+
+
 def _check_chain(sides, state: State, stop: bool, text: str, start: int, end: int) -> list[ClaimResult]:
     sp = _sympy()
     out = _links(sides, stop)
+    if not any(r.holds is False for r in out) and len(sides) >= 2:
+        said = _EXPAND.search(text[max(0, start - 150):start]) is not None
+        out = [r for r in out if r.rule != "algebra: identity" or r.claim != f"{sides[0][0]} = {sides[1][0]}"] \
+            + (_expansion(sides, stop, said) or [r for r in out if r.claim == f"{sides[0][0]} = {sides[1][0]}"
+                                                 and r.rule == "algebra: identity"])
     if len(sides) != 2 or out or stop:
         return out
     (s1, e1, _), (s2, e2, _) = sides
@@ -336,19 +452,23 @@ def _check_chain(sides, state: State, stop: bool, text: str, start: int, end: in
     if roots is None:
         return out
     written = f"{s1} = {s2}"
-    bare = any(isinstance(a, sp.Symbol) and b.is_Number for a, b in ((e1, e2), (e2, e1)))
+    number = re.compile(r"\s*-?\s*\d[\d.]*\s*")
+    bare = any(isinstance(a, sp.Symbol) and number.fullmatch(rb) for (a, rb) in ((e1, s2), (e2, s1)))
+    value = s2 if isinstance(e1, sp.Symbol) else s1
+    # "S = 165 × 6/11" computes; "x = \frac{3 + \sqrt{33}}{2}" states a root (often one of a list)
     computed = any(isinstance(a, sp.Symbol) and not b.free_symbols for a, b in ((e1, e2), (e2, e1))) \
-        and not bare
+        and not bare and bool(re.search(r"\\times|\\cdot|\*|\S\s*[-+]\s*\S", value)) \
+        and not re.search(r"sqrt|pm|mp", value)
     here = [q for q in state.current if q.symbol == sym]
     before = [q for q in state.previous if q.symbol == sym]
     if here:
         earlier, between = here[-1], text[here[-1].end:start]
-    elif before and not computed:
+    elif before and not computed and not bare:  # a value stated in a new step may be another root
         earlier, between = before[-1], text[:start]
     else:
         earlier, between = None, ""
     # "\[ S = 165 × 6/11 \] \[ S = 9 × 6 \]": a computed value restated at once is one chain
-    follows = earlier is not None and here and earlier.computed and not re.search(r"[A-Za-z]{2,}", between.replace(
+    follows = earlier is not None and here and earlier.computed and earlier.end != end and not re.search(r"[A-Za-z]{2,}", between.replace(
         "\\]", "").replace("\\[", "").replace("\\(", "").replace("\\)", ""))
     if earlier is not None and not follows and not (len(between) <= _MAX_GAP and _DERIVES.search(between)):
         earlier = None  # a second case, a list of values, or an unrelated equation
