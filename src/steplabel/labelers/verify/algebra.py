@@ -2,7 +2,7 @@
 
 Why: ``arithmetic`` rightly refuses "9x - 21 = 339" (a side with an unknown is no
 calculation), so every algebra slip went unseen. Read as a whole, an equation with unknowns is
-a constraint, and three statements about constraints are safe to check:
+a constraint, and four statements about constraints are safe to check:
 
 - **never true**: both sides differ by a nonzero constant for every value of the unknowns
   ("(x - 16 + 100) - 25 = x + 69 - 25" is x + 59 = x + 44): refuted, unless the step says it
@@ -15,8 +15,7 @@ a constraint, and three statements about constraints are safe to check:
   disjoint sets refute the later one. The earlier equation is the latest one in the same
   unknown, from this step or the one before, so a letter reused for a new quantity further
   on is not compared; a step that introduces, supposes or tests a value is not compared at
-  all.
-
+  all;
 - **an expansion**: after the step says it expands, a product of sums written out as a sum
   whose terms are mostly the product's must be the product's expansion.
 
