@@ -33,6 +33,8 @@ REFUTED = [
     [r"\[ S = 165 \times \frac{6}{11} \] \[ S = 9 \times 6 \]"],  # a computed value restated differently
     [r"Expanding, \[ (m+n+p)(mn+mp+np) = m^2n + m^2p + mn^2 + mnp + m^2np + np^2 + n^2p + np^2 + p^2n \]"],
     [r"Expanding the square, \((x+1)^2 = x^2 + x + 1\)."],
+    # a value solved for in the next step, in plain text (x is an unknown of the equation before)
+    ["Subtracting 5 from both sides, 3x = 15.", "Dividing both sides by 3, x = 6."],
 ]
 
 HOLDS_OR_ABSTAINS = [
@@ -52,6 +54,7 @@ HOLDS_OR_ABSTAINS = [
     [r"\(f(x) = x + 1\), so \(f(x) = x + 2\)"],  # functions are not read
     [r"\(x = 2^{100} + x\)"],  # beyond the input limits
     [r"\(3x = 15\)", r"\(x = 6\)"],  # no word says the second is derived from the first
+    ["We know 3x + 5 = 20.", "So A = 5 apples."],  # a label letter that is no unknown before
     [r"When \(x = 3\), \(2x + 1 = 7\), so \(x = 4\) gives \(2x + 1 = 9\)."],  # values tried
     [r"This gives three solutions: \[x = 0, \quad x = \sqrt{3}, \quad x = -\sqrt{3}\]"],  # roots side by side
     [r"\(x^2 - x - 72 = 0\)", r"From the first equation, we get: \[x = 0.\]"],  # another equation's value

@@ -87,7 +87,7 @@ def _sanitise_latex(seg: str) -> str | None:
     return seg
 
 
-def _sanitise_plain(seg: str) -> str | None:
+def _sanitise_plain(seg: str, known: frozenset = frozenset()) -> str | None:
     seg = seg.strip().rstrip(".")
     if not re.fullmatch(r"[0-9A-Za-z.+\-*/^() =]+", seg):
         return None
@@ -96,8 +96,8 @@ def _sanitise_plain(seg: str) -> str | None:
         return None
     if re.search(r"\d\s+x\s+\d|\dx\d", seg):
         return None  # "6 x 4": a times sign
-    if not re.search(r"\d[A-Za-z]", seg):
-        return None  # no "3x"-style term: the letters may be labels
+    if not re.search(r"\d[A-Za-z]", seg) and not {c.lower() for c in re.findall(r"[A-Za-z]", seg)} <= known:
+        return None  # no "3x"-style term and no unknown of an equation before: the letters may be labels
     return seg
 
 
@@ -228,7 +228,7 @@ def _plain_runs(text: str) -> list[tuple[str, int, int]]:
     return runs
 
 
-def read_equations(text: str) -> list[tuple[list[tuple[str, object, bool]], int, int]]:
+def read_equations(text: str, known: frozenset = frozenset()) -> list[tuple[list[tuple[str, object, bool]], int, int]]:
     """Chains of sides, each side (as written, sympy expression, has decimals), with where the
     chain starts and ends in the text; a chain is dropped whole when any side is not understood."""
     chains = []
@@ -237,7 +237,7 @@ def read_equations(text: str) -> list[tuple[list[tuple[str, object, bool]], int,
         # "x = 1, \quad y = 2": separate equations set side by side in one display
         pieces.extend((p, latex, start, end) for p in (re.split(r",?\s*\\q?quad\s*", seg) if latex else [seg]))
     for seg, latex, start, end in pieces[:MAX_EQUATIONS]:
-        clean = _sanitise_latex(seg) if latex else _sanitise_plain(seg)
+        clean = _sanitise_latex(seg) if latex else _sanitise_plain(seg, known)
         if clean is None or clean.count("=") == 0 or not _limits_ok(clean):
             continue
         if not re.search(r"(?<![A-Za-z\\])[A-Za-z](?![A-Za-z])", re.sub(r"\\[A-Za-z]+", " ", clean)):
@@ -331,6 +331,7 @@ def _meet(r1: list[complex], r2: list[complex], tol: float) -> bool:
 _DERIVES = re.compile(r"\b(so|thus|hence|therefore|gives?|giving|get|gets|obtain|yields?|simplif\w*|combin\w*|"
                       r"subtract\w*|divid\w*|multipl\w*|add\w*|solv\w*|rearrang\w*|isolat\w*|becomes|"
                       r"reduces?|expand\w*|implies)\b|\\implies|\\Rightarrow|⇒|→", re.I)
+_SOLVES = re.compile(r"both sides|solv\w* for|isolat\w*", re.I)
 _MAX_GAP = 240  # characters between an equation and the one derived from it
 
 
@@ -348,7 +349,7 @@ class _Stated:
 def check(text: str, state: State) -> list[ClaimResult]:
     """Claims about equations in one step; updates ``state`` with the step's equations."""
     try:
-        chains = read_equations(text)
+        chains = read_equations(text, frozenset(q.symbol.name for q in state.previous + state.current))
     except Exception:  # noqa: BLE001 - a reader failure is an abstention
         chains = []
     stop = bool(_STOP.search(text))
@@ -462,7 +463,8 @@ def _check_chain(sides, state: State, stop: bool, text: str, start: int, end: in
     before = [q for q in state.previous if q.symbol == sym]
     if here:
         earlier, between = here[-1], text[here[-1].end:start]
-    elif before and not computed and not bare:  # a value stated in a new step may be another root
+    elif before and not computed and (not bare or _SOLVES.search(text[:start])):
+        # a value stated in a new step may be another root, unless the step says it solves for it
         earlier, between = before[-1], text[:start]
     else:
         earlier, between = None, ""
