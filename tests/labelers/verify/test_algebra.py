@@ -5,7 +5,7 @@ import time
 import pytest
 from hypothesis import given, settings
 
-from steplabel.labelers.verify import algebra
+from steplabel.labelers.verify import algebra, equations
 from tests.labelers.verify.test_fuzz import PATHOLOGICAL, hostile
 from tests.labelers.verify.test_labeler import label
 
@@ -84,11 +84,11 @@ def test_identities_and_consistent_derivations_hold():
 
 
 def test_the_small_latex_subset_is_translated_and_the_rest_refused():
-    assert algebra.latex_to_plain(r"\frac{x}{2} + \sqrt{x^{2}} \cdot 3") == "((x)/(2)) + sqrt(x**(2)) * 3"
+    assert equations.latex_to_plain(r"\frac{x}{2} + \sqrt{x^{2}} \cdot 3") == "((x)/(2)) + sqrt(x**(2)) * 3"
     with pytest.raises(ValueError):
-        algebra.latex_to_plain(r"\frac{x}{2")
+        equations.latex_to_plain(r"\frac{x}{2")
     with pytest.raises(ValueError):
-        algebra.latex_to_plain(r"a_{n+1}")
+        equations.latex_to_plain(r"a_{n+1}")
 
 
 def test_a_refuted_equation_refutes_the_step_in_the_labeler():
