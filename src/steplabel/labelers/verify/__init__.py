@@ -3,7 +3,9 @@ rollouts, each with evidence a person can check.
 
 Per step, the first checker that applies decides: a deduction step of the logic world → Z3;
 a step with a Python snippet and a stated result → the sandbox; otherwise its calculation
-claims → ``arithmetic`` (exact rationals; a claim not fully understood is not checked). A
+claims → ``arithmetic`` (exact rationals; a claim not fully understood is not checked), and its
+equations with unknowns → ``algebra`` (sympy, as a whole; it can refute a step, never make one
+correct, since an equation that holds says nothing about the reasoning around it). A
 refuted step is incorrect, a step whose claims all hold is correct, a step with nothing
 checkable stays unknown (never guessed).
 
