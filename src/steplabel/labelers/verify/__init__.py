@@ -3,7 +3,9 @@ rollouts, each with evidence a person can check.
 
 Per step, the first checker that applies decides: a deduction step of the logic world → Z3;
 a step with a Python snippet and a stated result → the sandbox; otherwise its calculation
-claims → ``arithmetic`` (exact rationals; a claim not fully understood is not checked). A
+claims → ``arithmetic`` (exact rationals; a claim not fully understood is not checked), and its
+equations with unknowns → ``algebra`` (sympy, as a whole; it can refute a step, never make one
+correct, since an equation that holds says nothing about the reasoning around it). A
 refuted step is incorrect, a step whose claims all hold is correct, a step with nothing
 checkable stays unknown (never guessed).
 
@@ -35,7 +37,7 @@ import json
 
 from steplabel.config import VerifySection
 from steplabel.labelers.base import LabelTask, PerRolloutLabeler
-from steplabel.labelers.verify import arithmetic, code
+from steplabel.labelers.verify import algebra, arithmetic, code
 from steplabel.labelers.verify import logic as logic_check
 from steplabel.problems.worlds import logic
 from steplabel.schemas import AFTER_ERROR, StepLabel
@@ -66,8 +68,10 @@ class VerifyLabeler(PerRolloutLabeler):
         problem = logic.parse_question(task.question)
         names: dict = {}
         earlier: list = []
+        equations = algebra.State()
         results = []
         for text in task.steps:
+            equations.next_step()
             if problem is not None:
                 verdict, evidence = logic_check.check_deduction(problem, text, earlier, self.config.z3_timeout_ms)
                 step = logic.read_step(text)
@@ -80,6 +84,11 @@ class VerifyLabeler(PerRolloutLabeler):
             else:
                 verdict, claims = arithmetic.check_step(text, names, self.config.max_claims_per_step,
                                                         self.config.step_time_budget_s)
+                # equations with unknowns, read as a whole: they can only refute, never make a step correct
+                solved = algebra.check(text, equations)
+                if any(c.holds is False for c in solved):
+                    verdict = False
+                claims = claims + solved
                 evidence = {"checker": "arithmetic", "claims": [
                     {"claim": c.claim, "holds": c.holds, "values": c.values, "reason": c.reason, "rule": c.rule}
                     for c in claims]}
