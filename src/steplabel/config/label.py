@@ -60,7 +60,7 @@ class VerifySection(_Section):
     code_wall_seconds: float = Field(5.0, gt=0)
     max_parallel_snippets: int = Field(2, ge=1)
     max_claims_per_step: int = Field(64, ge=1, description="'=' signs read per step; the rest stay unchecked")
-    step_time_budget_s: float = Field(0.5, gt=0, le=60, description="arithmetic reading time per step")
+    step_time_budget_s: float = Field(5.0, gt=0, le=60, description="arithmetic reading time per step: a safety valve (normal steps take ms), large so labels do not depend on machine load")
 
 
 class ConsensusSection(_Section):
