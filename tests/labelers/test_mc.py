@@ -216,3 +216,5 @@ def test_completions_without_an_answer_are_left_out_not_counted_as_failures(esti
     only_truncated = asyncio.run(MCLabeler(_Replies(truncated), MCSection(k=4, estimator=estimator))
                                  .label(make_task(4, correct=True)))
     assert only_truncated[0].label is None and only_truncated[0].status == "abstained"
+    evidence = json.loads(only_truncated[0].evidence)
+    assert "final answer" in evidence["reason"] and "error" not in evidence  # not retried as an engine error

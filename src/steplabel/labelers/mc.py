@@ -44,6 +44,14 @@ from steplabel.schemas import AFTER_ERROR, StepLabel
 
 
 TOP_P = 1.0  # completions sample the full distribution
+# A prefix whose completions came back but none with a final answer is left unestimated like an
+# engine failure, but it is the model's doing: recorded as a ``reason``, not an ``error`` (a
+# rerun retries engine errors; the same seeds would give these the same completions again).
+NO_ANSWER = "no final answer: "
+
+
+def failure_evidence(failed: str) -> dict:
+    return {"reason": failed[len(NO_ANSWER):]} if failed.startswith(NO_ANSWER) else {"error": failed}
 
 
 @dataclass
@@ -116,7 +124,7 @@ class MCLabeler(PerRolloutLabeler):
         if failed is None and not generation.completions:
             failed = "no completions came back"
         elif failed is None and total == 0:
-            failed = f"none of {unparsable} completions had a final answer"
+            failed = f"{NO_ANSWER}none of {unparsable} completions had a final answer"
         return PrefixEstimate(
             correct=sum(sampled.correct),
             total=total,
@@ -179,7 +187,7 @@ class MCLabeler(PerRolloutLabeler):
             score = tally.value if tally is not None and tally.total else None
             if failed is not None:
                 label, status = None, "abstained"
-                evidence["error"] = d.tallies[failed].failed
+                evidence.update(failure_evidence(d.tallies[failed].failed))
             elif post.first_error != -1 and i > post.first_error:
                 label, status = None, AFTER_ERROR
             else:
@@ -229,7 +237,8 @@ class MCLabeler(PerRolloutLabeler):
                 ok = bool(task.correct)
                 decided.append((ok, float(ok), "labeled", {"judged_by": "final_answer"}, None))
             elif est is None or est.failed:
-                decided.append((None, None, "abstained", {"error": est.failed if est else "not estimated"}, est))
+                decided.append((None, None, "abstained", failure_evidence(est.failed) if est else
+                                {"error": "not estimated"}, est))
                 stop = "abstained"
             else:
                 evidence = {"correct": est.correct, "total": est.total, "unparsable": est.unparsable}
