@@ -52,7 +52,7 @@ from typing import Sequence
 from steplabel.config import OmegaSection
 from steplabel.engines.base import Engine
 from steplabel.labelers.base import LabelOutput, LabelTask
-from steplabel.labelers.estimate import Observed, Params, Posterior, posterior
+from steplabel.labelers.estimate import Observed, Params, Posterior, posterior, visible
 from steplabel.labelers.mc import TOP_P, sample_from_prefix
 from steplabel.labelers.pooling import PooledFit
 from steplabel.problems.prompts import continuation_prompt
@@ -261,7 +261,7 @@ class OmegaPRMLabeler:
         draw ``round_size`` at a time until that prefix is settled (or at ``k``), and stop
         when the first error is settled at ``confidence``."""
         cfg = self.config
-        params = self.pooled.params
+        params = visible(self.pooled.params)  # search on what completions can resolve
         while True:
             post = posterior(self._observed(tree, sol), params)
             if post.confidence >= cfg.confidence:
@@ -362,7 +362,7 @@ class OmegaPRMLabeler:
             # Only from a prefix that is probably correct: a wrong one with a lucky success
             # would hand "correct" to everything sampled from it.
             owner = tree.solutions[state.owner]
-            p_good = posterior(self._observed(tree, owner), self.pooled.params).step_correct[state.depth - 1]
+            p_good = posterior(self._observed(tree, owner), visible(self.pooled.params)).step_correct[state.depth - 1]
             if p_good >= 0.5:
                 tree.pool.extend(new_wrong)
         elif state.mc < 1:
