@@ -453,12 +453,15 @@ class OmegaPRMLabeler:
     def _noise_aware_labels(self, tree: Tree, sol: Solution, first: LabelTask, params: Params) -> list[StepLabel]:
         """Labels from the solution's posterior (the counts of every known state along it and
         its final answer, right or wrong), each with its confidence. A first error less sure
-        than an even chance is not claimed: those steps abstain (``unsettled``)."""
+        than ``claim`` is not claimed: those steps abstain (``unsettled``). Most tree
+        solutions were never probed themselves (their evidence is the counts of the states
+        they pass and a wrong final answer), so an even chance claimed many wrong first errors
+        on them; an abstention costs a label, a wrong one teaches the PRM a wrong step."""
         m = len(sol.steps)
         post = posterior(self._observed(tree, sol), params)
         states = [tree.state_at(sol, j) for j in range(m)]
         fe = post.first_error
-        settled = post.confidence >= 0.5 and not tree.error
+        settled = post.confidence >= self.config.claim and not tree.error
         rows = []
         for j in range(m):
             st = states[j]
