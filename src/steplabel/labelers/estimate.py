@@ -10,8 +10,9 @@ The model is a small hidden Markov chain along each solution's steps, one state 
 
 - ``G`` the prefix is correct: completions succeed at a rate that varies from prefix to prefix
   (Beta-Binomial) and falls with the steps remaining;
-- ``B1`` the prefix ends with the first wrong step, ``B`` it holds an earlier one: completions
-  only succeed by a lucky recovery (a low rate, also Beta-Binomial, also by steps remaining);
+- ``B1`` the prefix ends with the first wrong step, ``B`` the wrong step lies further back:
+  completions only succeed by a lucky recovery (a low rate, also Beta-Binomial, also by steps
+  remaining);
 - ``R`` the solution itself recovered after a wrong step (emits like ``G``). It lets a
   solution with a wrong step and a right final answer keep its first error. A policy that
   recovers mostly does so at once (the next step restates the right value), so the chance
@@ -19,7 +20,9 @@ The model is a small hidden Markov chain along each solution's steps, one state 
   both made a lone failing prefix amid succeeding ones look like bad luck of a correct one.
 
 ``G`` is left for good (every prefix after a wrong one is wrong, the change-point structure);
-the first error is the first prefix not in ``G``. The last prefix (the whole solution) emits
+the first error is the first prefix not in ``G``. ``G`` may also pass straight to ``R`` (a
+*silent* error: wrong text, right value), at a fixed prior rate, since no count can see it;
+it keeps the stored confidence honest on solutions that look right (see ``Params.silent``). The last prefix (the whole solution) emits
 the solution's own final answer instead of counts. Every parameter is fitted by EM to the
 counts of the run itself (pooled over many solutions), with weak generic priors so a tiny pool
 stays sane; nothing comes from the engine's or world's configuration. The estimator sees only
@@ -288,7 +291,7 @@ class _Stats:
 
     def m_step(self, p: Params) -> Params:
         def rate(events, chances, prior):
-            return (events + _PRIOR_EVENTS * prior) / (chances + _PRIOR_EVENTS)
+            return float((events + _PRIOR_EVENTS * prior) / (chances + _PRIOR_EVENTS))
 
         out = replace(
             p,

@@ -453,15 +453,18 @@ class OmegaPRMLabeler:
     def _noise_aware_labels(self, tree: Tree, sol: Solution, first: LabelTask, params: Params) -> list[StepLabel]:
         """Labels from the solution's posterior (the counts of every known state along it and
         its final answer, right or wrong), each with its confidence. A first error less sure
-        than ``claim`` is not claimed: those steps abstain (``unsettled``). Most tree
-        solutions were never probed themselves (their evidence is the counts of the states
-        they pass and a wrong final answer), so an even chance claimed many wrong first errors
-        on them; an abstention costs a label, a wrong one teaches the PRM a wrong step."""
+        than ``claim`` (an even chance for the given rollouts) is not claimed: those steps
+        abstain (``unsettled``). Most tree solutions were never probed themselves (their
+        evidence is the counts of the states they pass and a wrong final answer), so an even
+        chance claimed many wrong first errors on them; a tree solution's abstention costs an
+        extra label, a wrong one teaches the PRM a wrong step. The given rollouts were searched
+        until settled (or out of budget) and are what the user asked to have labeled."""
         m = len(sol.steps)
         post = posterior(self._observed(tree, sol), params)
         states = [tree.state_at(sol, j) for j in range(m)]
         fe = post.first_error
-        settled = post.confidence >= self.config.claim and not tree.error
+        claim = 0.5 if sol.task is not None else self.config.claim
+        settled = post.confidence >= claim and not tree.error
         rows = []
         for j in range(m):
             st = states[j]
