@@ -10,5 +10,5 @@ LUCK = 0.10
 
 class LuckyRecoveryServer(FakeOpenAIServer):
     def __init__(self) -> None:
-        super().__init__(models=("lucky",))
+        super().__init__(models=("lucky",))  # the model the tests name; any other is a 404
         self.backend = SandboxBackend(PolicyConfig(recovery=LUCK))

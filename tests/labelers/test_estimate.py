@@ -116,3 +116,81 @@ def test_the_estimator_sees_counts_only():
     imported += [a.name for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Import) for a in n.names]
     assert not [m for m in imported if m and m.startswith("steplabel")], imported
     assert set(Observed.__dataclass_fields__) == {"correct", "total", "final_correct"}
+
+
+def simulate_recoveries(n_solutions=400, k=16, luck=0.08, recover=0.3, seed=5):
+    """Like ``simulate``, but a wrong solution's own text recovers right after its first error
+    with chance ``recover`` (its later prefixes succeed like correct ones, its answer is right)."""
+    rng = random.Random(seed)
+    pool, truth, recovered = [], [], []
+    for _ in range(n_solutions):
+        n = rng.randint(4, 10)
+        t = rng.choice([-1, -1] + list(range(n - 1)))
+        back = t != -1 and rng.random() < recover
+        correct = []
+        for i in range(n - 1):
+            good = t == -1 or i < t or (back and i > t)
+            p = min(0.97, max(0.3, rng.betavariate(8, 2) * 0.95 ** (n - 1 - i))) if good else luck
+            correct.append(sum(rng.random() < p for _ in range(k)))
+        pool.append(Observed(tuple(correct), (k,) * (n - 1), t == -1 or back))
+        truth.append(t)
+        recovered.append(back)
+    return pool, truth, recovered
+
+
+def test_a_lone_failing_prefix_before_a_recovery_is_the_first_error():
+    """A policy that recovers does so at once: one failing prefix amid succeeding ones, and a
+    right answer. A single recovery rate for every wrong prefix explains it as bad luck of a
+    correct prefix; the first wrong prefix's own recovery rate finds it."""
+    pool, truth, recovered = simulate_recoveries()
+    params = fit(pool)
+    assert 0.15 < params.recover_first < 0.5, params.recover_first
+    posts = posteriors(pool, params)
+    back = [j for j, r in enumerate(recovered) if r]
+    assert len(back) > 30
+    assert accuracy([posts[j].first_error for j in back], [truth[j] for j in back]) > 0.8
+    # The recovered tail is not correct, but its completions succeed: sampling it more cannot
+    # help, and step_bad (what adaptive rounds rank by) says so.
+    j = back[0]
+    tail = truth[j] + 1
+    assert posts[j].step_correct[tail] < 0.2 and posts[j].step_bad[tail] < 0.05
+
+
+def test_confidence_is_not_overconfident_on_the_model_world():
+    """Mean stored confidence is not above the share of first errors found (k = 8, where many
+    solutions stay ambiguous), and not far below it: this world has no silent errors, so the
+    silent prior only costs a little confidence."""
+    pool, truth = simulate(n_solutions=400, k=8, seed=6)
+    posts = posteriors(pool, fit(pool))
+    hit = accuracy([p.first_error for p in posts], truth)
+    mean_conf = sum(p.confidence for p in posts) / len(posts)
+    assert hit - 0.05 < mean_conf < hit + 0.01, (mean_conf, hit)
+    sure = [(p.first_error == t) for p, t in zip(posts, truth) if p.confidence >= 0.99]
+    assert sum(sure) / len(sure) >= 0.97
+
+
+def test_silent_errors_cap_confidence_but_not_sampling():
+    """A solution that looks right everywhere may still hold an error no completion can see:
+    its confidence falls with its length under the full model, not under ``visible`` (which
+    adaptive rounds use, so they do not sample what samples cannot settle)."""
+    params = fit(simulate(seed=7)[0])
+    short = Observed((30, 29), (32, 32), True)
+    long = Observed((30,) * 9, (32,) * 9, True)
+    full_short, full_long = posterior(short, params), posterior(long, params)
+    assert full_short.first_error == full_long.first_error == -1
+    assert full_long.confidence < full_short.confidence < 1.0
+    assert full_long.step_correct[-1] < full_long.step_correct[0]
+    assert posterior(long, estimate.visible(params)).confidence > 0.99 > full_long.confidence + 0.02
+
+
+def test_the_fixed_order_product_equals_the_matrix_product_for_every_state_count():
+    """The forward-backward pass sums ``rows @ matrix`` by hand (BLAS thread counts change the last
+    bits): it must stay the same product whatever the model's number of states."""
+    import numpy as np
+
+    from steplabel.labelers.estimate import _times
+
+    rng = np.random.default_rng(0)
+    for states in (2, 3, 4, 5):
+        rows, matrix = rng.random((7, states)), rng.random((states, states))
+        assert np.allclose(_times(rows, matrix), rows @ matrix)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Sequence
 
 from steplabel.labelers.base import LabelTask
-from steplabel.labelers.estimate import PRIOR, Observed, Params, Posterior, fit, posteriors
+from steplabel.labelers.estimate import PRIOR, Observed, Params, Posterior, fit, posteriors, visible
 
 
 @dataclass
@@ -80,11 +80,12 @@ class Policy:
         return d.posterior.confidence >= self.confidence or spent >= self.per_step_budget * len(d.tallies)
 
     def pick(self, d: Decided) -> list[int]:
-        """The prefixes worth another round: the most uncertain ones, not yet at k."""
+        """The prefixes worth another round: those least sure to emit like a correct prefix or
+        like a wrong one (the only doubt completions can resolve), not yet at k."""
         post = d.posterior
         floor = (1.0 - self.confidence) / 2
         ranked = sorted(
-            ((min(p, 1 - p), i) for i, p in enumerate(post.step_correct[:-1])
+            ((min(p, 1 - p), i) for i, p in enumerate(post.step_bad[:-1])
              if d.tallies[i].total < self.k and min(p, 1 - p) > floor),
             reverse=True,
         )
@@ -108,25 +109,32 @@ async def sample_adaptively(tasks: Sequence[LabelTask], draw: Draw, policy: Poli
     await run([(d, i, min(policy.initial, policy.k)) for d in cohort for i in range(len(d.tallies))], 0)
     params = start
     for rnd in range(1, policy.max_rounds + 1):
-        live = [d for d in cohort if d.failed_at is None]
-        params = fit([d.observed() for d in live], start=params) if live else params
-        for d, post in zip(live, posteriors([d.observed() for d in live], params)):
-            d.posterior, d.params = post, params
+        params = _decide(cohort, params, visible)
         requests = []
-        for d in live:
-            if not policy.settled(d):
+        for d in cohort:
+            if d.failed_at is None and not policy.settled(d):
                 for i in policy.pick(d):
                     requests.append((d, i, min(policy.round_size, policy.k - d.tallies[i].total)))
                     d.rounds = rnd
         if not requests:
             break
         await run(requests, rnd)
-    else:  # out of rounds: decide on what was drawn
-        live = [d for d in cohort if d.failed_at is None]
-        params = fit([d.observed() for d in live], start=params) if live else params
-        for d, post in zip(live, posteriors([d.observed() for d in live], params)):
-            d.posterior, d.params = post, params
+    # The labels' confidence: the full model, silent errors included.
+    params = _decide(cohort, params, lambda p: p)
     return cohort, params
+
+
+def _decide(cohort: list[Decided], params: Params, view: Callable[[Params], Params]) -> Params:
+    """Fit the live solutions and set their posteriors under ``view`` of the fit: rounds
+    decide on the ``visible`` model (what more completions can resolve), labels on the
+    full one."""
+    live = [d for d in cohort if d.failed_at is None]
+    if not live:
+        return params
+    params = fit([d.observed() for d in live], start=params)
+    for d, post in zip(live, posteriors([d.observed() for d in live], view(params))):
+        d.posterior, d.params = post, params
+    return params
 
 
 def _merge(into: Tally, new: Tally) -> None:

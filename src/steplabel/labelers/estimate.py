@@ -10,13 +10,19 @@ The model is a small hidden Markov chain along each solution's steps, one state 
 
 - ``G`` the prefix is correct: completions succeed at a rate that varies from prefix to prefix
   (Beta-Binomial) and falls with the steps remaining;
-- ``B`` the prefix holds a wrong step: completions only succeed by a lucky recovery (a low
-  rate, also Beta-Binomial, also by steps remaining);
-- ``R`` the solution itself recovered after a wrong step (rare; emits like ``G``). It lets a
-  solution with a wrong step and a right final answer keep its first error.
+- ``B1`` the prefix ends with the first wrong step, ``B`` the wrong step lies further back:
+  completions only succeed by a lucky recovery (a low rate, also Beta-Binomial, also by steps
+  remaining);
+- ``R`` the solution itself recovered after a wrong step (emits like ``G``). It lets a
+  solution with a wrong step and a right final answer keep its first error. A policy that
+  recovers mostly does so at once (the next step restates the right value), so the chance
+  of recovering from ``B1`` is fitted apart from that of later wrong prefixes: one rate for
+  both made a lone failing prefix amid succeeding ones look like bad luck of a correct one.
 
 ``G`` is left for good (every prefix after a wrong one is wrong, the change-point structure);
-the first error is the first prefix not in ``G``. The last prefix (the whole solution) emits
+the first error is the first prefix not in ``G``. ``G`` may also pass straight to ``R`` (a
+*silent* error: wrong text, right value), at a fixed prior rate, since no count can see it;
+it keeps the stored confidence honest on solutions that look right (see ``Params.silent``). The last prefix (the whole solution) emits
 the solution's own final answer instead of counts. Every parameter is fitted by EM to the
 counts of the run itself (pooled over many solutions), with weak generic priors so a tiny pool
 stays sane; nothing comes from the engine's or world's configuration. The estimator sees only
@@ -33,7 +39,9 @@ from typing import Sequence
 
 import numpy as np
 
-G, B, R = 0, 1, 2
+G, B1, B, R = 0, 1, 2, 3
+S = 4  # states
+BAD = [B1, B]
 MAX_BIN = 8  # prefixes with 8 or more steps remaining share one set of rates
 _TINY = 1e-300
 
@@ -62,12 +70,20 @@ class Params:
     mu_bad: tuple[float, ...] = (0.1,) * MAX_BIN
     rho_bad: float = 0.1
     hazard: float = 0.1  # chance that the next step is the first wrong one
-    recover: float = 0.02  # chance a wrong solution's own text recovers at the next step
+    recover_first: float = 0.05  # chance a solution's text recovers right after its first wrong step
+    recover: float = 0.02  # chance it recovers at a later step
     # A solution whose every step is right has the right answer, by definition: a wrong final
     # answer is (almost) proof of a wrong step. Fixed, not fitted: counts cannot tell a wrong
     # last step from a right solution with a wrong answer, so EM would chase its own tail.
     final_wrong_if_good: float = 1e-3
     final_right_if_bad: float = 0.05
+    # A step can be wrong in its text while what it leaves behind is right (a wrong operand that
+    # lands on the right value, a recovered slip): completions from it succeed as from a correct
+    # prefix, so no count can see it, and EM cannot fit it (its likelihood is flat in it). A
+    # fixed prior: without it every unseen error would be claimed impossible, and confidences
+    # on long solutions that look right would be too high. Sampling decisions ignore it (more
+    # completions cannot resolve it): see ``visible``.
+    silent: float = 0.005
     iterations: int = 0
     pooled: int = 0  # solutions the fit saw
 
@@ -87,6 +103,10 @@ class Posterior:
     step_correct: list[float]  # P(prefix through step i is correct)
     first_error: int  # the most probable first error, -1 for none
     confidence: float  # its posterior probability
+    # P(completions from prefix i fail like a wrong prefix's: B1 or B). Not 1 - step_correct:
+    # a recovered solution is not correct, yet its completions succeed; sampling can only tell
+    # this apart, so adaptive rounds rank prefixes by it.
+    step_bad: list[float] = field(default_factory=list)
 
     @property
     def num_steps(self) -> int:
@@ -115,9 +135,9 @@ def _log_bb(c: np.ndarray, n: np.ndarray, mu: np.ndarray, rho: float) -> np.ndar
 
 
 def _log_emissions(group: Sequence[Observed], p: Params) -> np.ndarray:
-    """[R, n, 3] log P(evidence at prefix i | state) for solutions of one length n."""
+    """[R, n, S] log P(evidence at prefix i | state) for solutions of one length n."""
     n = group[0].num_steps
-    out = np.zeros((len(group), n, 3))
+    out = np.zeros((len(group), n, S))
     if n > 1:
         c = np.array([o.correct for o in group], float)
         t = np.array([o.total for o in group], float)
@@ -126,41 +146,53 @@ def _log_emissions(group: Sequence[Observed], p: Params) -> np.ndarray:
         good = np.where(sampled, _log_bb(c, t, np.asarray(p.mu_good)[bins], p.rho_good), 0.0)
         bad = np.where(sampled, _log_bb(c, t, np.asarray(p.mu_bad)[bins], p.rho_bad), 0.0)
         out[:, :-1, G] = out[:, :-1, R] = good
-        out[:, :-1, B] = bad
+        out[:, :-1, B] = out[:, :-1, B1] = bad
     ok_good, right_bad = 1 - p.final_wrong_if_good, p.final_right_if_bad
     for j, o in enumerate(group):
         if o.final_correct is not None:
             out[j, -1, G] = out[j, -1, R] = math.log(ok_good if o.final_correct else 1 - ok_good)
-            out[j, -1, B] = math.log(right_bad if o.final_correct else 1 - right_bad)
+            out[j, -1, B] = out[j, -1, B1] = math.log(right_bad if o.final_correct else 1 - right_bad)
     return out
 
 
 def _transitions(p: Params) -> np.ndarray:
-    h, q = p.hazard, p.recover
-    return np.array([[1 - h, h, 0.0], [0.0, 1 - q, q], [0.0, h, 1 - h]])
+    h, q1, q, s = p.hazard, p.recover_first, p.recover, p.silent
+    return np.array([[1 - h - s, h, 0.0, s],
+                     [0.0, 0.0, 1 - q1, q1],
+                     [0.0, 0.0, 1 - q, q],
+                     [0.0, h, 0.0, 1 - h]])
+
+
+def visible(p: Params) -> Params:
+    """The same model without silent errors: what sampling can still resolve. Adaptive
+    rounds settle on it; stored confidences use the full model."""
+    return replace(p, silent=0.0)
 
 
 def _times(rows: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """``rows @ matrix`` for 3 states, summed in a fixed order: BLAS may split a product across
+    """``rows @ matrix``, summed state by state in a fixed order: BLAS may split a product across
     threads (a Dask worker runs it with one), which changes the last bits, and a label's stored
     confidence must not depend on where it ran."""
-    return rows[:, 0:1] * matrix[0] + rows[:, 1:2] * matrix[1] + rows[:, 2:3] * matrix[2]
+    out = rows[:, 0:1] * matrix[0]
+    for k in range(1, matrix.shape[0]):
+        out = out + rows[:, k : k + 1] * matrix[k]
+    return out
 
 
 def _forward_backward(group: Sequence[Observed], p: Params):
-    """(gamma [R, n, 3], xi [R, n-1, 3, 3]): posterior state and transition marginals of
+    """(gamma [R, n, S], xi [R, n-1, S, S]): posterior state and transition marginals of
     solutions of one length, all at once."""
     e = _log_emissions(group, p)
     e = np.exp(e - e.max(axis=2, keepdims=True))  # per-position scale cancels in the marginals
     A = _transitions(p)
     r, n, _ = e.shape
-    alpha = np.zeros((r, n, 3))
-    alpha[:, 0] = np.array([1 - p.hazard, p.hazard, 0.0]) * e[:, 0]
+    alpha = np.zeros((r, n, S))
+    alpha[:, 0] = np.array([1 - p.hazard - p.silent, p.hazard, 0.0, p.silent]) * e[:, 0]
     alpha[:, 0] /= alpha[:, 0].sum(axis=1, keepdims=True) + _TINY
     for i in range(1, n):
         alpha[:, i] = _times(alpha[:, i - 1], A) * e[:, i]
         alpha[:, i] /= alpha[:, i].sum(axis=1, keepdims=True) + _TINY
-    beta = np.ones((r, n, 3))
+    beta = np.ones((r, n, S))
     for i in range(n - 2, -1, -1):
         beta[:, i] = _times(e[:, i + 1] * beta[:, i + 1], A.T)
         beta[:, i] /= beta[:, i].sum(axis=1, keepdims=True) + _TINY
@@ -185,11 +217,13 @@ def posteriors(pool: Sequence[Observed], params: Params = PRIOR) -> list[Posteri
     for n, idx in _by_length(pool).items():
         gamma, xi = _forward_backward([pool[j] for j in idx], params)
         for row, j in enumerate(idx):
-            probs = [float(gamma[row, 0, B])] + [float(x) for x in xi[row, :, G, B]] + [float(gamma[row, -1, G])]
+            probs = ([float(1 - gamma[row, 0, G])] + [float(x) for x in xi[row, :, G, B1] + xi[row, :, G, R]]
+                     + [float(gamma[row, -1, G])])
             total = sum(probs) or 1.0
             probs = [x / total for x in probs]
             best = max(range(n + 1), key=lambda m: probs[m])
-            out[j] = Posterior(probs, [float(g) for g in gamma[row, :, G]], -1 if best == n else best, probs[best])
+            out[j] = Posterior(probs, [float(g) for g in gamma[row, :, G]], -1 if best == n else best, probs[best],
+                               [float(b) for b in gamma[row, :, B] + gamma[row, :, B1]])
     return out
 
 
@@ -221,7 +255,7 @@ def fit(pool: Sequence[Observed], start: Params = PRIOR, iterations: int = 40, t
 
 
 def _flat(p: Params) -> list[float]:
-    return [*p.mu_good, *p.mu_bad, p.rho_good, p.rho_bad, p.hazard, p.recover,
+    return [*p.mu_good, *p.mu_bad, p.rho_good, p.rho_bad, p.hazard, p.recover, p.recover_first,
             p.final_wrong_if_good, p.final_right_if_bad]
 
 
@@ -238,10 +272,12 @@ class _Stats:
     stays: float = 0.0
     recoveries: float = 0.0
     bad_time: float = 0.0
+    first_recoveries: float = 0.0
+    first_time: float = 0.0
     final: list = field(default_factory=lambda: [0.0, 0.0])  # bad & right answer, bad
 
     def add(self, group: Sequence[Observed], gamma: np.ndarray, xi: np.ndarray) -> None:
-        """One length group's marginals: gamma [R, n, 3], xi [R, n-1, 3, 3]."""
+        """One length group's marginals: gamma [R, n, S], xi [R, n-1, S, S]."""
         n = group[0].num_steps
         if n > 1:
             t = np.array([o.total for o in group], float)
@@ -250,24 +286,28 @@ class _Stats:
             self.n.append(t[keep])
             self.bins.append(np.broadcast_to(_bins(n), t.shape)[keep])
             self.w_good.append((gamma[:, :-1, G] + gamma[:, :-1, R])[keep])
-            self.w_bad.append(gamma[:, :-1, B][keep])
-        self.exits += float(gamma[:, 0, B].sum() + xi[:, :, G, B].sum())
+            self.w_bad.append((gamma[:, :-1, B] + gamma[:, :-1, B1])[keep])
+        self.exits += float(gamma[:, 0, B1].sum() + xi[:, :, G, B1].sum())
         self.stays += float(len(group) + gamma[:, :-1, G].sum())
         self.recoveries += float(xi[:, :, B, R].sum())
         self.bad_time += float(gamma[:, :-1, B].sum())
+        self.first_recoveries += float(xi[:, :, B1, R].sum())
+        self.first_time += float(gamma[:, :-1, B1].sum())
         for j, o in enumerate(group):
             if o.final_correct is not None:
-                self.final[1] += gamma[j, -1, B]
-                self.final[0] += gamma[j, -1, B] if o.final_correct else 0.0
+                bad = gamma[j, -1, B] + gamma[j, -1, B1]
+                self.final[1] += bad
+                self.final[0] += bad if o.final_correct else 0.0
 
     def m_step(self, p: Params) -> Params:
         def rate(events, chances, prior):
-            return (events + _PRIOR_EVENTS * prior) / (chances + _PRIOR_EVENTS)
+            return float((events + _PRIOR_EVENTS * prior) / (chances + _PRIOR_EVENTS))
 
         out = replace(
             p,
             hazard=rate(self.exits, self.stays, PRIOR.hazard),
             recover=rate(self.recoveries, self.bad_time, PRIOR.recover),
+            recover_first=rate(self.first_recoveries, self.first_time, PRIOR.recover_first),
             final_right_if_bad=rate(self.final[0], self.final[1], PRIOR.final_right_if_bad),
         )
         if not self.c:

@@ -52,7 +52,7 @@ from typing import Sequence
 from steplabel.config import OmegaSection
 from steplabel.engines.base import Engine
 from steplabel.labelers.base import LabelOutput, LabelTask
-from steplabel.labelers.estimate import Observed, Params, Posterior, posterior
+from steplabel.labelers.estimate import Observed, Params, Posterior, posterior, visible
 from steplabel.labelers.mc import TOP_P, sample_from_prefix
 from steplabel.labelers.pooling import PooledFit
 from steplabel.problems.prompts import continuation_prompt
@@ -261,7 +261,7 @@ class OmegaPRMLabeler:
         draw ``round_size`` at a time until that prefix is settled (or at ``k``), and stop
         when the first error is settled at ``confidence``."""
         cfg = self.config
-        params = self.pooled.params
+        params = visible(self.pooled.params)  # search on what completions can resolve
         while True:
             post = posterior(self._observed(tree, sol), params)
             if post.confidence >= cfg.confidence:
@@ -362,7 +362,7 @@ class OmegaPRMLabeler:
             # Only from a prefix that is probably correct: a wrong one with a lucky success
             # would hand "correct" to everything sampled from it.
             owner = tree.solutions[state.owner]
-            p_good = posterior(self._observed(tree, owner), self.pooled.params).step_correct[state.depth - 1]
+            p_good = posterior(self._observed(tree, owner), visible(self.pooled.params)).step_correct[state.depth - 1]
             if p_good >= 0.5:
                 tree.pool.extend(new_wrong)
         elif state.mc < 1:
@@ -453,12 +453,18 @@ class OmegaPRMLabeler:
     def _noise_aware_labels(self, tree: Tree, sol: Solution, first: LabelTask, params: Params) -> list[StepLabel]:
         """Labels from the solution's posterior (the counts of every known state along it and
         its final answer, right or wrong), each with its confidence. A first error less sure
-        than an even chance is not claimed: those steps abstain (``unsettled``)."""
+        than ``claim`` (an even chance for the given rollouts) is not claimed: those steps
+        abstain (``unsettled``). Most tree solutions were never probed themselves (their
+        evidence is the counts of the states they pass and a wrong final answer), so an even
+        chance claimed many wrong first errors on them; a tree solution's abstention costs an
+        extra label, a wrong one teaches the PRM a wrong step. The given rollouts were searched
+        until settled (or out of budget) and are what the user asked to have labeled."""
         m = len(sol.steps)
         post = posterior(self._observed(tree, sol), params)
         states = [tree.state_at(sol, j) for j in range(m)]
         fe = post.first_error
-        settled = post.confidence >= 0.5 and not tree.error
+        claim = 0.5 if sol.task is not None else self.config.claim
+        settled = post.confidence >= claim and not tree.error
         rows = []
         for j in range(m):
             st = states[j]
