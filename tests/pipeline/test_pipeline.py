@@ -1,8 +1,6 @@
 import asyncio
 import json
 
-import pytest
-
 from steplabel.config import load_config
 from steplabel.pipeline.run import run_direct
 from steplabel.storage import connect, read_manifest

@@ -8,7 +8,6 @@ from steplabel.cli import app
 from steplabel.config import load_config
 from steplabel.pipeline.run import run_direct
 from steplabel.storage.export import export, normalize_text
-from steplabel.storage.hub import push
 from steplabel.registry import export_format
 
 runner = CliRunner()
@@ -41,7 +40,7 @@ def test_trl_export_loads_with_datasets_and_follows_the_conventions(store, tmp_p
 def test_soft_and_processbench_forms(store, tmp_path):
     import datasets
 
-    soft = export(store, tmp_path / "soft", export_format("soft"), labeler="mc")
+    export(store, tmp_path / "soft", export_format("soft"), labeler="mc")
     ds = datasets.load_dataset("parquet", data_dir=str(tmp_path / "soft" / "data" / "default"), split="train")
     assert "scores" in ds.features and all(len(r["scores"]) == len(r["labels"]) for r in ds)
     assert (tmp_path / "soft" / "plots" / "default" / "train" / "score_distribution.png").exists()

@@ -63,7 +63,7 @@ async def synthesize(config: Config, progress: bool | None = None) -> dict:
         images = write_heatmaps(cfg.run.store, run_id, report)
         await acreate_table_artifact(
             table=agreement_rows(report), key="steplabel-agreement",
-            description=f"first-error agreement between label sources; heat maps: "
+            description="first-error agreement between label sources; heat maps: "
                         + ", ".join(str(p) for p in images),
         )
         summary["agreement"] = report

@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 from steplabel.config import JudgeSection
 from steplabel.engines.base import Engine, GenerationRequest
 from steplabel.labelers.base import LabelTask, PerRolloutLabeler
-from steplabel.labelers.verdict import MAX_VERDICT_CHARS, Verdict, parse_verdict  # noqa: F401 (re-exported)
+from steplabel.labelers.verdict import Verdict, parse_verdict
 from steplabel.problems.prompts import tag_paragraphs
 from steplabel.schemas import AFTER_ERROR, StepLabel
 

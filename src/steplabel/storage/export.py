@@ -36,7 +36,6 @@ import pyarrow.parquet as pq
 
 from steplabel.storage.catalog import connect
 from steplabel.storage.formats import PROVENANCE, ExportFormat
-from steplabel.storage.hub import push  # noqa: F401  (the export's other half, kept importable here)
 from steplabel.storage.tree_rows import TREE_FIELDS, prefix_rows
 
 _SPACE = re.compile(r"\s+")

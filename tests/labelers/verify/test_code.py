@@ -1,7 +1,6 @@
 """Hostile snippets: each ends within its limit, as unknown or refuted with the reason, and
 nothing escapes the sandbox."""
 
-import os
 
 import pytest
 
