@@ -52,6 +52,12 @@ class LabelerEntry(Entry):
     # ``engine`` (the judge), or none.
     engine: Literal["policy", "own"] | None = None
 
+    @property
+    def reads_stored(self) -> bool:
+        """Labels other labelers' stored labels (consensus) instead of rollouts: redone as a
+        whole batch, scored in ``eval`` after its sources."""
+        return self.retry == "batch"
+
 
 LABELERS: dict[str, LabelerEntry] = {e.name: e for e in [
     LabelerEntry("mc", cfg.MCSection, "steplabel.labelers.mc:MCLabeler", retry="rollout", engine="policy"),

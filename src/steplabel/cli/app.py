@@ -279,7 +279,7 @@ def eval_(
         _fail(f"unknown format {format!r} (table or json)")
     try:
         labelers = [labeler]
-        if labeler in registry.LABELERS and registry.LABELERS[labeler].retry == "batch":
+        if labeler in registry.LABELERS and registry.LABELERS[labeler].reads_stored:
             # A labeler over others' labels (consensus) is scored after its sources.
             sources = getattr(load_config(config).label, labeler).sources or ["mc", "judge"]
             labelers = [*sources, labeler]

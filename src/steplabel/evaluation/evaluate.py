@@ -240,7 +240,7 @@ def step_precision(records: list[EvalRecord], labels) -> float | None:
 
 
 async def evaluate_async(records: list[EvalRecord], labeler_name: str, config: Config) -> EvalResult:
-    if labeler_entry(labeler_name).retry == "batch":
+    if labeler_entry(labeler_name).reads_stored:
         return await _evaluate_stored(records, labeler_name, config)
     labeler = make_labeler(labeler_name, config)
     engine = labeler.engine

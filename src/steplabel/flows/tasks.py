@@ -68,7 +68,7 @@ class PrefectStages(SequentialBatches):
         return await generate_task(batch_index, quote(problems), config, run_id, bars.callback("generate"))
 
     async def label(self, batch_index, tasks, labeler, config, run_id, bars, problems):
-        if labeler_entry(labeler).retry == "batch":
+        if labeler_entry(labeler).reads_stored:
             return stored_task(quote(self.store), batch_index, labeler, config, run_id)
         return await label_task(batch_index, quote(tasks), labeler, config, run_id,
                                 bars.callback(f"label:{labeler}"), quote(problems))

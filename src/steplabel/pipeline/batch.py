@@ -150,7 +150,7 @@ class DirectStages(SequentialBatches):
                                            bars.callback("generate"))
 
     async def label(self, batch_index, tasks, labeler, config, run_id, bars, problems):
-        if labeler_entry(labeler).retry == "batch":
+        if labeler_entry(labeler).reads_stored:
             return stages.stored_stage(self.store, run_id, batch_index, labeler, config)
         return await stages.label_stage(tasks, labeler, config, bars.callback(f"label:{labeler}"), problems)
 
