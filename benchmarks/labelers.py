@@ -186,8 +186,17 @@ NOISE_WORLDS = (0.0, 0.05, 0.10, 0.20)
 CONFIDENCE_BINS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0001)
 
 
+def wilson(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% interval of a share measured on n labels: a bin of a dozen labels cannot show 0.05."""
+    p = hits / n
+    centre, half = p + z * z / (2 * n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - half) / (1 + z * z / n), (centre + half) / (1 + z * z / n)
+
+
 def calibration_rows(pairs: list[tuple[float, bool]]) -> list[list]:
-    """Reliability table: in bins of stored confidence, the share that matches the truth."""
+    """Reliability table: in bins of stored confidence, the share that matches the truth, its
+    95% interval, and ``ok`` when within 0.05 of the bin's confidence (``ok (n)`` when only the
+    interval, too wide on a small bin to show 0.05, contains it)."""
     rows = []
     for lo, hi in zip(CONFIDENCE_BINS, CONFIDENCE_BINS[1:]):
         inside = [(c, ok) for c, ok in pairs if lo <= c < hi]
@@ -195,8 +204,10 @@ def calibration_rows(pairs: list[tuple[float, bool]]) -> list[list]:
             continue
         mean_c = sum(c for c, _ in inside) / len(inside)
         share = sum(ok for _, ok in inside) / len(inside)
+        low, high = wilson(sum(ok for _, ok in inside), len(inside))
+        verdict = "yes" if abs(share - mean_c) <= 0.05 else "ok (n)" if low <= mean_c <= high else "no"
         rows.append([f"[{lo:.2f}, {min(hi, 1.0):.2f}{']' if hi > 1 else ')'}", len(inside), f"{mean_c:.3f}",
-                     f"{share:.3f}", f"{share - mean_c:+.3f}", "yes" if abs(share - mean_c) <= 0.05 else "no"])
+                     f"{share:.3f}", f"[{low:.3f}, {high:.3f}]", f"{share - mean_c:+.3f}", verdict])
     return rows
 
 
@@ -229,21 +240,24 @@ def noise_section(problems: int, seed: int = 3) -> str:
             k_rows.append([k, estimator, m["f1"], m["acc_erroneous"], m["acc_correct"],
                            result.cost["rollouts_per_record"]])
     default = evaluate(records, "mc", load_config(None, base))
-    omega = evaluate(records, "omegaprm", load_config(None, base))
-    targets = {**base, "label.omegaprm.search_scope": "targets"}
+    omega = evaluate(records, "omegaprm", load_config(None, base))  # eval's default: the given solutions
+    tree = {**base, "label.omegaprm.search_scope": "tree"}
     head = [["MC (default: noise_aware, k = 32)", default], ["MC any, k = 8 (per-step)", evaluate(
         records, "mc", load_config(None, {**base, "label.mc.estimator": "any", "label.mc.strategy": "all",
                                           "label.mc.k": 8}))],
-            ["OmegaPRM (default: noise_aware, tree, budget 400)", omega],
-            ["OmegaPRM (estimator = any, tree, budget 400)", evaluate(
+            ["OmegaPRM (eval default: noise_aware, confidence 0.8, given solutions)", omega],
+            ["OmegaPRM noise_aware, confidence 0.95, given solutions", evaluate(
+                records, "omegaprm", load_config(None, {**base, "label.omegaprm.confidence": 0.95}))],
+            ["OmegaPRM any, given solutions", evaluate(
                 records, "omegaprm", load_config(None, {**base, "label.omegaprm.estimator": "any"}))],
-            ["OmegaPRM noise_aware, given solutions only (search_scope = targets)",
-             evaluate(records, "omegaprm", load_config(None, targets))],
-            ["OmegaPRM any, given solutions only (search_scope = targets)", evaluate(
-                records, "omegaprm", load_config(None, {**targets, "label.omegaprm.estimator": "any"}))]]
+            ["OmegaPRM noise_aware, tree (run's default scope), budget 400",
+             evaluate(records, "omegaprm", load_config(None, tree))],
+            ["OmegaPRM any, tree, budget 400", evaluate(
+                records, "omegaprm", load_config(None, {**tree, "label.omegaprm.estimator": "any"}))]]
     head = [[name, r.metrics["f1"], r.metrics["acc_erroneous"], r.metrics["acc_correct"],
-             r.cost["rollouts_per_record"]] for name, r in head]
-    world_rows, record_pairs, step_pairs = [], [], []
+             r.cost["rollouts_per_record"], round(r.cost["rollouts_per_record"] / default.cost["rollouts_per_record"], 2)]
+            for name, r in head]
+    world_rows, record_pairs, step_pairs, omega_pairs = [], [], [], []
     for recovery in NOISE_WORLDS:
         world = {**base, "engine.sandbox.recovery": recovery}
         recs = synthetic_records(load_config(None, world), problems)
@@ -252,7 +266,7 @@ def noise_section(problems: int, seed: int = 3) -> str:
                             ("MC noise_aware (default)", {}),
                             ("OmegaPRM noise_aware (given solutions only)", None)):
             labeler = "omegaprm" if extra is None else "mc"
-            extra = extra if extra is not None else {"label.omegaprm.search_scope": "targets"}
+            extra = extra if extra is not None else {}
             result = evaluate(recs, labeler, load_config(None, {**world, **extra}))
             m = result.metrics
             world_rows.append([recovery, name, m["f1"], m["acc_erroneous"], m["acc_correct"],
@@ -261,7 +275,9 @@ def noise_section(problems: int, seed: int = 3) -> str:
                 r, st = confidence_pairs(recs, result)
                 record_pairs += r
                 step_pairs += st
-    header = ["labeler", "F1", "acc. erroneous", "acc. correct", "rollouts / record"]
+            elif name.startswith("OmegaPRM"):
+                omega_pairs += confidence_pairs(recs, result)[1]
+    header = ["labeler", "F1", "acc. erroneous", "acc. correct", "rollouts / record", "× MC default"]
     return (
         "### Noise-aware labels (issue #13)\n\n"
         f"`steplabel eval --data synthetic:arith --limit {problems} --seed {seed}` ({len(records)} records). "
@@ -276,13 +292,17 @@ def noise_section(problems: int, seed: int = 3) -> str:
         + markdown_table(["world recovery", "labeler", "F1", "acc. erroneous", "acc. correct", "rollouts / record"],
                          world_rows)
         + "\n\nCalibration of noise-aware MC (all four worlds pooled): in bins of the stored confidence, the "
-        "share of labels that match the truth; `ok` when within 0.05 of the bin's mean confidence.\n\n"
+        "share of labels that match the truth with its 95% (Wilson) interval; `yes` when within 0.05 of the "
+        "bin's mean confidence, `ok (n)` when not but the interval holds it (a bin too small to show 0.05).\n\n"
         "First error of a record (`first_error_confidence`):\n\n"
-        + markdown_table(["confidence bin", "records", "mean confidence", "share right", "gap", "ok"],
+        + markdown_table(["confidence bin", "records", "mean confidence", "share right", "95% interval", "gap", "ok"],
                          calibration_rows(record_pairs))
         + "\n\nStep labels (`confidence`):\n\n"
-        + markdown_table(["confidence bin", "step labels", "mean confidence", "share right", "gap", "ok"],
+        + markdown_table(["confidence bin", "step labels", "mean confidence", "share right", "95% interval", "gap", "ok"],
                          calibration_rows(step_pairs))
+        + "\n\nStep labels of noise-aware OmegaPRM on the given solutions (eval's default; four worlds pooled):\n\n"
+        + markdown_table(["confidence bin", "step labels", "mean confidence", "share right", "95% interval", "gap", "ok"],
+                         calibration_rows(omega_pairs))
         + "\n"
     )
 

@@ -94,3 +94,12 @@ def test_synthetic_records_carry_the_world_truth():
     for r in records[:20]:
         problem = arith.parse_question(r.problem)
         assert arith.first_error(problem, r.steps) == r.label
+
+
+def test_eval_keeps_omegaprm_to_the_given_records_unless_the_config_names_a_scope():
+    from steplabel.evaluation.evaluate import scored_records_only
+
+    assert scored_records_only(load_config(None)).label.omegaprm.search_scope == "targets"
+    named = load_config(None, {"label.omegaprm.search_scope": "tree"})
+    assert scored_records_only(named).label.omegaprm.search_scope == "tree"
+    assert load_config(None).label.omegaprm.search_scope == "tree"  # `run` still grows the tree

@@ -86,7 +86,7 @@ def test_binary_search_asks_for_the_expected_prefixes_and_finds_the_first_error(
 
 
 def test_screening_counts_the_given_rollouts_and_is_reused_as_root_samples():
-    engine, labeler = scripted()
+    engine, labeler = scripted(search_scope="tree")
     out = run(labeler, [task(TARGET)])
     root = next(t for t in out.trees if t["kind"] == "root")
     assert (root["correct"], root["total"], root["rollouts_spent"]) == (2, 4, 3)
@@ -115,6 +115,18 @@ def test_questions_all_right_or_all_wrong_are_set_aside_unless_kept():
     engine = ScriptedTreeEngine(TARGET, lambda d: 1, [solution(3, "W", "0")] * 3)
     out = run(OmegaPRMLabeler(engine, OmegaSection(estimator="any", k=4, screen=4, keep_extremes=True)), [task(TARGET)])
     assert out.counters["set_aside"] == 0 and engine.depths
+
+
+def test_a_labeler_of_given_rollouts_screens_none_and_sets_no_question_aside():
+    # Every screening sample would be wrong (the question would be set aside in a tree), yet
+    # the given rollout is what the user asked to have labeled: it is searched, nothing screened.
+    engine = ScriptedTreeEngine(TARGET, lambda d: 2 if d <= 5 else 0, [solution(3, "W", "0")] * 3)
+    out = run(OmegaPRMLabeler(engine, OmegaSection(estimator="any", k=4, screen=4, search_scope="targets")),
+              [task(TARGET)])
+    root = next(t for t in out.trees if t["kind"] == "root")
+    assert (root["total"], root["rollouts_spent"]) == (1, 0)
+    assert out.counters["set_aside"] == 0 and engine.depths == [4, 6, 5]
+    assert {r.first_error for r in target_rows(out)} == {5}
 
 
 def test_budget_is_never_exceeded_even_mid_search():

@@ -239,9 +239,21 @@ def step_precision(records: list[EvalRecord], labels) -> float | None:
     return round(right / total, 4) if total else None
 
 
+def scored_records_only(config: Config) -> Config:
+    """``eval`` scores the records it is given and nothing else: an OmegaPRM tree grown beyond
+    them spends rollouts whose labels nobody scores, so its search keeps to the given records
+    (``search_scope = "targets"``) unless the configuration names a scope itself."""
+    section = config.label.omegaprm
+    if "search_scope" in section.model_fields_set:
+        return config
+    label = config.label.model_copy(update={"omegaprm": section.model_copy(update={"search_scope": "targets"})})
+    return config.model_copy(update={"label": label})
+
+
 async def evaluate_async(records: list[EvalRecord], labeler_name: str, config: Config) -> EvalResult:
     if labeler_entry(labeler_name).reads_stored:
         return await _evaluate_stored(records, labeler_name, config)
+    config = scored_records_only(config)
     labeler = make_labeler(labeler_name, config)
     engine = labeler.engine
     # Tool verification reads only the text; the others judge completions against an answer.

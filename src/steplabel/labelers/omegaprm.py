@@ -10,7 +10,8 @@ Per question:
    U = c_puct · √(Σ N) / (1 + N(s)); the pair leaves the pool and N(s) grows by one.
    With ``prioritize_targets`` the given rollouts are picked first (by the same score), so each
    gets its first error; the remaining budget grows the tree as in the paper, unless
-   ``search_scope = "targets"`` stops there (a labeler of given rollouts only).
+   ``search_scope = "targets"`` stops there (a labeler of given rollouts only: it screens
+   nothing and sets no question aside).
 3. Binary search over the solution's steps after s: estimate MC at the midpoint prefix with k
    completions; MC > 0 puts the first error to the right, MC = 0 to the left; stop when one
    step is left. The last step is judged by the final answer, never by rollouts. States with a
@@ -183,7 +184,10 @@ class OmegaPRMLabeler:
             tree.solutions.append(Solution(
                 len(tree.solutions), task.rollout_id, task.text, list(task.steps), list(task.step_ends),
                 root.index, task.correct, task.num_tokens, task=task))
-        extra = min(cfg.screen - len(tasks), cfg.rollout_budget)
+        # Screening picks questions and seeds a tree; a labeler of the given rollouts only
+        # (``search_scope = "targets"``) searches every wrong one it was given, so it screens none.
+        targets_only = cfg.search_scope == "targets"
+        extra = 0 if targets_only else min(cfg.screen - len(tasks), cfg.rollout_budget)
         if extra > 0:
             prompt = first.prompt
             sampled = await self._sample(prompt, first, extra, salt="screen")
@@ -193,7 +197,7 @@ class OmegaPRMLabeler:
         root.correct += sum(s.correct for s in tree.solutions if s.task is not None)
         root.total += len(tasks)
         counters = {"questions": 1, "set_aside": 0}
-        if root.mc in (0.0, 1.0) and not cfg.keep_extremes:
+        if root.mc in (0.0, 1.0) and not (cfg.keep_extremes or targets_only):
             counters["set_aside"] = 1
         else:
             tree.pool = [(root.index, s.index) for s in tree.solutions if not s.correct]
