@@ -5,6 +5,7 @@ the right credentials succeed; a client without them gets one line and exit 2.
 One server for the module (it takes seconds to start on 2 cores).
 """
 
+import os
 import subprocess
 import sys
 import time
@@ -95,3 +96,15 @@ def test_serve_and_a_flow_run_with_the_credentials_complete(server, tmp_path):
         assert (tmp_path / "store" / "step_labels").exists()
     finally:
         stop(runner)
+
+
+def test_an_unreachable_server_is_one_line_and_exit_2(tmp_path):
+    from tests.processes import free_port
+
+    api = f"http://127.0.0.1:{free_port()}/api"  # nothing listens there
+    env = {**os.environ, "PREFECT_API_URL": api, "PREFECT_HOME": str(tmp_path / "prefect"),
+           "STEPLABEL_STATE_DIR": str(tmp_path / "state")}
+    done = subprocess.run([sys.executable, "-m", "steplabel.cli", "serve", _config(tmp_path, "down")],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and f"cannot reach the Prefect API at {api}" in done.stderr, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
