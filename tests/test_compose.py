@@ -8,6 +8,7 @@ vLLM, a proxy) is held to it too. Each rule is also shown to catch a planted vio
 
 import copy
 import json
+import os
 import re
 from pathlib import Path
 
@@ -228,7 +229,8 @@ def test_the_compose_file_meets_the_security_policy(compose):
      "password in a URL"),
     (lambda c: c["services"]["prefect-server"]["environment"].pop("PREFECT_SERVER_API_AUTH_STRING"),
      "Prefect server starts without"),
-    (lambda c: c["services"]["dask-worker"]["environment"].pop("PREFECT_API_AUTH_STRING"), "dask-worker: a Prefect client"),
+    (lambda c: c["services"]["dask-worker"]["environment"].pop("PREFECT_API_AUTH_STRING"),
+     "dask-worker: a Prefect client"),
     (lambda c: c["services"]["vllm"]["environment"].pop("VLLM_API_KEY"), "vLLM starts without"),
     (lambda c: c["services"]["vllm"].update(command=["--model", "m", "--api-key", "sk-literal"]), "--api-key"),
     (lambda c: c["services"].update(judge={"image": "vllm/vllm-openai:v0.32.0", "ports": ["8001:8000"]}),
@@ -274,7 +276,7 @@ def test_prefect_reads_the_rendered_settings_as_intended(compose, monkeypatch, t
     services = interpolate(compose, REQUIRED)["services"]
 
     def settings(service: str) -> Settings:
-        for key in [k for k in __import__("os").environ if k.startswith("PREFECT_")]:
+        for key in [k for k in os.environ if k.startswith("PREFECT_")]:
             monkeypatch.delenv(key)
         monkeypatch.setenv("PREFECT_HOME", str(tmp_path))
         for key, value in environment(services[service]).items():

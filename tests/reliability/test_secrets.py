@@ -58,8 +58,6 @@ def test_planted_auth_string_and_vllm_key_appear_nowhere(tmp_path):
     the export or its card."""
     import base64
 
-    import httpx
-
     from tests.flows.authed_server import authed_prefect_server
 
     basic = base64.b64encode(AUTH.encode()).decode()
