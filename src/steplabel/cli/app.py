@@ -65,6 +65,16 @@ def _store_errors(store: str, doing: str = "read"):
               "fix it and run the same command again to resume", code=1)
 
 
+def _check_prefect_api() -> None:
+    """A Prefect server that cannot be reached or refuses the credentials: one line, exit 2."""
+    from steplabel.flows import prefect_env
+
+    try:
+        prefect_env.check_api()
+    except prefect_env.PrefectAPIError as exc:
+        _fail(str(exc))
+
+
 def _require_store(store: str) -> None:
     """A store folder (or remote prefix) that exists, else a clean exit."""
     from steplabel.storage.location import Location
@@ -147,6 +157,7 @@ def run(
                 from steplabel.flows import prefect_env
 
                 prefect_env.configure()
+                _check_prefect_api()
                 from steplabel.flows.synthesize import synthesize
                 from steplabel.storage.location import StoreError
 
@@ -340,6 +351,7 @@ def serve(
     from steplabel.flows import prefect_env
 
     prefect_env.configure()
+    _check_prefect_api()
     from steplabel.flows.synthesize import synthesize
 
     synthesize.serve(name=name, cron=cron, parameters={"config": cfg.model_dump(mode="json")})

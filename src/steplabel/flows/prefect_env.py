@@ -47,3 +47,38 @@ def quiet_tracebacks(*expected: type[BaseException]) -> None:
     for handler in logging.getLogger().handlers:
         if isinstance(handler, PrefectConsoleHandler):
             handler.addFilter(_NoTraceback(expected))
+
+
+class PrefectAPIError(Exception):
+    """The Prefect server named by ``PREFECT_API_URL`` cannot be used: it cannot be reached,
+    or it refuses this client's credentials."""
+
+
+def check_api() -> None:
+    """With a server configured, one authenticated request before anything starts. A server
+    started with an auth string (``PREFECT_SERVER_API_AUTH_STRING``) answers 401 to a client
+    without the matching ``PREFECT_API_AUTH_STRING``; Prefect would fail later, deep inside,
+    with a traceback. ``/api/health`` is open to all, so this asks ``/api/admin/version``.
+    Call after ``configure``; the temporary local server needs no check."""
+    import httpx
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import PrefectHTTPStatusError
+    from prefect.settings import get_current_settings
+
+    url = get_current_settings().api.url
+    if not url:
+        return
+    try:
+        with get_client(sync_client=True) as client:
+            client.api_version()
+    except PrefectHTTPStatusError as exc:
+        status = exc.response.status_code
+        if status in (401, 403):
+            raise PrefectAPIError(
+                f"the Prefect API at {url} refused the credentials (HTTP {status}): set PREFECT_API_AUTH_STRING "
+                "to the server's auth string (user:password, the server's PREFECT_SERVER_API_AUTH_STRING)") from None
+        raise PrefectAPIError(f"the Prefect API at {url} answered HTTP {status}: is PREFECT_API_URL the "
+                              "server's API address (http://host:4200/api)?") from None
+    except httpx.HTTPError as exc:
+        raise PrefectAPIError(f"cannot reach the Prefect API at {url} ({type(exc).__name__}): start the server "
+                              "or fix PREFECT_API_URL") from None
