@@ -21,7 +21,9 @@ class TooManyFailedRequests(RuntimeError):
 
 def engine_sections(config: Config) -> list:
     """The engine sections a run uses, each once: the policy's, then the labelers' own."""
-    sections = [config.engine]
+    from steplabel.pipeline.given import uses_policy_engine
+
+    sections = [config.engine] if uses_policy_engine(config) else []
     for name in config.label.labelers:
         if labeler_entry(name).engine == "own":
             sections.append(getattr(config.label, name).engine)
