@@ -151,8 +151,9 @@ def test_top_up_samples_the_rest_with_the_policy(tmp_path):
     assert asyncio.run(run_direct(plain))["rollouts"] == 6
 
 
-def test_run_labels_equal_eval_predictions_for_every_labeler_without_an_engine(tmp_path):
-    data = write(tmp_path / "given.jsonl", rows_of("steps", n=5))
+@pytest.mark.parametrize("shape", ["steps", "math-shepherd"])  # the shapes that carry a human label
+def test_run_labels_equal_eval_predictions_for_every_labeler_without_an_engine(tmp_path, shape):
+    data = write(tmp_path / "given.jsonl", rows_of(shape, n=5))
     engine_free = [name for name, entry in LABELERS.items() if entry.engine is None and not entry.reads_stored]
     assert engine_free == ["verify"]  # consensus needs two sources: only verify labels without an engine
     store = tmp_path / "store"
@@ -173,6 +174,44 @@ def test_run_labels_equal_eval_predictions_for_every_labeler_without_an_engine(t
         out = evaluate(load_records(data), name, load_config(None))
         assert steps == {(row.rollout_id, row.step_index): (row.label, row.status)
                          for o in out.outputs for row in o.labels}
+
+
+def test_every_labeler_labels_given_solutions(tmp_path):
+    data = write(tmp_path / "given.jsonl", rows_of("steps", n=3))
+    cfg = config(tmp_path / "store", data, **{
+        "label.labelers": ["mc", "omegaprm", "judge", "verify", "consensus"], "label.mc.k": 4,
+        "label.consensus.sources": ["mc", "judge", "verify"], "label.consensus.policy": "majority",
+        "label.omegaprm.screen": 8, "label.omegaprm.rollout_budget": 60})
+    summary = asyncio.run(run_direct(cfg))
+    con = connect(tmp_path / "store")
+    given = con.execute("SELECT labeler, count(DISTINCT rollout_id), count(*) FROM step_labels l "
+                        "JOIN rollouts r USING (rollout_id) WHERE r.origin = 'given' GROUP BY 1 ORDER BY 1").fetchall()
+    assert given == [(name, 6, 30) for name in ("consensus", "judge", "mc", "omegaprm", "verify")]
+    # OmegaPRM searched the given solutions first and stored what it sampled beside them.
+    assert con.execute("SELECT count(*) FROM rollouts WHERE origin = 'omegaprm'").fetchone()[0] > 0
+    # The world's solutions are simple: the answer-checking labelers find the human first errors.
+    assert summary["labelers"]["mc"]["truth_agreement"] == summary["labelers"]["verify"]["truth_agreement"] == 1.0
+
+
+def test_top_ups_that_failed_are_retried_without_copying_the_given_solutions(tmp_path):
+    from tests.engines.fake_server import FakeOpenAIServer
+
+    data = write(tmp_path / "given.jsonl", rows_of("steps", n=3))
+    with FakeOpenAIServer({"500": 1}) as server:  # every distinct prompt fails once
+        cfg = config(tmp_path / "store", data, **{
+            "generate.samples": 4, "generate.top_up": True, "engine.kind": "openai", "engine.model": "sandbox",
+            "engine.openai.base_url": server.base_url, "engine.openai.max_retries": 0,
+            "run.max_failed_share": 2.0})
+        first = asyncio.run(run_direct(cfg))
+        assert first["rollouts"] == 6  # the given ones; every top-up failed and was quarantined
+        second = asyncio.run(run_direct(cfg))
+    assert second["rollouts"] == 12
+    con = connect(tmp_path / "store")
+    assert con.execute("SELECT origin, count(*) FROM rollouts GROUP BY 1 ORDER BY 1").fetchall() == [
+        ("generate", 6), ("given", 6)]
+    assert con.execute("SELECT count(*) FROM quarantine WHERE reason LIKE 'engine error%'").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM (SELECT rollout_id, step_index FROM steps GROUP BY 1, 2 "
+                       "HAVING count(*) > 1)").fetchone()[0] == 0
 
 
 def test_bad_rows_are_quarantined_and_a_bad_file_is_a_clean_error(tmp_path):

@@ -128,6 +128,16 @@ def test_json_lists_and_parquet_files_are_read_with_their_locations(tmp_path):
     assert loaded.quarantine[0].location.endswith("s.parquet#row=1")
 
 
+def test_a_local_dataset_folder_is_read_as_hf(tmp_path):
+    folder = tmp_path / "dump"
+    folder.mkdir()
+    (folder / "train.jsonl").write_text(json.dumps({"id": "a", "question": QUESTION, "response": "\n\n".join(STEPS),
+                                                    "answer": "58"}) + "\n")
+    loaded = load_solutions(SolutionsSpec(f"hf:{folder}"))
+    (s,) = loaded.solutions
+    assert list(s.steps) == STEPS and s.location == f"hf:{folder}[train][0]"
+
+
 step_text = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="\x85"),
                     min_size=1, max_size=30).map(str.strip).filter(bool)
 
