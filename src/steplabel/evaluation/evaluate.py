@@ -137,7 +137,8 @@ def tasks_for(records: list[EvalRecord], need_answers: bool = True) -> list[Labe
     tasks = []
     for r in records:
         if r.reference_answer is None and need_answers:
-            raise SourceError(f"record {r.record_id} has no reference answer ('answer' field): "
+            why = f" ({r.solution.answer_issue})" if r.solution is not None and r.solution.answer_issue else ""
+            raise SourceError(f"record {r.record_id} has no reference answer ('answer' field){why}: "
                               "Monte Carlo labelers judge completions against it")
         if r.solution is not None:  # the text and spans a run over the same file stores
             text, ends = r.solution.text, [end for _, end in r.solution.spans]
