@@ -101,6 +101,18 @@ def test_each_shape_goes_through_the_store_and_the_trl_export(tmp_path, shape):
         assert truth == 8 and summary["labelers"]["verify"]["truth_agreement"] == 1.0
 
 
+def test_a_trl_export_is_read_back_as_given_solutions(tmp_path):
+    data = write(tmp_path / "given.jsonl", rows_of("steps"))
+    asyncio.run(run_direct(config(tmp_path / "store", data)))
+    export(tmp_path / "store", tmp_path / "trl", export_format("trl"))
+    (shard,) = (tmp_path / "trl" / "data" / "default").glob("*.parquet")
+    again = asyncio.run(run_direct(config(tmp_path / "again", shard)))
+    assert again["rollouts"] == 8 and again["quarantined"] == 0
+    # The exported labels became the rows' human labels; verify labels them the same way again.
+    assert again["labelers"]["verify"]["truth_agreement"] == 1.0
+    assert set(given_ids(tmp_path / "again").values()) == set(given_ids(tmp_path / "store"))
+
+
 def test_a_rerun_resumes_and_the_file_content_is_part_of_the_run_id(tmp_path):
     data = write(tmp_path / "given.jsonl", rows_of("steps"))
     cfg = config(tmp_path / "store", data)

@@ -52,7 +52,22 @@ def test_math_shepherd_tags_give_the_first_wrong_step(tmp_path):
     assert [list(s.steps) for s in loaded.solutions] == [other, STEPS, STEPS[:2]]
     # The same text twice is the same solution (no id given: the id comes from the content).
     _, again = load(tmp_path, [math_shepherd(QUESTION, STEPS, "+++")] * 2)
-    assert len(again.solutions) == 1 and "duplicate" in again.quarantine[0].reason
+    assert len(again.solutions) == 1 and "the same question and solution as at" in again.quarantine[0].reason
+
+
+@pytest.mark.parametrize("labels, first_error", [
+    ([True, True, True], -1), ([True, False, False], 1), ([1, 0, 1], -1), ([1, 0, -1], 2), ([-1, 1, 1], 0),
+])
+def test_per_step_verdicts_trl_and_prm800k_style_give_the_first_wrong_step(tmp_path, labels, first_error):
+    _, loaded = load(tmp_path, [{"prompt": QUESTION, "completions": STEPS, "labels": labels}])
+    (s,) = loaded.solutions
+    assert (list(s.steps), s.human_first_error) == (STEPS, first_error)
+
+
+@pytest.mark.parametrize("labels", [[True, True], [True, "yes", True], [2, 1, 1]])
+def test_per_step_verdicts_must_match_the_steps(tmp_path, labels):
+    _, loaded = load(tmp_path, [{"prompt": QUESTION, "completions": STEPS, "labels": labels}])
+    assert not loaded.solutions and "one verdict per step" in loaded.quarantine[0].reason
 
 
 def test_solutions_of_one_question_are_one_problem(tmp_path):

@@ -30,7 +30,7 @@ from steplabel.problems.sources import (
 from steplabel.problems.steps import split_steps
 from steplabel.schemas import DEFAULT_SEPARATOR, Problem, QuarantineRecord, new_id
 
-SOLUTION_COLUMNS = ("steps", "solution", "response", "completion", "output")
+SOLUTION_COLUMNS = ("steps", "completions", "solution", "response", "completion", "output")
 # No ``solution`` here (it is the solution text in these files, MATH's reference in problem files).
 ANSWER_COLUMNS = ("answer", "reference_answer", "final_answer", "ground_truth", "gold", "target")
 ID_COLUMNS = ("id", "solution_id", "rollout_id", "unique_id", "idx")  # not problem_id: several rows share it
@@ -166,11 +166,19 @@ def _math_shepherd(row: dict, column: str) -> tuple[str, list[str], int | None]:
 
 
 def _human_label(row: dict, steps: int) -> int | None:
-    if "label" not in row or row["label"] is None:
+    """The first wrong step: ``label`` as an index (-1: none), or one verdict per step in
+    ``label`` / ``labels`` (TRL's stepwise form: booleans; PRM800K's ratings: 1, 0, -1)."""
+    column = next((c for c in ("label", "labels") if row.get(c) is not None), None)
+    if column is None:
         return None
-    label = row["label"]
+    label = row[column]
+    if isinstance(label, (list, tuple)):
+        if len(label) != steps or not all(v in (True, False, 1, 0, -1) for v in label):
+            raise RowError(f"field '{column}' must hold one verdict per step ({steps}): true / false or 1 / 0 / -1")
+        wrong = [i for i, v in enumerate(label) if v is False or (v == -1 and not isinstance(v, bool))]
+        return wrong[0] if wrong else -1
     if isinstance(label, bool) or not isinstance(label, int) or not -1 <= label < steps:
-        raise RowError(f"field 'label' must be -1 or a step index below {steps}")
+        raise RowError(f"field '{column}' must be -1 or a step index below {steps}")
     return label
 
 
@@ -261,7 +269,11 @@ def load_solutions(spec: SolutionsSpec) -> GivenLoad:
                                                       extra={} if rid is None else {"id": rid}))
             continue
         if solution.solution_id in seen:
-            reason = f"duplicate solution id '{solution.solution_id}' (first at {seen[solution.solution_id]})"
+            first = seen[solution.solution_id]
+            if spec.columns.id or any(c in row for c in ID_COLUMNS):
+                reason = f"duplicate solution id '{solution.solution_id}' (first at {first})"
+            else:  # no id column: the id comes from the question and the solution's text
+                reason = f"the same question and solution as at {first} (labeled once)"
             result.quarantine.append(QuarantineRecord(spec.source, location, reason, raw))
             continue
         seen[solution.solution_id] = location
