@@ -1,12 +1,11 @@
 """Score a labeler's first-error predictions (ProcessBench's metric).
 
-Records are read by the loader of given solutions (``problems.solutions``, every shape
+Records are read by the loader of given solutions (``problems.solutions``: every shape
 ``run --solutions`` takes), each with its human label: ProcessBench-style ``problem``, ``steps``
-(list of str), ``label`` (index of the first wrong step, -1 if none), or Math-Shepherd's tags,
-plus a reference answer (``answer`` / ``reference_answer``) that Monte Carlo labelers need to
-judge completions. ``synthetic:arith`` and
-``synthetic:logic`` build records from the sandbox: the simulated policy's solutions and the
-world's ground truth.
+(list of str), ``label`` (index of the first wrong step, -1 if none), per-step verdicts or
+Math-Shepherd's tags, plus a reference answer (``answer`` / ``reference_answer``) that Monte
+Carlo labelers need to judge completions. ``synthetic:arith`` and ``synthetic:logic`` build
+records from the sandbox: the simulated policy's solutions and the world's ground truth.
 
 Metric: accuracy on erroneous records (predicted first error == label), accuracy on correct
 records (predicted -1), and their harmonic mean F1. A record the labeler could not decide

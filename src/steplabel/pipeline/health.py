@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from steplabel.config import Config
 from steplabel.engines.base import EngineUnavailable
+from steplabel.pipeline.given import uses_policy_engine
 from steplabel.registry import ENGINES, MissingExtra, labeler_entry, make_backend
 
 
@@ -21,8 +22,6 @@ class TooManyFailedRequests(RuntimeError):
 
 def engine_sections(config: Config) -> list:
     """The engine sections a run uses, each once: the policy's, then the labelers' own."""
-    from steplabel.pipeline.given import uses_policy_engine
-
     sections = [config.engine] if uses_policy_engine(config) else []
     for name in config.label.labelers:
         if labeler_entry(name).engine == "own":
