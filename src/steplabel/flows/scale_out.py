@@ -90,7 +90,7 @@ class DistributedBatches:
                 bars.advance("generate", size)
                 for name in config.label.labelers:
                     per_problem = labeler_entry(name).retry == "problem"
-                    bars.advance(f"label:{name}", size if per_problem else rollouts_expected(chunks[b], config))
+                    bars.advance(f"label:{name}", size if per_problem else rollouts_expected(chunks[b], config, name))
                 log(f"batch {b} done on a worker")
                 await self._report(finished / len(chunks), f"batch {b} done ({finished}/{len(chunks)})")
         if error is not None:

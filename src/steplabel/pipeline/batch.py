@@ -117,7 +117,7 @@ async def process_batch(b: int, problems: list[Problem], config: Config, run_id:
             check_failures(f"batch {b}, label ({name})", labeled.cost, share)
         # The bar counts what the labeler labels (problems for a tree search, else rollouts), and
         # a batch done, resumed or skipped ends at its share of the total.
-        bars.finish(key, counted, len(problems) if unit == "problem" else given.rollouts_expected(problems, config))
+        bars.finish(key, counted, len(problems) if unit == "problem" else given.rollouts_expected(problems, config, name))
         if step_done:
             await step_done(f"batch {b} labeled by {name}")
     return cost

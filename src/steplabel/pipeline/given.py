@@ -60,7 +60,11 @@ def to_generate(problem: Problem, config: Config) -> int:
     return max(config.generate.samples - len(problem.solutions), 0)
 
 
-def rollouts_expected(problems: list[Problem], config: Config) -> int:
+def rollouts_expected(problems: list[Problem], config: Config, labeler: str | None = None) -> int:
+    """Rollouts a batch holds, or those ``labeler`` labels (one that needs the reference answer
+    skips the problems that have none)."""
+    if labeler is not None and labeler_entry(labeler).needs_answer:
+        problems = [p for p in problems if p.reference_answer is not None]
     return sum(len(getattr(p, "solutions", ())) + to_generate(p, config) for p in problems)
 
 

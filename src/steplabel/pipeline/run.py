@@ -36,9 +36,9 @@ def add_bars(bars: ProgressBars, config: Config, problems: list) -> None:
     """One bar per stage, counting what it works on: problems for generation and for a labeler
     that searches per problem (OmegaPRM's trees), rollouts for the others."""
     bars.add("generate", "generate", len(problems), "problems")
-    rollouts = given.rollouts_expected(problems, config)
     for name in config.label.labelers:
         per_problem = labeler_entry(name).retry == "problem"
+        rollouts = given.rollouts_expected(problems, config, name)
         bars.add(f"label:{name}", f"label ({name})", len(problems) if per_problem else rollouts,
                  "problems" if per_problem else "rollouts")
 
