@@ -63,9 +63,9 @@ def to_generate(problem: Problem, config: Config) -> int:
 def rollouts_expected(problems: list[Problem], config: Config, labeler: str | None = None) -> int:
     """Rollouts a batch holds, or those ``labeler`` labels (one that needs the reference answer
     skips the problems that have none)."""
-    if labeler is not None and labeler_entry(labeler).needs_answer:
-        problems = [p for p in problems if p.reference_answer is not None]
-    return sum(len(getattr(p, "solutions", ())) + to_generate(p, config) for p in problems)
+    skip = labeler is not None and labeler_entry(labeler).needs_answer
+    return sum(len(p.solutions) + to_generate(p, config) if is_given(p) else config.generate.samples
+               for p in problems if not (skip and is_given(p) and p.reference_answer is None))
 
 
 def uses_policy_engine(config: Config) -> bool:

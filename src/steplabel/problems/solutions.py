@@ -107,14 +107,12 @@ def _first(row: dict, explicit: str | None, candidates: tuple[str, ...]) -> str 
     return next((c for c in candidates if c in row), None)
 
 
-def _text(row: dict, column: str, max_chars: int | None = None) -> str:
+def _text(row: dict, column: str) -> str:
     value = row[column]
     if not isinstance(value, str):
         raise RowError(f"field '{column}' must be text, got {type(value).__name__}")
     if not value.strip():
         raise RowError(f"field '{column}' is empty")
-    if max_chars and len(value.strip()) > max_chars:
-        raise RowError(f"field '{column}' is too long ({len(value.strip())} > {max_chars} chars)")
     return value
 
 
