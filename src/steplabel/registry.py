@@ -58,6 +58,12 @@ class LabelerEntry(Entry):
         whole batch, scored in ``eval`` after its sources."""
         return self.retry == "batch"
 
+    @property
+    def needs_answer(self) -> bool:
+        """Judges completions sampled from the policy against the reference answer (MC, OmegaPRM):
+        a given solution without one is not labeled by it (and is quarantined saying so)."""
+        return self.engine == "policy"
+
 
 LABELERS: dict[str, LabelerEntry] = {e.name: e for e in [
     LabelerEntry("mc", cfg.MCSection, "steplabel.labelers.mc:MCLabeler", retry="rollout", engine="policy"),

@@ -41,3 +41,27 @@ def test_bars_show_what_they_count_a_rate_and_the_time_left():
     line = [x for x in console.file.getvalue().splitlines() if "omegaprm" in x][-1]
     assert "label (omegaprm)" in line and "4/10 problems" in line and "40%" in line and "left" in line
     assert rate_text(2.5) == "2.5/s" and rate_text(0.05) == "3.0/min" and rate_text(None) == ""
+
+
+def test_bars_of_given_solutions_count_the_rows_and_the_top_ups(tmp_path, monkeypatch):
+    from tests.pipeline.test_given import rows_of, write
+
+    seen: list[ProgressBars] = []
+
+    class Recorded(ProgressBars):
+        def __init__(self, enabled=None):
+            super().__init__(False)
+            seen.append(self)
+
+    monkeypatch.setattr(run_module, "ProgressBars", Recorded)
+    rows = rows_of("steps", n=3)  # 3 problems, 2 solutions each
+    del rows[0]["answer"], rows[1]["answer"]  # one problem without an answer: mc skips it, no top-up
+    data = write(tmp_path / "given.jsonl", rows)
+    cfg = load_config(None, {"run.store": str(tmp_path / "s"), "problems.solutions": str(data), "run.batch_size": 2,
+                             "generate.samples": 3, "generate.top_up": True, "label.mc.k": 2,
+                             "label.labelers": ["mc", "verify"]})
+    assert asyncio.run(run_direct(cfg))["rollouts"] == 8
+    asyncio.run(run_direct(cfg))
+    for bars in seen:
+        assert bars.totals == {"generate": 3, "label:mc": 6, "label:verify": 8}
+        assert bars.counts == bars.totals

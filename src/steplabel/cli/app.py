@@ -113,7 +113,11 @@ def run(
     config: Optional[Path] = typer.Argument(None, help="TOML run configuration."),
     store: Optional[str] = typer.Option(None, help="Store folder [run.store]."),
     problems: Optional[str] = typer.Option(None, help="PATH, hf:NAME, synthetic:arith or synthetic:logic [problems.source]."),
-    limit: Optional[int] = typer.Option(None, help="At most N problems [problems.limit]."),
+    solutions: Optional[str] = typer.Option(None, help="Label solutions you already have instead of generating: "
+                                                      "FILE (.jsonl, .json, .parquet) or hf:NAME [problems.solutions]."),
+    top_up: Optional[bool] = typer.Option(None, "--top-up/--no-top-up", help="With --solutions: generate more, up to "
+                                          "--samples per problem [generate.top_up]."),
+    limit: Optional[int] = typer.Option(None, help="At most N problems (with --solutions: N rows) [problems.limit]."),
     labelers: Optional[str] = typer.Option(None, help=f"Comma-separated labelers: {', '.join(registry.LABELERS)} [label.labelers]."),
     engine: Optional[str] = typer.Option(None, help=f"Engine kind: {' | '.join(registry.ENGINES)} [engine.kind]."),
     model: Optional[str] = typer.Option(None, help="Model name, local path or hub id [engine.model]; "
@@ -125,9 +129,11 @@ def run(
     prefect: bool = typer.Option(True, help="Run as a Prefect flow (--no-prefect runs the stages directly)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Generate rollouts, label their steps and store everything in the Parquet store."""
+    """Generate rollouts (or take given ones, --solutions), label their steps and store everything
+    in the Parquet store."""
     overrides = {
         "run.store": store, "problems.source": problems, "problems.limit": limit,
+        "problems.solutions": solutions, "generate.top_up": top_up,
         "label.labelers": labelers.split(",") if labelers else None, "engine.kind": engine, "engine.model": model,
         "run.seed": seed, "generate.samples": samples, "run.run_id": run_id, "task_runner.kind": task_runner,
     }
@@ -273,7 +279,8 @@ def stats(
 @app.command("eval")
 def eval_(
     labeler: str = typer.Option(..., "--labeler", help=f"Labeler to score: {', '.join(registry.LABELERS)}."),
-    data: str = typer.Option(..., "--data", help="ProcessBench-format FILE (JSON list or JSONL), synthetic:arith or synthetic:logic."),
+    data: str = typer.Option(..., "--data", help="FILE of labeled solutions (the shapes run --solutions reads, each "
+                                                 "with its human 'label'), synthetic:arith or synthetic:logic."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML configuration for the labeler and engine."),
     engine: Optional[str] = typer.Option(None, help="Engine kind [engine.kind]."),
     limit: Optional[int] = typer.Option(None, help="At most N records (synthetic: N problems)."),

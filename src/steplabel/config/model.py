@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from steplabel.config.base import _Section
 from steplabel.config.engine import ENGINE_KINDS, EngineSection, SandboxEngine
 from steplabel.config.label import LabelSection
-from steplabel.config.problems import GenerateSection, ProblemsSection
+from steplabel.config.problems import GenerateSection, ProblemsSection, content_digest
 from steplabel.config.run import RunSection, TaskRunnerSection
 
 
@@ -31,6 +31,11 @@ class Config(_Section):
             return self.run.run_id
         shaping = self.model_dump(exclude={"run": {"store", "run_id", "batch_size", "max_failed_share"},
                                            "task_runner": True})
+        if self.problems.solutions:  # the given solutions' content, not only their file name
+            shaping["solutions_content"] = content_digest(self.problems.solutions)
+        else:  # keys added with given solutions leave the ids of other runs as they were
+            for section, key in (("problems", "solutions"), ("problems", "solution_column"), ("generate", "top_up")):
+                shaping[section].pop(key)
         digest = hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:10]
         return f"{self.run.name}-{digest}"
 

@@ -1,10 +1,11 @@
 """Score a labeler's first-error predictions (ProcessBench's metric).
 
-Records are ProcessBench-style: ``problem``, ``steps`` (list of str), ``label`` (index of the
-first wrong step, -1 if none), plus a reference answer (``answer`` / ``reference_answer``)
-that Monte Carlo labelers need to judge completions. ``synthetic:arith`` and
-``synthetic:logic`` build records from the sandbox: the simulated policy's solutions and the
-world's ground truth.
+Records are read by the loader of given solutions (``problems.solutions``: every shape
+``run --solutions`` takes), each with its human label: ProcessBench-style ``problem``, ``steps``
+(list of str), ``label`` (index of the first wrong step, -1 if none), per-step verdicts or
+Math-Shepherd's tags, plus a reference answer (``answer`` / ``reference_answer``) that Monte
+Carlo labelers need to judge completions. ``synthetic:arith`` and ``synthetic:logic`` build
+records from the sandbox: the simulated policy's solutions and the world's ground truth.
 
 Metric: accuracy on erroneous records (predicted first error == label), accuracy on correct
 records (predicted -1), and their harmonic mean F1. A record the labeler could not decide
@@ -25,11 +26,12 @@ from steplabel.labelers.base import LabelOutput, LabelTask
 from steplabel.pipeline.stages import label_groups
 from steplabel.problems import prompts
 from steplabel.problems.answers import check_answer
+from steplabel.problems.solutions import GivenSolution, SolutionsSpec, load_solutions
 from steplabel.problems.sources import SourceError, SourceSpec, load_problems
 from steplabel.problems.steps import split_steps
 from steplabel.problems.worlds import arith, truth_oracle
 from steplabel.registry import labeler_entry, make_engine, make_labeler
-from steplabel.schemas import new_id
+from steplabel.schemas import QuarantineRecord, new_id
 
 
 @dataclass
@@ -39,6 +41,7 @@ class EvalRecord:
     steps: list[str]
     label: int
     reference_answer: str | None = None
+    solution: GivenSolution | None = None  # as loaded: its text and step spans, as a run stores them
 
 
 @dataclass
@@ -66,37 +69,28 @@ def first_error_metrics(pairs: list[tuple[int | None, int]]) -> dict:
 # ------------------------------------------------------------------ records
 
 
-def _record(row: object, where: str) -> EvalRecord:
-    if not isinstance(row, dict):
-        raise SourceError(f"{where}: expected an object, got {type(row).__name__}")
-    problem, steps, label = row.get("problem"), row.get("steps"), row.get("label")
-    if not isinstance(problem, str) or not problem.strip():
-        raise SourceError(f"{where}: field 'problem' must be non-empty text")
-    if not isinstance(steps, list) or not steps or not all(isinstance(s, str) and s.strip() for s in steps):
-        raise SourceError(f"{where}: field 'steps' must be a non-empty list of non-empty strings")
-    if isinstance(label, bool) or not isinstance(label, int) or not -1 <= label < len(steps):
-        raise SourceError(f"{where}: field 'label' must be -1 or a step index below {len(steps)}")
-    answer = row.get("reference_answer", row.get("answer"))
-    rid = str(row.get("id", new_id(problem, json.dumps(steps))))
-    return EvalRecord(rid, problem, [s.strip() for s in steps], label, None if answer is None else str(answer))
-
-
-def load_records(path: str | Path) -> list[EvalRecord]:
+def _read(path: str | Path) -> tuple[list[EvalRecord], list[QuarantineRecord]]:
+    """Records through the one loader of given solutions (every shape ``run --solutions``
+    takes), each with the human label it is scored against."""
     path = Path(path)
     if not path.is_file():
         raise SourceError(f"{path}: no such file")
-    text = path.read_text(encoding="utf-8", errors="strict")
-    if text.lstrip().startswith("["):
-        rows = json.loads(text)
-        return [_record(r, f"{path}[{i}]") for i, r in enumerate(rows)]
-    records = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise SourceError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from exc
-            records.append(_record(row, f"{path}:{lineno}"))
+    loaded = load_solutions(SolutionsSpec(str(path), require_label=True))
+    records = [EvalRecord(s.solution_id, s.question, list(s.steps), s.human_first_error, s.reference_answer, s)
+               for s in loaded.solutions]
+    return records, loaded.quarantine
+
+
+def _named(q: QuarantineRecord) -> str:
+    rid = q.extra.get("id")
+    return f"{q.location}: {q.reason}" + (f" (id {rid})" if rid is not None else "")
+
+
+def load_records(path: str | Path) -> list[EvalRecord]:
+    """Every record of a file; the first bad one raises ``SourceError`` naming its file and line."""
+    records, bad = _read(path)
+    if bad:
+        raise SourceError(_named(bad[0]))
     return records
 
 
@@ -104,34 +98,8 @@ def load_records_skipping(path: str | Path) -> tuple[list[EvalRecord], list[str]
     """Like ``load_records``, but a record that fails validation (or a line that is not JSON) is
     skipped and named in the second list, so one bad record does not abort a whole evaluation.
     A missing or unreadable file still raises."""
-    path = Path(path)
-    if not path.is_file():
-        raise SourceError(f"{path}: no such file")
-    text = path.read_text(encoding="utf-8", errors="strict")
-    if text.lstrip().startswith("["):
-        try:
-            rows = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SourceError(f"{path}: invalid JSON ({exc.msg})") from exc
-        located = [(f"{path}[{i}]", r) for i, r in enumerate(rows)]
-    else:
-        located = []
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                try:
-                    located.append((f"{path}:{lineno}", json.loads(line)))
-                except json.JSONDecodeError as exc:
-                    located.append((f"{path}:{lineno}", SourceError(f"{path}:{lineno}: invalid JSON ({exc.msg})")))
-    records, skipped = [], []
-    for where, row in located:
-        try:
-            if isinstance(row, SourceError):
-                raise row
-            records.append(_record(row, where))
-        except SourceError as exc:
-            rid = row.get("id") if isinstance(row, dict) else None
-            skipped.append(f"{exc}" + (f" (id {rid})" if rid is not None else ""))
-    return records, skipped
+    records, bad = _read(path)
+    return records, [_named(q) for q in bad]
 
 
 def synthetic_records(config: Config, limit: int, samples: int = 4, world: str = "arith") -> list[EvalRecord]:
@@ -168,13 +136,17 @@ def tasks_for(records: list[EvalRecord], need_answers: bool = True) -> list[Labe
     tasks = []
     for r in records:
         if r.reference_answer is None and need_answers:
-            raise SourceError(f"record {r.record_id} has no reference answer ('answer' field): "
+            why = f" ({r.solution.answer_issue})" if r.solution is not None and r.solution.answer_issue else ""
+            raise SourceError(f"record {r.record_id} has no reference answer ('answer' field){why}: "
                               "Monte Carlo labelers judge completions against it")
-        text = "\n\n".join(r.steps)
-        ends, pos = [], 0
-        for s in r.steps:
-            pos = text.index(s, pos) + len(s)
-            ends.append(pos)
+        if r.solution is not None:  # the text and spans a run over the same file stores
+            text, ends = r.solution.text, [end for _, end in r.solution.spans]
+        else:
+            text = "\n\n".join(r.steps)
+            ends, pos = [], 0
+            for s in r.steps:
+                pos = text.index(s, pos) + len(s)
+                ends.append(pos)
         tasks.append(LabelTask(
             run_id="eval", rollout_id=r.record_id, problem_id=new_id(r.problem), question=r.problem,
             reference_answer=r.reference_answer or "", prompt=prompts.solve_prompt(r.problem), text=text,

@@ -17,6 +17,7 @@ from prefect.task_runners import TaskRunner
 from steplabel.config import TaskRunnerSection
 from steplabel.flows.tasks import batch_task
 from steplabel.pipeline.cost import merge_cost
+from steplabel.pipeline.given import rollouts_expected
 from steplabel.registry import MissingExtra, labeler_entry
 from steplabel.storage.location import Location
 
@@ -89,7 +90,7 @@ class DistributedBatches:
                 bars.advance("generate", size)
                 for name in config.label.labelers:
                     per_problem = labeler_entry(name).retry == "problem"
-                    bars.advance(f"label:{name}", size * (1 if per_problem else config.generate.samples))
+                    bars.advance(f"label:{name}", size if per_problem else rollouts_expected(chunks[b], config, name))
                 log(f"batch {b} done on a worker")
                 await self._report(finished / len(chunks), f"batch {b} done ({finished}/{len(chunks)})")
         if error is not None:

@@ -17,7 +17,7 @@ from steplabel.config import Config
 from steplabel.pipeline import stages
 from steplabel.pipeline.batch import SequentialBatches, process_batch
 from steplabel.pipeline.progress import ProgressBars
-from steplabel.registry import labeler_entry, make_engine
+from steplabel.registry import labeler_entry
 from steplabel.storage import batches as shards
 from steplabel.storage.shards import Store
 
@@ -25,7 +25,7 @@ from steplabel.storage.shards import Store
 @task(name="generate", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
 async def generate_task(batch_index: int, problems: list, config: Config, run_id: str, on_done=None):
     get_run_logger().info("batch %d: generating for %d problems", batch_index, len(problems))
-    gen = await stages.generate_stage(problems, make_engine(config.engine), config, run_id, on_done)
+    gen = await stages.generate_stage(problems, stages.policy_engine(config), config, run_id, on_done)
     get_run_logger().info("batch %d: %d rollouts, %d quarantined, cost %s",
                           batch_index, len(gen.rollouts), len(gen.quarantine), gen.cost)
     return gen

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from steplabel.config import Config
 from steplabel.labelers.base import LabelTask
-from steplabel.pipeline import retry, stages
+from steplabel.pipeline import given, retry, stages
 from steplabel.pipeline.cost import add_cost, merge_cost
 from steplabel.pipeline.health import check_failures
 from steplabel.pipeline.progress import ProgressBars
@@ -80,10 +80,12 @@ async def process_batch(b: int, problems: list[Problem], config: Config, run_id:
     bars.finish("generate", counted, len(problems))
     if step_done:
         await step_done(f"batch {b} generated")
-    tasks = stages.label_tasks(problems, gen.rollouts, gen.steps)
+    all_tasks = stages.label_tasks(problems, gen.rollouts, gen.steps)
     for name in config.label.labelers:
         key = f"label:{name}"
         unit = labeler_entry(name).retry
+        # Given solutions with no reference answer are not for a labeler that needs one.
+        tasks = [t for t in all_tasks if t.reference_answer] if labeler_entry(name).needs_answer else all_tasks
         counted = bars.counted(key)
         labeled = None
         if not shards.is_labeled(store, run_id, b, name):
@@ -115,7 +117,7 @@ async def process_batch(b: int, problems: list[Problem], config: Config, run_id:
             check_failures(f"batch {b}, label ({name})", labeled.cost, share)
         # The bar counts what the labeler labels (problems for a tree search, else rollouts), and
         # a batch done, resumed or skipped ends at its share of the total.
-        bars.finish(key, counted, len(problems) * (1 if unit == "problem" else config.generate.samples))
+        bars.finish(key, counted, len(problems) if unit == "problem" else given.rollouts_expected(problems, config, name))
         if step_done:
             await step_done(f"batch {b} labeled by {name}")
     return cost
@@ -144,9 +146,7 @@ class DirectStages(SequentialBatches):
         self.store = store
 
     async def generate(self, batch_index, problems, config, run_id, bars):
-        from steplabel.registry import make_engine
-
-        return await stages.generate_stage(problems, make_engine(config.engine), config, run_id,
+        return await stages.generate_stage(problems, stages.policy_engine(config), config, run_id,
                                            bars.callback("generate"))
 
     async def label(self, batch_index, tasks, labeler, config, run_id, bars, problems):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from steplabel.config import Config
 from steplabel.engines.base import EngineUnavailable
+from steplabel.pipeline.given import uses_policy_engine
 from steplabel.registry import ENGINES, MissingExtra, labeler_entry, make_backend
 
 
@@ -21,7 +22,7 @@ class TooManyFailedRequests(RuntimeError):
 
 def engine_sections(config: Config) -> list:
     """The engine sections a run uses, each once: the policy's, then the labelers' own."""
-    sections = [config.engine]
+    sections = [config.engine] if uses_policy_engine(config) else []
     for name in config.label.labelers:
         if labeler_entry(name).engine == "own":
             sections.append(getattr(config.label, name).engine)

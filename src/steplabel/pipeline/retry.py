@@ -19,7 +19,7 @@ from steplabel.schemas import Generated, Labeled, Problem, StepLabel
 
 
 def failed_problems(problems: list[Problem], gen: Generated) -> list[Problem]:
-    have = {r.problem_id for r in gen.rollouts}
+    have = {r.problem_id for r in gen.rollouts if r.origin != "given"}  # given ones need no engine
     failed = {q.location.split(" ", 1)[1] for q in gen.quarantine
               if q.location.startswith("problem ") and q.reason.startswith("engine error")}
     return [p for p in problems if p.problem_id not in have and p.problem_id in failed]
@@ -28,6 +28,9 @@ def failed_problems(problems: list[Problem], gen: Generated) -> list[Problem]:
 def merge_generated(problems: list[Problem], old: Generated, new: Generated, retried: list[Problem]) -> Generated:
     order = {p.problem_id: i for i, p in enumerate(problems)}
     retried_ids = {p.problem_id for p in retried}
+    # A retried problem's given solutions come again with its new samples: keep one copy.
+    old = Generated([r for r in old.rollouts if r.problem_id not in retried_ids],
+                    [s for s in old.steps if s.problem_id not in retried_ids], old.quarantine)
     rollouts = sorted(old.rollouts + new.rollouts, key=lambda r: (order[r.problem_id], r.sample_index))
     position = {r.rollout_id: i for i, r in enumerate(rollouts)}
     steps = sorted(old.steps + new.steps, key=lambda s: (position[s.rollout_id], s.step_index))

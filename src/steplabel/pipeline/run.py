@@ -10,7 +10,7 @@ from __future__ import annotations
 import traceback
 
 from steplabel.config import Config
-from steplabel.pipeline import stages
+from steplabel.pipeline import given, stages
 from steplabel.pipeline.batch import Batches, DirectStages
 from steplabel.pipeline.health import check_engines
 from steplabel.pipeline.progress import ProgressBars
@@ -32,13 +32,14 @@ def start_manifest(config: Config, run_id: str, flow_run_id: str | None = None) 
     return manifest
 
 
-def add_bars(bars: ProgressBars, config: Config, problems: int) -> None:
+def add_bars(bars: ProgressBars, config: Config, problems: list) -> None:
     """One bar per stage, counting what it works on: problems for generation and for a labeler
     that searches per problem (OmegaPRM's trees), rollouts for the others."""
-    bars.add("generate", "generate", problems, "problems")
+    bars.add("generate", "generate", len(problems), "problems")
     for name in config.label.labelers:
         per_problem = labeler_entry(name).retry == "problem"
-        bars.add(f"label:{name}", f"label ({name})", problems * (1 if per_problem else config.generate.samples),
+        rollouts = given.rollouts_expected(problems, config, name)
+        bars.add(f"label:{name}", f"label ({name})", len(problems) if per_problem else rollouts,
                  "problems" if per_problem else "rollouts")
 
 
@@ -55,7 +56,7 @@ async def run_pipeline(config: Config, executor: Batches, store: Store, progress
         if loaded.problems:
             await check_engines(config)  # fail before the first batch, not after quarantining them all
         with ProgressBars(progress) as bars:
-            add_bars(bars, config, len(loaded.problems))
+            add_bars(bars, config, loaded.problems)
             await executor.run_batches(chunks, config, run_id, bars, log, cost)
         summary = run_summary(config.run.store, run_id)
         manifest.status = "completed"

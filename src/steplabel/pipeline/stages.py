@@ -11,6 +11,7 @@ import json
 from typing import Callable
 
 from steplabel.config import Config
+from steplabel.pipeline import given
 from steplabel.engines.base import GenerationRequest
 from steplabel.engines.batching import BatchingEngine
 from steplabel.labelers.base import LabelOutput, LabelTask
@@ -41,7 +42,7 @@ def source_spec(config: Config) -> SourceSpec:
 
 
 def load_stage(config: Config, run_id: str) -> LoadResult:
-    result = load_problems(source_spec(config))
+    result = given.load_given(config) if config.problems.solutions else load_problems(source_spec(config))
     for record in (*result.problems, *result.quarantine):
         record.run_id = run_id
     return result
@@ -51,31 +52,47 @@ def batches(problems: list[Problem], size: int) -> list[list[Problem]]:
     return [problems[i : i + size] for i in range(0, len(problems), size)]
 
 
+def policy_engine(config: Config) -> BatchingEngine | None:
+    """The policy's engine for the generate stage, or None where the run never uses it (given
+    solutions labeled only by labelers that sample nothing from the policy)."""
+    from steplabel.registry import make_engine
+
+    return make_engine(config.engine) if given.uses_policy_engine(config) else None
+
+
 async def generate_stage(
-    problems: list[Problem], engine: BatchingEngine, config: Config, run_id: str,
+    problems: list[Problem], engine: BatchingEngine | None, config: Config, run_id: str,
     progress: Progress | None = None,
 ) -> Generated:
-    """Sample ``generate.samples`` rollouts per problem, all problems at once."""
+    """Sample ``generate.samples`` rollouts per problem, all problems at once; given solutions
+    are stored as they are, topped up with samples where the run asks for it."""
     g = config.generate
     sampling = {"n": g.samples, "max_tokens": g.max_tokens, "temperature": g.temperature,
                 "top_p": g.top_p, "seed": config.run.seed}
+    out = given.given_records(problems, run_id, engine.format_prompt if engine is not None else None)
+    wanted = {p.problem_id: given.to_generate(p, config) for p in problems}
+    sampled = [p for p in problems if wanted[p.problem_id] > 0]
+    if progress and len(sampled) < len(problems):
+        progress(len(problems) - len(sampled))
+    if engine is None:
+        return out
 
     async def one(problem: Problem):
         prompt = engine.format_prompt(prompts.solve_prompt(problem.question))
-        request = GenerationRequest(prompt=prompt, n=g.samples, max_tokens=g.max_tokens,
+        request = GenerationRequest(prompt=prompt, n=wanted[problem.problem_id], max_tokens=g.max_tokens,
                                     temperature=g.temperature, top_p=g.top_p, seed=config.run.seed)
         generation = await engine.generate(request)
         if progress:
             progress(1)
         return problem, prompt, generation
 
-    out = Generated()
     sampling_json = json.dumps(sampling, sort_keys=True)
     try:
-        results = await asyncio.gather(*(one(p) for p in problems))
+        results = await asyncio.gather(*(one(p) for p in sampled))
     finally:
         await engine.aclose()
     for problem, prompt, generation in results:
+        offset = len(getattr(problem, "solutions", ()))  # sample indexes after the given solutions
         prompt_ids = engine.encode(prompt) if engine.token_prompts else None
         if generation.error:
             out.quarantine.append(QuarantineRecord(
@@ -83,7 +100,7 @@ async def generate_stage(
                 f"engine error: {generation.error}", problem.question, stage="generate", run_id=run_id))
             continue
         oracle = truth_oracle(problem.source, problem.question)
-        for i, completion in enumerate(generation.completions):
+        for i, completion in enumerate(generation.completions, start=offset):
             rollout_id = new_id(run_id, problem.problem_id, i)
             spans = split_steps(completion.text, config.problems.step_separator)
             answer, correct = check_answer(problem.reference_answer, completion.text)
@@ -128,7 +145,8 @@ def step_token_spans(engine, completion, spans) -> list[tuple[int | None, int | 
 
 
 def label_tasks(problems: list[Problem], rollouts: list[Rollout], steps: list[Step]) -> list[LabelTask]:
-    """What labelers see: text only. Rollouts without steps or a final answer are skipped."""
+    """What labelers see: text only. Generated rollouts without steps or a final answer are
+    skipped; a given solution is labeled whatever it states (``correct`` is then False)."""
     by_problem = {p.problem_id: p for p in problems}
     steps_of: dict[str, list[Step]] = {}
     for s in steps:
@@ -136,12 +154,12 @@ def label_tasks(problems: list[Problem], rollouts: list[Rollout], steps: list[St
     tasks = []
     for r in rollouts:
         own = sorted(steps_of.get(r.rollout_id, []), key=lambda s: s.step_index)
-        if r.correct is None or not own:
+        if (r.correct is None and r.origin != given.ORIGIN) or not own:
             continue
         p = by_problem[r.problem_id]
         tasks.append(LabelTask(
             run_id=r.run_id, rollout_id=r.rollout_id, problem_id=r.problem_id, question=p.question,
-            reference_answer=p.reference_answer, prompt=r.prompt, text=r.text,
+            reference_answer=p.reference_answer or "", prompt=r.prompt, text=r.text,
             step_ends=tuple(s.char_end for s in own), steps=tuple(s.text for s in own),
             correct=bool(r.correct), num_tokens=r.generated_tokens,
             prompt_token_ids=tuple(r.prompt_token_ids) if r.prompt_token_ids is not None else None,

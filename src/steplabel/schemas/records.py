@@ -48,9 +48,9 @@ class Rollout:
     prompt_tokens: int
     generated_tokens: int
     finish_reason: str
-    # Synthetic worlds only: computed by the world's oracle, never shown to a labeler.
+    # Never shown to a labeler: the world's oracle (synthetic worlds), a given row's own label.
     truth_first_error: int | None = None
-    origin: str = "generate"  # generate | <labeler> for solutions a labeler sampled (OmegaPRM)
+    origin: str = "generate"  # generate | given (a solutions file) | <labeler> that sampled it (OmegaPRM)
     # Token ids where the engine has a tokenizer: MC continuations reuse them (prefix cache).
     prompt_token_ids: list[int] | None = None
     token_ids: list[int] | None = None
