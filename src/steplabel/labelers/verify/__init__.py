@@ -1,7 +1,10 @@
 """Tool and formal verification (FoVer, GroundedPRM): step labels that need no LLM and no
 rollouts, each with evidence a person can check.
 
-Per step, the first checker that applies decides: a deduction step of the logic world → Z3;
+A problem in one of the templated families of ``formal`` (orderings over positions, swaps
+between named people, letter order) is formalised as a whole and every step decided by Z3
+entailment (``entail``). Otherwise, per step, the first checker that applies decides: a
+deduction step of the logic world → Z3;
 a step with a Python snippet and a stated result → the sandbox; otherwise its calculation
 claims → ``arithmetic`` (exact rationals; a claim not fully understood is not checked), and its
 equations with unknowns → ``algebra`` (sympy, as a whole; it can refute a step, never make one
@@ -37,7 +40,7 @@ import json
 
 from steplabel.config import VerifySection
 from steplabel.labelers.base import LabelTask, PerRolloutLabeler
-from steplabel.labelers.verify import algebra, arithmetic, code
+from steplabel.labelers.verify import algebra, arithmetic, code, formal
 from steplabel.labelers.verify import logic as logic_check
 from steplabel.problems.worlds import logic
 from steplabel.schemas import AFTER_ERROR, StepLabel
@@ -65,6 +68,8 @@ class VerifyLabeler(PerRolloutLabeler):
         self._slots: asyncio.Semaphore | None = None
 
     async def check(self, task: LabelTask) -> list[tuple[bool | None, dict]]:
+        if (found := formal.read(task.question)) is not None:  # swaps, orderings, letter order: Z3
+            return formal.check(found, list(task.steps), self.config.z3_timeout_ms)  # z3's context is not thread-safe
         problem = logic.parse_question(task.question)
         names: dict = {}
         earlier: list = []

@@ -1,0 +1,138 @@
+"""Letter-order comparisons (BIG-Bench's "word sorting"), in Z3's theory of strings.
+
+The problem is a list of lowercase words; sorted means code-point order, which is Z3's
+``str.<``. Each word is a string term ``w_i`` with the premise ``w_i = "<the word>"``, so "the
+k-th letter is x" is a statement about a substring. A step is read where it has the
+solution's shape:
+
+- "The second letter: "being": "e" (5). …" → ``w[1] = "e"``. The number after the letter is
+  its rank in the alphabet, a tag like the group numbers below: not checked (a wrong tag
+  changes no order; a wrong order it leads to is caught where the order is stated);
+- a chain "(2) ["being" ? "widen"] < (3) "cider" < …" (after "We now have:" or "Hence, we
+  have") → every word of a group sorts before every word of the next group; "?" leaves its
+  words unordered, which claims nothing. A group's number "(2)" is a tag copied from the
+  letter listing, not a claim: a wrong tag does not change the order the chain states (and
+  the people who marked BIG-Bench Mistake did not count one as a mistake), so it is not
+  checked;
+- "The answer is w1 w2 …" → the same words as the list, each no later than the next.
+
+Everything the words are is given, so nothing is ever left open here: a claim is entailed or
+contradicted. A word the list does not contain, a letter beyond a word's end, a position
+word we do not know: that part stays unread and cannot make its step correct.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import z3
+
+from steplabel.labelers.verify import entail
+
+_ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+             "eleventh", "twelfth"]
+_WORD = r"[a-z'&.\-]+"
+_LIST = re.compile(rf"(?:Sort the following words alphabetically:\s*List:\s*)?({_WORD}(?: {_WORD}){{2,}})")
+_POSITION = re.compile(r"\b(" + "|".join(_ORDINALS) + r") letters?\b", re.I)
+_LETTER = re.compile(r'"([^"]+)":\s*"([^"]*)"\s*\((\d+)\)')
+_CHAIN = re.compile(r"(?:We now have:|Hence, we have)\s*(.+?)(?:\s+for the subpart)?\.?(?=\s+Hence, we have|$)")
+_ANSWER = re.compile(r"\bThe answer is:?\s*(.+?)\s*\.?\s*$")
+_GROUP = re.compile(r"^(?:\((\d+)\)\s*)?(.+)$")
+
+
+@dataclass
+class WordProblem:
+    words: list[str]
+
+    family = "letters"
+
+
+def read_problem(question: str) -> WordProblem | None:
+    m = _LIST.fullmatch(question.strip())
+    return WordProblem(m.group(1).split()) if m else None
+
+
+class _Model:
+    def __init__(self, problem: WordProblem) -> None:
+        self.terms = {w: z3.String(f"w{i}") for i, w in enumerate(dict.fromkeys(problem.words))}
+        self.premises = [t == z3.StringVal(w) for w, t in self.terms.items()]
+
+
+def _groups(chain: str) -> list[tuple[int | None, list[str], str]] | None:
+    """(number, words, text) per "<"-separated group; None if a group has anything else in it."""
+    out = []
+    for part in chain.split(" < "):
+        m = _GROUP.match(part.strip())
+        words = re.findall(r'"([^"]*)"', m.group(2))
+        rest = re.sub(r'"[^"]*"|[\[\]?\s]', "", m.group(2))
+        if not words or rest:
+            return None
+        out.append((int(m.group(1)) if m.group(1) else None, words, part.strip()))
+    return out
+
+
+def _read(problem: WordProblem, model: _Model, text: str, position: int | None):
+    """(claims as (description, formula), unread pieces, position looked at next)."""
+    claims, unread = [], []
+    terms = model.terms
+    if (m := _POSITION.search(text)) and _LETTER.search(text):
+        position = _ORDINALS.index(m.group(1).lower()) + 1
+        for word, letter, number in _LETTER.findall(text):
+            if word not in terms or len(word) < position or len(letter) != 1:
+                unread.append(f'"{word}": "{letter}" ({number})')
+                continue
+            claims.append((f'letter {position} of "{word}" is "{letter}"',
+                           z3.SubString(terms[word], position - 1, 1) == z3.StringVal(letter)))
+    elif (m := _POSITION.search(text)) and "subpart" in text:
+        position = _ORDINALS.index(m.group(1).lower()) + 1  # "sort this subpart … by their second letters"
+    for chain in _CHAIN.findall(text):
+        groups = _groups(chain)
+        if groups is None or any(w not in terms for _, ws, _ in groups for w in ws):
+            unread.append(chain)
+            continue
+        for (_, left, _), (_, right, _) in zip(groups, groups[1:]):
+            for a in left:
+                for b in right:
+                    claims.append((f'"{a}" < "{b}"', terms[a] < terms[b]))
+    if m := _ANSWER.search(text):
+        answer = re.split(r"[\s,]+", m.group(1).strip())
+        if Counter(answer) != Counter(problem.words):
+            claims.append(("the answer lists the words of the list, each once", z3.BoolVal(False)))
+        else:
+            claims += [(f'"{a}" <= "{b}"', z3.Not(terms[b] < terms[a])) for a, b in zip(answer, answer[1:])]
+    return claims, unread, position
+
+
+def check_steps(problem: WordProblem, steps: list[str], timeout_ms: int = 2000) -> list[tuple[bool | None, dict]]:
+    model = _Model(problem)
+    position: int | None = None
+    results = []
+    for text in steps:
+        claims, unread, position = _read(problem, model, text, position)
+        evidence: dict = {"checker": "z3-letters", "position": position}
+        count = len(claims)
+        if not claims:
+            results.append((None, {**evidence, "reason": "no letter or order claim read",
+                                   **({"unread": unread} if unread else {})}))
+            continue
+        failed, undecided = [], 0
+        if entail.decide(model.premises, z3.And(*[f for _, f in claims]), timeout_ms).status == entail.ENTAILED:
+            claims = []  # all hold: one solver call instead of one per claim
+        for claim, formula in claims:
+            decision = entail.decide(model.premises, formula, timeout_ms)
+            if decision.status == entail.CONTRADICTED:
+                failed.append(claim)
+            elif decision.status != entail.ENTAILED:
+                undecided += 1
+        evidence.update(claims=count, contradicted=failed[:20])
+        if unread:
+            evidence["unread"] = unread
+        if failed:
+            results.append((False, {**evidence, "reason": "contradicts the words of the list"}))
+        elif unread or undecided:
+            results.append((None, {**evidence, "reason": "some of the step could not be read or decided"}))
+        else:
+            results.append((True, {**evidence, "reason": "follows"}))
+    return results
