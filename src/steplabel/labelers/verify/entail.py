@@ -58,3 +58,12 @@ def decide(premises: list, claim, timeout_ms: int = 2000, show: list | None = No
         return Decision(OPEN, countermodel)
     except (z3.Z3Exception, ValueError, TypeError) as exc:  # a malformed term: never a crash
         return Decision(UNKNOWN, reason=f"z3 error: {exc}")
+
+
+def decide_each(premises: list, claims: list, timeout_ms: int = 2000, show: list | None = None) -> list[Decision]:
+    """``decide`` for every claim, with one solver call when they all follow (the usual case)."""
+    if not claims:
+        return []
+    if decide(premises, z3.And(*claims), timeout_ms).status == ENTAILED:
+        return [Decision(ENTAILED) for _ in claims]
+    return [decide(premises, claim, timeout_ms, show) for claim in claims]

@@ -118,10 +118,7 @@ def check_steps(problem: WordProblem, steps: list[str], timeout_ms: int = 2000) 
                                    **({"unread": unread} if unread else {})}))
             continue
         failed, undecided = [], 0
-        if entail.decide(model.premises, z3.And(*[f for _, f in claims]), timeout_ms).status == entail.ENTAILED:
-            claims = []  # all hold: one solver call instead of one per claim
-        for claim, formula in claims:
-            decision = entail.decide(model.premises, formula, timeout_ms)
+        for (claim, _), decision in zip(claims, entail.decide_each(model.premises, [f for _, f in claims], timeout_ms)):
             if decision.status == entail.CONTRADICTED:
                 failed.append(claim)
             elif decision.status != entail.ENTAILED:

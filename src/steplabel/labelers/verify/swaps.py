@@ -164,15 +164,12 @@ def _decide(model: _Model, claims: list, unread: list, accepted: list, parsed: d
     if not claims:
         return None, {**evidence, "reason": parsed.get("reason", "no holdings read")}
     verdicts = []
-    for t, person, item in claims:
-        term = model.held[t][person]
-        decision = entail.decide(model.premises + accepted, term == item, timeout_ms, show=[term])
-        verdicts.append({"claim": f"{person} holds {problem.items[item]} after {t} swaps",
-                         "status": decision.status, **({"countermodel": decision.countermodel}
-                                                       if decision.status == entail.CONTRADICTED else {}),
+    terms = [model.held[t][person] == item for t, person, item in claims]
+    for (t, person, item), formula, decision in zip(claims, terms, entail.decide_each(model.premises + accepted, terms, timeout_ms)):
+        verdicts.append({"claim": f"{person} holds {problem.items[item]} after {t} swaps", "status": decision.status,
                          **({"reason": decision.reason} if decision.reason else {})})
         if decision.status == entail.ENTAILED:
-            accepted.append(term == item)
+            accepted.append(formula)
     evidence["claims"] = verdicts
     if unread:
         evidence["unread"] = unread

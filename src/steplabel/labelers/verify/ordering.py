@@ -1,0 +1,242 @@
+"""Orderings over positions (BIG-Bench's "logical deduction"), in Z3's integer arithmetic.
+
+The problem text is templated: "… a set of N objects arranged in a fixed order", one line
+listing the N objects ("On a shelf, there are five books: a red book, …"), then one statement
+a line: "The red book is to the left of the gray book", "Eli finished third-to-last", "The
+loquats are the second-cheapest", "The bus is newer than the sedan". Every object gets an
+integer term ``pos(x)`` in 1..N, all distinct, with one direction for every axis: 1 is the
+leftmost, the first to finish, the most expensive, the newest. Each statement is a formula
+over those terms.
+
+A step is read in these shapes:
+- a sentence that is one of the problem's statements: the step cites it;
+- a sentence of the same grammar that is not one of them ("The hatchback is the
+  fourth-newest"): a claim;
+- "So from oldest to newest: first is the tractor, then second or third is the bus, then
+  fourth can be any vehicle, …" → one claim per slot that names an object (a slot past N is
+  a position that does not exist); "can be any …" claims nothing;
+- "According to this ordering, the second-cheapest fruit is the plums" → a claim;
+- "So the answer is (E)" → the option's statement, as a claim.
+
+The rule (FoVer-style entailment, ``entail``): a claim is decided against what the step may
+rest on: the frame (N distinct positions) plus the statements cited by this step and the
+steps before it. Contradicted → refuted. Open (the statements cited so far leave it
+undecided) → refuted as a premature conclusion, the commonest mistake in these solutions,
+unless it follows from the problem's full set of statements: then the solution may have
+used a statement it did not restate, and the step stays unchecked (precision first).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import z3
+
+from steplabel.labelers.verify import entail
+
+_ORD = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
+_NUMBERS = {"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+_ORD_RE = "|".join(_ORD)
+# comparatives: phrase → True when "x <phrase> y" means pos(x) < pos(y)
+_COMPARE = {"to the left of": True, "to the right of": False, "above": True, "below": False,
+            "more expensive than": True, "less expensive than": False, "cheaper than": False,
+            "newer than": True, "older than": False}
+# directions of a "So from A to B:" listing: True when its k-th slot is position k
+_DIRECTIONS = {"left to right": True, "right to left": False, "first to last": True, "last to first": False,
+               "newest to oldest": True, "oldest to newest": False,
+               "most expensive to least expensive": True, "most to least expensive": True,
+               "least expensive to most expensive": False, "least to most expensive": False,
+               "cheapest to most expensive": False, "most expensive to cheapest": True}
+_SENTENCE = re.compile(r"^(?:The |the )?(?P<x>.+?) (?:is|are|finished) (?P<pred>.+?)\.?$")
+_LISTING = re.compile(r"So from (?P<dir>[a-z ]+?):\s*(?P<slots>[^.]*(?:\.(?!\s)[^.]*)*)")
+_ACCORDING = re.compile(r"[Aa]ccording to (?:this|our|the) ordering, the (?P<abs>[a-z -]+?) (?:[a-z]+ )?(?:is|are) "
+                        r"(?:the )?(?P<x>[^.,]+?)\.")
+_ANSWER = re.compile(r"So the answer is \(([A-Z])\)\.?\s*$")
+_OPTION = re.compile(r"^\(([A-Z])\)\s*(.+?)\s*$", re.M)
+
+
+def _name(text: str) -> str:
+    return re.sub(r"^(?:the|an?)\s+", "", text.strip().rstrip(".").strip(), flags=re.I).lower()
+
+
+def _absolute(pred: str, n: int) -> int | None:
+    """The position (1 = left, first, most expensive, newest) an absolute phrase names."""
+    pred = re.sub(r"^the ", "", pred.strip())
+    if pred in ("leftmost", "first", "most expensive", "newest"):
+        return 1
+    if pred in ("rightmost", "last", "cheapest", "least expensive", "oldest"):
+        return n
+    if m := re.fullmatch(rf"({_ORD_RE}) from the (left|right)", pred):
+        k = _ORD.index(m.group(1)) + 1
+        return k if m.group(2) == "left" else n + 1 - k
+    if m := re.fullmatch(rf"({_ORD_RE})-to-last", pred):
+        return n + 1 - (_ORD.index(m.group(1)) + 1)
+    if m := re.fullmatch(rf"({_ORD_RE})(?:-most expensive|-newest)?", pred):
+        return _ORD.index(m.group(1)) + 1
+    if m := re.fullmatch(rf"({_ORD_RE})-(?:cheapest|oldest)", pred):
+        return n + 1 - (_ORD.index(m.group(1)) + 1)
+    return None
+
+
+@dataclass
+class OrderProblem:
+    objects: list[str]
+    statements: list[str]  # as written, normalised
+    options: dict[str, str]
+
+    family = "ordering"
+
+    @property
+    def n(self) -> int:
+        return len(self.objects)
+
+
+def read_problem(question: str) -> OrderProblem | None:
+    m = re.search(r"each describe a set of (\w+) objects arranged in a fixed order", question)
+    if not m or m.group(1) not in _NUMBERS:
+        return None
+    lines = [ln[2:].strip() for ln in question.split("\n") if ln.startswith("- ")]
+    if not lines or ":" not in lines[0]:
+        return None
+    objects = [_name(x) for x in re.split(r",\s*(?:and\s+)?|\s+and\s+", lines[0].split(":", 1)[1].strip().rstrip("."))]
+    if len(objects) != _NUMBERS[m.group(1)] or len(set(objects)) != len(objects):
+        return None
+    problem = OrderProblem(objects, [], dict(_OPTION.findall(question)))
+    for line in lines[1:]:
+        if _formula_of(problem, line, {}) is None:
+            return None  # a statement we cannot read: the premises would be incomplete
+        problem.statements.append(_key(line))
+    return problem
+
+
+def _key(sentence: str) -> str:
+    return re.sub(r"\s+", " ", sentence.strip().rstrip(".")).lower()
+
+
+def _formula_of(problem: OrderProblem, sentence: str, pos: dict):
+    """The formula a statement-shaped sentence states, or None. ``pos`` maps objects to terms
+    (empty: only parse)."""
+    m = _SENTENCE.match(sentence.strip())
+    if not m:
+        return None
+    x, pred = _name(m.group("x")), m.group("pred").strip()
+    if x not in problem.objects:
+        return None
+    term = pos.get(x, z3.IntVal(0))
+    for phrase, before in _COMPARE.items():
+        if pred.startswith(phrase + " "):
+            y = _name(pred[len(phrase) + 1:])
+            if y not in problem.objects or y == x:
+                return None
+            other = pos.get(y, z3.IntVal(0))
+            return term < other if before else term > other
+    k = _absolute(pred, problem.n)
+    return None if k is None else term == k
+
+
+class _Model:
+    def __init__(self, problem: OrderProblem) -> None:
+        self.problem = problem
+        self.pos = {x: z3.Int(f"pos({x})") for x in problem.objects}
+        terms = list(self.pos.values())
+        self.frame = [z3.Distinct(*terms)] + [z3.And(t >= 1, t <= problem.n) for t in terms]
+        self.premises = {s: _formula_of(problem, s, self.pos) for s in problem.statements}
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=\.)\s+", text.strip()) if s]
+
+
+def _slots(model: _Model, direction: str, slots: str) -> tuple[list, list]:
+    """Claims of a "So from A to B:" listing, and the slots that name something unknown."""
+    n, forward = model.problem.n, _DIRECTIONS[direction]
+    claims, unread = [], []
+    for part in re.split(r",\s*(?:and\s+)?then\s+|,\s*then\s+|;\s*|,\s+and\s+(?=(?:" + _ORD_RE + r")\b)",
+                         slots.strip().rstrip(".")):
+        part = part.strip()
+        if "can be any" in part or not part or re.fullmatch(rf"(?:{_ORD_RE})(?:,\s*(?:{_ORD_RE}))*", part):
+            continue  # "first, second, and third can be any …" claims nothing
+        m = re.fullmatch(rf"((?:{_ORD_RE})(?:(?:,\s*| or |, or )(?:{_ORD_RE}))*) (?:is|are) (.+)", part)
+        if not m:
+            unread.append(part)
+            continue
+        ks = [_ORD.index(w) + 1 for w in re.findall(_ORD_RE, m.group(1))]
+        x = _name(m.group(2))
+        if x not in model.pos:
+            unread.append(part)
+            continue
+        places = [k if forward else n + 1 - k for k in ks]
+        claims.append((f"{part} (from {direction})", z3.Or(*[model.pos[x] == p for p in places])))
+    return claims, unread
+
+
+def _read(model: _Model, text: str, cited: list) -> tuple[list, list]:
+    problem = model.problem
+    claims, unread = [], []
+    for sentence in _sentences(text):
+        if _key(sentence) in model.premises:
+            if _key(sentence) not in cited:
+                cited.append(_key(sentence))
+            continue
+        if (f := _formula_of(problem, sentence, model.pos)) is not None:
+            claims.append((sentence, f))
+    if m := _LISTING.search(text):
+        direction = m.group("dir").strip()
+        if direction in _DIRECTIONS:
+            more, skipped = _slots(model, direction, m.group("slots"))
+            claims += more
+            unread += skipped
+        else:
+            unread.append(f"from {direction}")
+    if m := _ACCORDING.search(text):
+        k, x = _absolute(m.group("abs"), problem.n), _name(m.group("x"))
+        if k is not None and x in model.pos:
+            claims.append((m.group(0), model.pos[x] == k))
+    if m := _ANSWER.search(text):
+        option = problem.options.get(m.group(1))
+        f = _formula_of(problem, option, model.pos) if option else None
+        if f is None:
+            unread.append(m.group(0))
+        else:
+            claims.append((f"answer ({m.group(1)}): {option}", f))
+    return claims, unread
+
+
+def check_steps(problem: OrderProblem, steps: list[str], timeout_ms: int = 2000) -> list[tuple[bool | None, dict]]:
+    model = _Model(problem)
+    everything = model.frame + list(model.premises.values())
+    cited: list[str] = []
+    results = []
+    for text in steps:
+        claims, unread = _read(model, text, cited)
+        basis = model.frame + [model.premises[s] for s in cited]
+        evidence: dict = {"checker": "z3-ordering", "cited": list(cited)}
+        if not claims:
+            results.append((None, {**evidence, "reason": "no ordering claim read",
+                                   **({"unread": unread} if unread else {})}))
+            continue
+        verdicts, refuted, undecided = [], False, False
+        decisions = entail.decide_each(basis, [f for _, f in claims], timeout_ms, show=list(model.pos.values()))
+        for (claim, formula), decision in zip(claims, decisions):
+            row = {"claim": claim, "formula": str(formula), "status": decision.status}
+            if decision.status == entail.OPEN:
+                if entail.decide(everything, formula, timeout_ms).status == entail.ENTAILED:
+                    row["status"], undecided = "open, but follows from all statements", True
+                else:
+                    row["countermodel"], refuted = decision.countermodel, True
+            elif decision.status == entail.CONTRADICTED:
+                row["countermodel"], refuted = decision.countermodel, True
+            elif decision.status != entail.ENTAILED:
+                undecided = True
+            verdicts.append(row)
+        evidence["claims"] = verdicts
+        if unread:
+            evidence["unread"] = unread
+        if refuted:
+            results.append((False, {**evidence, "reason": "contradicts, or asserts what the statements cited so far leave open"}))
+        elif unread or undecided:
+            results.append((None, {**evidence, "reason": "some of the step could not be read or decided"}))
+        else:
+            results.append((True, {**evidence, "reason": "follows"}))
+    return results
