@@ -178,3 +178,19 @@ def test_dispatch_leaves_other_text_to_the_other_checkers_and_contains_formalise
 
     results = formal.check((Broken, None), ["a", "b"], 100)
     assert [v for v, _ in results] == [None, None] and "formaliser error" in results[0][1]["reason"]
+
+
+def test_letter_groups_share_their_letter_and_chains_list_every_word_once():
+    p = letters.read_problem("pear apple peach fig")
+    steps = ['The first letter: "pear": "p" (16). "apple": "a" (1). "peach": "p" (16). "fig": "f" (6).']
+    # "fig" grouped with the p-words although its first letter differs
+    verdict, evidence = letters.check_steps(p, steps + ['We now have: (1) "apple" < (16) ["pear" ? "peach" ? "fig"].'])[1]
+    assert verdict is False and any("share letter 1" in c for c in evidence["contradicted"])
+    # a chain that drops a word of the list
+    verdict, evidence = letters.check_steps(p, steps + ['We now have: (1) "apple" < (16) ["pear" ? "peach"].'])[1]
+    assert verdict is False and evidence["contradicted"] == ["the chain lists the words it sorts, each once"]
+    # a subpart chain lists the subpart it sorts, not the whole list
+    sub = ["Now let's sort this subpart [\"pear\" ? \"peach\"] by looking at their fourth letters. "
+           'The fourth letter: "pear": "r" (18). "peach": "c" (3).']
+    assert letters.check_steps(p, sub + ['We now have: (3) "peach" < (18) "pear" for the subpart.'])[1][0] is True
+    assert letters.check_steps(p, sub + ['We now have: (3) "peach" for the subpart.'])[1][0] is False

@@ -9,11 +9,14 @@ solution's shape:
   its rank in the alphabet, a tag like the group numbers below: not checked (a wrong tag
   changes no order; a wrong order it leads to is caught where the order is stated);
 - a chain "(2) ["being" ? "widen"] < (3) "cider" < …" (after "We now have:" or "Hence, we
-  have") → every word of a group sorts before every word of the next group; "?" leaves its
-  words unordered, which claims nothing. A group's number "(2)" is a tag copied from the
-  letter listing, not a claim: a wrong tag does not change the order the chain states (and
-  the people who marked BIG-Bench Mistake did not count one as a mistake), so it is not
-  checked;
+  have") → every word of a group sorts before every word of the next group; the words of a
+  "?" group share the letter that grouped them (the position last looked at for "We now
+  have", the first letter for the whole list after "Hence"), since that is what leaves them
+  unordered; and the chain lists exactly the words it sorts (the whole list, or the subpart
+  named by "Now let's sort this subpart [...]"), each once. A group's number "(2)" is a tag
+  copied from the letter listing, not a claim: a wrong tag does not change the order the
+  chain states (and the people who marked BIG-Bench Mistake did not count one as a
+  mistake), so its value is not checked;
 - "The answer is w1 w2 …" → the same words as the list, each no later than the next.
 
 Everything the words are is given, so nothing is ever left open here: a claim is entailed or
@@ -37,7 +40,8 @@ _WORD = r"[a-z'&.\-]+"
 _LIST = re.compile(rf"(?:Sort the following words alphabetically:\s*List:\s*)?({_WORD}(?: {_WORD}){{2,}})")
 _POSITION = re.compile(r"\b(" + "|".join(_ORDINALS) + r") letters?\b", re.I)
 _LETTER = re.compile(r'"([^"]+)":\s*"([^"]*)"\s*\((\d+)\)')
-_CHAIN = re.compile(r"(?:We now have:|Hence, we have)\s*(.+?)(?:\s+for the subpart)?\.?(?=\s+Hence, we have|$)")
+_CHAIN = re.compile(r"(We now have:|Hence, we have)\s*(.+?)(\s+for the subpart)?\.?(?=\s+Hence, we have|$)")
+_SUBPART = re.compile(r"sort this subpart \[([^\]]*)\]")
 _ANSWER = re.compile(r"\bThe answer is:?\s*(.+?)\s*\.?\s*$")
 _GROUP = re.compile(r"^(?:\((\d+)\)\s*)?(.+)$")
 
@@ -73,12 +77,39 @@ def _groups(chain: str) -> list[tuple[int | None, list[str], str]] | None:
     return out
 
 
-def _read(problem: WordProblem, model: _Model, text: str, position: int | None):
-    """(claims as (description, formula), unread pieces, position looked at next)."""
+def _same_words(description: str, words: list[str], expected: list[str]) -> tuple[str, z3.BoolRef]:
+    """A structural claim (counted, no solver needed): the chain lists these words, each once."""
+    return description, z3.BoolVal(Counter(words) == Counter(expected))
+
+
+def _chain_claims(model: _Model, kind: str, groups: list, position: int | None, whole: list[str]) -> list:
+    """Order between neighbouring groups; the words of a "?" group share the letter that
+    formed it (the current position in "We now have", the first letter in "Hence"); the
+    chain lists exactly the words it sorts (``whole``)."""
+    terms, claims = model.terms, []
+    at = position if kind.startswith("We now") else 1
+    for _, words, part in groups:
+        if len(words) > 1 and at is not None and all(len(w) >= at for w in words):
+            first = z3.SubString(terms[words[0]], at - 1, 1)
+            claims += [(f'"{w}" and "{words[0]}" share letter {at} ({part})',
+                        z3.SubString(terms[w], at - 1, 1) == first) for w in words[1:]]
+    for (_, left, _), (_, right, _) in zip(groups, groups[1:]):
+        claims += [(f'"{a}" < "{b}"', terms[a] < terms[b]) for a in left for b in right]
+    if whole:
+        claims.append(_same_words("the chain lists the words it sorts, each once",
+                                  [w for _, ws, _ in groups for w in ws], whole))
+    return claims
+
+
+def _read(problem: WordProblem, model: _Model, text: str, state: dict):
+    """(claims as (description, formula), unread pieces); ``state`` carries the position
+    looked at and the subpart being sorted from step to step."""
     claims, unread = [], []
     terms = model.terms
+    if m := _SUBPART.search(text):
+        state["subpart"] = re.findall(r'"([^"]*)"', m.group(1))
     if (m := _POSITION.search(text)) and _LETTER.search(text):
-        position = _ORDINALS.index(m.group(1).lower()) + 1
+        state["position"] = position = _ORDINALS.index(m.group(1).lower()) + 1
         for word, letter, number in _LETTER.findall(text):
             if word not in terms or len(word) < position or len(letter) != 1:
                 unread.append(f'"{word}": "{letter}" ({number})')
@@ -86,32 +117,30 @@ def _read(problem: WordProblem, model: _Model, text: str, position: int | None):
             claims.append((f'letter {position} of "{word}" is "{letter}"',
                            z3.SubString(terms[word], position - 1, 1) == z3.StringVal(letter)))
     elif (m := _POSITION.search(text)) and "subpart" in text:
-        position = _ORDINALS.index(m.group(1).lower()) + 1  # "sort this subpart … by their second letters"
-    for chain in _CHAIN.findall(text):
+        state["position"] = _ORDINALS.index(m.group(1).lower()) + 1  # "sort this subpart … by their second letters"
+    for kind, chain, for_subpart in _CHAIN.findall(text):
         groups = _groups(chain)
         if groups is None or any(w not in terms for _, ws, _ in groups for w in ws):
             unread.append(chain)
             continue
-        for (_, left, _), (_, right, _) in zip(groups, groups[1:]):
-            for a in left:
-                for b in right:
-                    claims.append((f'"{a}" < "{b}"', terms[a] < terms[b]))
+        whole = state.get("subpart") if for_subpart else problem.words
+        claims += _chain_claims(model, kind, groups, state.get("position"), whole or [])
     if m := _ANSWER.search(text):
         answer = re.split(r"[\s,]+", m.group(1).strip())
         if Counter(answer) != Counter(problem.words):
-            claims.append(("the answer lists the words of the list, each once", z3.BoolVal(False)))
+            claims.append(_same_words("the answer lists the words of the list, each once", answer, problem.words))
         else:
             claims += [(f'"{a}" <= "{b}"', z3.Not(terms[b] < terms[a])) for a, b in zip(answer, answer[1:])]
-    return claims, unread, position
+    return claims, unread
 
 
 def check_steps(problem: WordProblem, steps: list[str], timeout_ms: int = 2000) -> list[tuple[bool | None, dict]]:
     model = _Model(problem)
-    position: int | None = None
+    state: dict = {"position": None, "subpart": None}
     results = []
     for text in steps:
-        claims, unread, position = _read(problem, model, text, position)
-        evidence: dict = {"checker": "z3-letters", "position": position}
+        claims, unread = _read(problem, model, text, state)
+        evidence: dict = {"checker": "z3-letters", "position": state["position"]}
         count = len(claims)
         if not claims:
             results.append((None, {**evidence, "reason": "no letter or order claim read",
