@@ -194,3 +194,13 @@ def test_letter_groups_share_their_letter_and_chains_list_every_word_once():
            'The fourth letter: "pear": "r" (18). "peach": "c" (3).']
     assert letters.check_steps(p, sub + ['We now have: (3) "peach" < (18) "pear" for the subpart.'])[1][0] is True
     assert letters.check_steps(p, sub + ['We now have: (3) "peach" for the subpart.'])[1][0] is False
+
+
+def test_bare_states_are_read_in_order_only_when_there_is_one_per_swap():
+    p = swaps.read_problem(SWAP_Q)
+    bare = ["A: red, B: blue, C: green", "A: blue, B: red", "B: green, C: red", "A: red, C: blue So the answer is (C)"]
+    assert [v for v, _ in swaps.check_steps(p, bare)] == [True] * 4
+    wrong = bare[:2] + ["B: red, C: green"] + bare[3:]
+    assert [v for v, _ in swaps.check_steps(p, wrong)][:3] == [True, True, False]
+    # one state missing: which swap each one follows is unclear, so none is checked
+    assert [v for v, _ in swaps.check_steps(p, bare[:1] + bare[2:])] == [None] * 3

@@ -14,8 +14,10 @@ A step is read when it has the solution's shape:
 - "At the end of the game, Eve has the red ball. So the answer is (A)" → the last holdings,
   and the option letter must name the item claimed.
 A person may be written by an initial ("E and A swap: A: blue, …") when no one else shares it.
-A state that lists people without naming a swap ("B: yellow, C: blue") is left unchecked: the
-time it means is not stated. Each claimed holding is decided by ``entail`` against the
+A state that lists people without naming a swap ("B: yellow, C: blue") does not say which time
+it means: when a solution has exactly one such state for the start and one per swap, the k-th
+is read as the holdings after k swaps (the order the solution writes them in); otherwise they
+are left unchecked. Each claimed holding is decided by ``entail`` against the
 premises plus the holdings earlier steps stated and verify accepted; an item or person the
 problem does not mention leaves its step unchecked.
 """
@@ -38,6 +40,7 @@ _STEP_START = re.compile(r"^\s*(?:At the start|Initially)\b[^:]*:\s*")
 _STEP_SWAP = re.compile(r"^\s*([A-Z][a-z]*) and ([A-Z][a-z]*) (?:swap|switch|trade)\b[^:]*:\s*")
 _STEP_END = re.compile(r"^\s*At the end of the [a-z ]+, ([A-Z][a-z]+) (?:has|is dancing with|is playing) (.+?)\.\s*"
                        r"(?:So the answer is \(([A-Z])\)\.?)?\s*$")
+_BARE = re.compile(r"^\s*[A-Z][a-z]*: [^:]+(?:, [A-Z][a-z]*: [^:]+)*\.?(?:\s*So the answer is \([A-Z]\)\.?)?\s*$")
 _PAIR = re.compile(r"^([A-Z][a-z]*): (.+)$")
 
 
@@ -125,6 +128,9 @@ def check_steps(problem: SwapProblem, steps: list[str], timeout_ms: int = 2000) 
     accepted: list = []   # holdings stated by earlier steps and entailed
     time: int | None = 0  # swaps applied so far, as the solution tells it; None once unclear
     results = []
+    # bare states ("B: yellow, C: blue") name no swap: read the k-th as the holdings after k
+    # swaps only when there is exactly one for the start and one per swap
+    bare = 0 if sum(bool(_BARE.match(t)) for t in steps) == len(problem.swaps) + 1 else None
     for text in steps:
         claims, unread, parsed = [], [], {}
         if (m := _STEP_START.match(text)) and time == 0:
@@ -153,6 +159,11 @@ def check_steps(problem: SwapProblem, steps: list[str], timeout_ms: int = 2000) 
                         unread.append(f"({letter})")
             else:
                 unread.append(text)
+        elif bare is not None and _BARE.match(text):
+            pairs, unread = _state(text, problem)
+            claims = [(bare, p, i) for p, i in pairs]
+            parsed["time"] = bare
+            bare += 1
         results.append(_decide(model, claims, unread, accepted, parsed, timeout_ms))
     return results
 
