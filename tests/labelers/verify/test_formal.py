@@ -204,3 +204,18 @@ def test_bare_states_are_read_in_order_only_when_there_is_one_per_swap():
     assert [v for v, _ in swaps.check_steps(p, wrong)][:3] == [True, True, False]
     # one state missing: which swap each one follows is unclear, so none is checked
     assert [v for v, _ in swaps.check_steps(p, bare[:1] + bare[2:])] == [None] * 3
+
+
+def test_ordering_reads_pronouns_denials_and_leads():
+    p = ordering.read_problem(ORDER_Q)
+    assert ordering._fact_of(p, "it is the leftmost", subject="red book") == ("=", "red book", 1)
+    assert ordering._fact_of(p, "the gray book cannot be the leftmost") == ("not", ("=", "gray book", 1))
+    assert ordering._fact_of(p, "We previously concluded that the blue book is the rightmost") == ("=", "blue book", 3)
+    # "is the rightmost, so it is the second from the left" is false for three books
+    verdict, evidence = ordering.check_steps(p, ["The blue book is the rightmost, so it is the second from the left."])[0]
+    assert verdict is False and evidence["claims"][0]["status"] == "contradicted"
+    # a denial the cited statement does not give is premature; one it gives follows
+    steps = ["The red book is to the left of the gray book, so the gray book cannot be the leftmost."]
+    assert ordering.check_steps(p, steps)[0][0] is True
+    steps = ["The red book is to the left of the gray book, so the red book cannot be the second from the left."]
+    assert ordering.check_steps(p, steps)[0][0] is False

@@ -52,7 +52,12 @@ _DIRECTIONS = {"left to right": True, "right to left": False, "first to last": T
                "most expensive to least expensive": True, "most to least expensive": True,
                "least expensive to most expensive": False, "least to most expensive": False,
                "cheapest to most expensive": False, "most expensive to cheapest": True}
-_SENTENCE = re.compile(r"^(?:The |the )?(?P<x>.+?) (?:is|are|finished) (?P<pred>.+?)\.?$")
+_SENTENCE = re.compile(r"^(?:The |the )?(?P<x>.+?) (?P<verb>is not|are not|cannot be|can't be|must be|is|are|finished|"
+                       r"must have finished|did not finish) (?P<pred>.+?)\.?$")
+_NEGATIVE = ("is not", "are not", "cannot be", "can't be", "did not finish")
+# what a clause may start with before its statement ("We previously concluded that Ada is sixth")
+_LEAD = re.compile(r"^(?:(?:we (?:previously )?(?:concluded|know|found) that|this means that|therefore,?|thus,?|"
+                   r"hence,?|so,?)\s+)+", re.I)
 _LISTING = re.compile(r"So from (?P<dir>[a-z ]+?):\s*(?P<slots>[^.]*(?:\.(?!\s)[^.]*)*)")
 _ACCORDING = re.compile(r"[Aa]ccording to (?:this|our|the) ordering, the (?P<abs>[a-z -]+?) (?:[a-z]+ )?(?:is|are) "
                         r"(?:the )?(?P<x>[^.,]+?)\.")
@@ -118,26 +123,41 @@ def _key(sentence: str) -> str:
     return re.sub(r"\s+", " ", sentence.strip().rstrip(".")).lower()
 
 
-def _fact_of(problem: OrderProblem, sentence: str) -> tuple | None:
+def _fact_of(problem: OrderProblem, sentence: str, subject: str | None = None) -> tuple | None:
     """What a statement-shaped sentence says, in one canonical form: ("<", x, y) for
-    pos(x) < pos(y), ("=", x, k) for pos(x) = k; None if it is not one."""
-    m = _SENTENCE.match(sentence.strip())
+    pos(x) < pos(y), ("=", x, k) for pos(x) = k, ("not", fact) for a denial; None if it is
+    not one. "it" / "they" stand for ``subject``."""
+    m = _SENTENCE.match(_LEAD.sub("", sentence.strip()))
     if not m:
         return None
     x, pred = _name(m.group("x")), m.group("pred").strip()
+    if x in ("it", "they") and subject is not None:
+        x = subject
     if x not in problem.objects:
         return None
+    fact = None
     for phrase, before in _COMPARE.items():
         if pred.startswith(phrase + " "):
             y = _name(pred[len(phrase) + 1:])
             if y not in problem.objects or y == x:
                 return None
-            return ("<", x, y) if before else ("<", y, x)
-    k = _absolute(pred, problem.n)
-    return None if k is None else ("=", x, k)
+            fact = ("<", x, y) if before else ("<", y, x)
+            break
+    else:
+        k = _absolute(pred, problem.n)
+        fact = None if k is None else ("=", x, k)
+    if fact is not None and m.group("verb") in _NEGATIVE:
+        fact = ("not", fact)
+    return fact
+
+
+def _subject(fact: tuple) -> str:
+    return _subject(fact[1]) if fact[0] == "not" else fact[1] if fact[0] == "=" else ""
 
 
 def _formula(fact: tuple, pos: dict):
+    if fact[0] == "not":
+        return z3.Not(_formula(fact[1], pos))
     op, x, y = fact
     return pos[x] < pos[y] if op == "<" else pos[x] == y
 
@@ -183,10 +203,12 @@ def _slots(model: _Model, direction: str, slots: str) -> tuple[list, list]:
 def _read(model: _Model, text: str, cited: list) -> tuple[list, list]:
     problem = model.problem
     claims, unread = [], []
+    subject = None
     for clause in _clauses(text):
-        fact = _fact_of(problem, clause)
+        fact = _fact_of(problem, clause, subject)
         if fact is None:
             continue
+        subject = _subject(fact) or _name(_SENTENCE.match(_LEAD.sub("", clause.strip())).group("x"))
         same = [key for key, f in model.facts.items() if f == fact]
         if same:  # a statement of the problem, perhaps reworded ("Eli is third-to-last"): cited
             cited.extend(key for key in same if key not in cited)
