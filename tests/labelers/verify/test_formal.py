@@ -219,3 +219,20 @@ def test_ordering_reads_pronouns_denials_and_leads():
     assert ordering.check_steps(p, steps)[0][0] is True
     steps = ["The red book is to the left of the gray book, so the red book cannot be the second from the left."]
     assert ordering.check_steps(p, steps)[0][0] is False
+
+
+def test_ordering_a_slot_left_open_that_a_cited_statement_fills_and_either_or_slots():
+    p = ordering.read_problem(ORDER_Q)
+    forgets = ["The blue book is the rightmost. So from left to right: first and second can be any book, then third is "
+               "the blue book.",
+               "The red book is to the left of the gray book. So from left to right: first, second, and third can be "
+               "any book."]
+    verdict, evidence = ordering.check_steps(p, forgets)[1]
+    assert verdict is False and "puts the blue book there" in evidence["claims"][0]["claim"]
+    assert ordering.check_steps(p, forgets[:1] + ["So from left to right: first to second can be any book."])[1][0] is None
+    # "can be X or Y": the slot holds one of them; premature here, entailed once both statements are cited
+    either = "So from left to right: first can be the red book or the gray book."
+    verdict, evidence = ordering.check_steps(p, [either])[0]
+    assert verdict is False and evidence["claims"][0]["formula"] == "Or(pos(red book) == 1, pos(gray book) == 1)"
+    assert evidence["claims"][0]["status"] == "open"
+    assert ordering.check_steps(p, [forgets[0], "The red book is to the left of the gray book. " + either])[1][0] is True

@@ -13,8 +13,12 @@ A step is read in these shapes:
 - a sentence of the same grammar that is not one of them ("The hatchback is the
   fourth-newest"): a claim;
 - "So from oldest to newest: first is the tractor, then second or third is the bus, then
-  fourth can be any vehicle, …" → one claim per slot that names an object (a slot past N is
-  a position that does not exist); "can be any …" claims nothing;
+  fourth can be the bus or the van, then fifth can be any vehicle, …" → one claim per slot
+  that names objects (a slot past N is a position that does not exist; "can be X or Y": the
+  slot holds one of them); "can be any …" claims nothing, except where a statement the
+  solution has cited puts an object in that very slot ("The brown book is the third from
+  the left", later "third can be any book"): then it claims that object may be elsewhere,
+  which the cited statement contradicts (the solution dropped what it had established);
 - "According to this ordering, the second-cheapest fruit is the plums" → a claim;
 - "So the answer is (E)" → the option's statement, as a claim.
 
@@ -177,13 +181,31 @@ def _clauses(text: str) -> list[str]:
     return [c for c in re.split(r"(?<=\.)\s+|,\s*(?:and )?(?:so|thus|hence|which means that|which means)\s+", text.strip()) if c]
 
 
-def _slots(model: _Model, direction: str, slots: str) -> tuple[list, list]:
+def _slots(model: _Model, direction: str, slots: str, fixed: list) -> tuple[list, list]:
     """Claims of a "So from A to B:" listing, and the slots that name something unknown."""
     n, forward = model.problem.n, _DIRECTIONS[direction]
     claims, unread = [], []
+    place = (lambda k: k) if forward else (lambda k: n + 1 - k)
+    # "third can be any book" where a cited statement put the brown book third: the step
+    # drops what it has already established (claimed: the brown book may be elsewhere)
+    for m in re.finditer(rf"((?:{_ORD_RE})(?:(?:,\s*(?:and\s+)?|\s+and\s+|\s+to\s+)(?:{_ORD_RE}))*)\s+can be any\b", slots):
+        words = re.findall(rf"{_ORD_RE}|\bto\b", m.group(1))
+        ks = [_ORD.index(w) + 1 for w in words if w != "to"]
+        if "to" in words and len(ks) == 2:
+            ks = list(range(ks[0], ks[1] + 1))
+        for k in ks:
+            for x in (f[1] for f in fixed if f[2] == place(k)):
+                claims.append((f"{_ORD[k - 1]} can be any (from {direction}), though a cited statement puts the {x} there",
+                               z3.Not(model.pos[x] == place(k))))
     for part in re.split(r",\s*(?:and\s+)?then\s+|,\s*then\s+|;\s*|,\s+and\s+(?=(?:" + _ORD_RE + r")\b)",
                          slots.strip().rstrip(".")):
         part = part.strip()
+        if m := re.fullmatch(rf"({_ORD_RE}) can be (?:the )?(.+?),? or (?:the )?(.+)", part):
+            xs = [_name(m.group(2)), _name(m.group(3))]
+            if all(x in model.pos for x in xs):  # "third can be the tractor or the hatchback": one of them
+                k = place(_ORD.index(m.group(1)) + 1)
+                claims.append((f"{part} (from {direction})", z3.Or(*[model.pos[x] == k for x in xs])))
+            continue
         if "can be any" in part or not part or re.fullmatch(rf"(?:{_ORD_RE})(?:,\s*(?:{_ORD_RE}))*", part):
             continue  # "first, second, and third can be any …" claims nothing
         m = re.fullmatch(rf"((?:{_ORD_RE})(?:(?:,\s*| or |, or )(?:{_ORD_RE}))*) (?:is|are) (.+)", part)
@@ -217,7 +239,8 @@ def _read(model: _Model, text: str, cited: list) -> tuple[list, list]:
     if m := _LISTING.search(text):
         direction = m.group("dir").strip()
         if direction in _DIRECTIONS:
-            more, skipped = _slots(model, direction, m.group("slots"))
+            fixed = [model.facts[c] for c in cited if model.facts[c][0] == "="]
+            more, skipped = _slots(model, direction, m.group("slots"), fixed)
             claims += more
             unread += skipped
         else:
