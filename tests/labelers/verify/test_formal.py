@@ -236,3 +236,14 @@ def test_ordering_a_slot_left_open_that_a_cited_statement_fills_and_either_or_sl
     assert verdict is False and evidence["claims"][0]["formula"] == "Or(pos(red book) == 1, pos(gray book) == 1)"
     assert evidence["claims"][0]["status"] == "open"
     assert ordering.check_steps(p, [forgets[0], "The red book is to the left of the gray book. " + either])[1][0] is True
+
+
+def test_hence_chain_keeps_what_the_subpart_chain_settled():
+    p = letters.read_problem("pear apple peach fig")
+    sub = ["Now let's sort this subpart [\"pear\" ? \"peach\"] by looking at their fourth letters. "
+           'The fourth letter: "pear": "r" (18). "peach": "c" (3).']
+    kept = 'We now have: (3) "peach" < (18) "pear" for the subpart. Hence, we have "apple" < "fig" < "peach" < "pear".'
+    regrouped = 'We now have: (3) "peach" < (18) "pear" for the subpart. Hence, we have "apple" < "fig" < ["peach" ? "pear"].'
+    assert letters.check_steps(p, sub + [kept])[1][0] is True
+    verdict, evidence = letters.check_steps(p, sub + [regrouped])[1]
+    assert verdict is False and evidence["contradicted"] == ['"peach" < "pear", settled for the subpart, stays settled']

@@ -13,7 +13,9 @@ solution's shape:
   "?" group share the letter that grouped them (the position last looked at for "We now
   have", the first letter for the whole list after "Hence"), since that is what leaves them
   unordered; and the chain lists exactly the words it sorts (the whole list, or the subpart
-  named by "Now let's sort this subpart [...]"), each once. A group's number "(2)" is a tag
+  named by "Now let's sort this subpart [...]"), each once; and "Hence, we have" keeps the
+  order the same step's subpart chain just settled (two words it ordered are not put back
+  in one "?" group). A group's number "(2)" is a tag
   copied from the letter listing, not a claim: a wrong tag does not change the order the
   chain states (and the people who marked BIG-Bench Mistake did not count one as a
   mistake), so its value is not checked;
@@ -118,6 +120,7 @@ def _read(problem: WordProblem, model: _Model, text: str, state: dict):
                            z3.SubString(terms[word], position - 1, 1) == z3.StringVal(letter)))
     elif (m := _POSITION.search(text)) and "subpart" in text:
         state["position"] = _ORDINALS.index(m.group(1).lower()) + 1  # "sort this subpart … by their second letters"
+    settled: list[tuple[str, str]] = []  # pairs the subpart chain of this step put in order
     for kind, chain, for_subpart in _CHAIN.findall(text):
         groups = _groups(chain)
         if groups is None or any(w not in terms for _, ws, _ in groups for w in ws):
@@ -125,6 +128,14 @@ def _read(problem: WordProblem, model: _Model, text: str, state: dict):
             continue
         whole = state.get("subpart") if for_subpart else problem.words
         claims += _chain_claims(model, kind, groups, state.get("position"), whole or [])
+        if for_subpart:
+            settled += [(a, b) for i, (_, left, _) in enumerate(groups) for _, right, _ in groups[i + 1:]
+                        for a in left for b in right]
+        elif kind.startswith("Hence"):
+            together = {frozenset((a, b)) for _, ws, _ in groups for a in ws for b in ws if a != b}
+            # the whole list regroups as "?" two words this step just ordered: open again what it settled
+            claims += [(f'"{a}" < "{b}", settled for the subpart, stays settled', z3.BoolVal(False))
+                       for a, b in settled if frozenset((a, b)) in together]
     if m := _ANSWER.search(text):
         answer = re.split(r"[\s,]+", m.group(1).strip())
         if Counter(answer) != Counter(problem.words):
