@@ -55,7 +55,8 @@ def test_correct_swap_solution_is_verified_and_a_wrong_state_is_refuted_where_it
     results = swaps.check_steps(p, wrong)
     assert [v for v, _ in results[:3]] == [True, True, False]
     evidence = results[2][1]
-    assert evidence["time"] == 2 and {"claim": "Bob holds red after 2 swaps", "status": "contradicted"} in evidence["claims"]
+    assert evidence["time"] == 2
+    assert {"claim": "Bob holds red after 2 swaps", "status": "contradicted", "premises give": "green"} in evidence["claims"]
 
 
 def test_swaps_answer_letter_must_name_the_item_held():
@@ -160,7 +161,7 @@ def test_verify_labels_a_swaps_solution_with_its_parsed_form_in_the_evidence():
     assert [r.label for r in rows] == [True, True, True, False, None] and {r.first_error for r in rows} == {3}
     evidence = json.loads(rows[3].evidence)
     assert evidence["checker"] == "z3-swaps" and evidence["first_error_exact"] is True
-    assert {"claim": "Alice holds green after 3 swaps", "status": "contradicted"} in evidence["claims"]
+    assert {"claim": "Alice holds green after 3 swaps", "status": "contradicted", "premises give": "red"} in evidence["claims"]
     assert {r.first_error for r in label(SWAP_STEPS, question=SWAP_Q)} == {-1}
 
 

@@ -108,6 +108,11 @@ class _Model:
             self.premises += [after[p] == before[p] for p in people if p not in (a, b)]
 
 
+    def terms_at(self, claims: list) -> list:
+        """The terms a countermodel reports for these claims: the holdings they speak of."""
+        return list({str(self.held[t][p]): self.held[t][p] for t, p, _ in claims}.values())
+
+
 def _state(text: str, problem: SwapProblem) -> tuple[list[tuple[str, int]], list[str]]:
     """(person, item) pairs a state lists, and the pieces that could not be read."""
     text = re.split(r"\s*So the answer is", text)[0].strip().rstrip(".")
@@ -176,9 +181,15 @@ def _decide(model: _Model, claims: list, unread: list, accepted: list, parsed: d
         return None, {**evidence, "reason": parsed.get("reason", "no holdings read")}
     verdicts = []
     terms = [model.held[t][person] == item for t, person, item in claims]
-    for (t, person, item), formula, decision in zip(claims, terms, entail.decide_each(model.premises + accepted, terms, timeout_ms)):
-        verdicts.append({"claim": f"{person} holds {problem.items[item]} after {t} swaps", "status": decision.status,
-                         **({"reason": decision.reason} if decision.reason else {})})
+    decisions = entail.decide_each(model.premises + accepted, terms, timeout_ms, show=model.terms_at(claims))
+    for (t, person, item), formula, decision in zip(claims, terms, decisions):
+        row = {"claim": f"{person} holds {problem.items[item]} after {t} swaps", "status": decision.status}
+        if decision.status == entail.CONTRADICTED:  # the swaps decide every holding: say which one it is
+            value = decision.countermodel.get(str(model.held[t][person]))
+            row["premises give"] = problem.items[value] if isinstance(value, int) and 0 <= value < len(problem.items) else None
+        if decision.reason:
+            row["reason"] = decision.reason
+        verdicts.append(row)
         if decision.status == entail.ENTAILED:
             accepted.append(formula)
     evidence["claims"] = verdicts
