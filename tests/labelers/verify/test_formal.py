@@ -248,3 +248,12 @@ def test_hence_chain_keeps_what_the_subpart_chain_settled():
     assert letters.check_steps(p, sub + [kept])[1][0] is True
     verdict, evidence = letters.check_steps(p, sub + [regrouped])[1]
     assert verdict is False and evidence["contradicted"] == ['"peach" < "pear", settled for the subpart, stays settled']
+
+
+def test_a_chain_of_huge_groups_is_left_unread_rather_than_expanded():
+    words = [f"a{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(120)]
+    p = letters.read_problem(" ".join(words))
+    left = " ? ".join(f'"{w}"' for w in words[:60])
+    right = " ? ".join(f'"{w}"' for w in words[60:])
+    verdict, evidence = letters.check_steps(p, [f"We now have: [{left}] < [{right}]."])[0]
+    assert verdict is None and evidence["unread"]

@@ -36,6 +36,7 @@ import z3
 
 from steplabel.labelers.verify import entail
 
+MAX_PAIRS = 2000  # order claims one chain may make (groups of n words make n² pairs): a bound, not a limit seen
 _ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
              "eleventh", "twelfth"]
 _WORD = r"[a-z'&.\-]+"
@@ -123,7 +124,8 @@ def _read(problem: WordProblem, model: _Model, text: str, state: dict):
     settled: list[tuple[str, str]] = []  # pairs the subpart chain of this step put in order
     for kind, chain, for_subpart in _CHAIN.findall(text):
         groups = _groups(chain)
-        if groups is None or any(w not in terms for _, ws, _ in groups for w in ws):
+        if (groups is None or any(w not in terms for _, ws, _ in groups for w in ws)
+                or sum(len(a[1]) * len(b[1]) for a, b in zip(groups, groups[1:])) > MAX_PAIRS):
             unread.append(chain)
             continue
         whole = state.get("subpart") if for_subpart else problem.words
