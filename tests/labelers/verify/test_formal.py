@@ -257,3 +257,25 @@ def test_a_chain_of_huge_groups_is_left_unread_rather_than_expanded():
     right = " ? ".join(f'"{w}"' for w in words[60:])
     verdict, evidence = letters.check_steps(p, [f"We now have: [{left}] < [{right}]."])[0]
     assert verdict is None and evidence["unread"]
+
+
+def test_eval_scores_bbm_shaped_records_through_the_formal_path(tmp_path):
+    from typer.testing import CliRunner
+
+    from steplabel.cli import app
+
+    wrong = SWAP_STEPS[:2] + ["Bob and Claire swap balls: Alice: blue, Bob: red, Claire: green."] + SWAP_STEPS[3:]
+    rows = [{"id": "right", "problem": SWAP_Q, "steps": SWAP_STEPS, "label": -1, "answer": "(C)"},
+            {"id": "slip", "problem": SWAP_Q, "steps": wrong, "label": 2, "answer": "(C)"},
+            {"id": "early", "problem": ORDER_Q, "label": 0, "answer": "(A)",
+             "steps": ["The blue book is the rightmost. So from left to right: first is the red book."]}]
+    data = tmp_path / "bbm.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    predictions = tmp_path / "pred.jsonl"
+    result = CliRunner().invoke(app, ["eval", "--labeler", "verify", "--data", str(data), "--format", "json",
+                                      "--predictions", str(predictions)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["refutations"] == 2 and report["false_refutations"] == 0 and report["exact_refutations"] == 2
+    predicted = {p["id"]: p["first_error"] for p in map(json.loads, predictions.read_text().splitlines())}
+    assert predicted == {"right": -1, "slip": 2, "early": 0}
