@@ -178,7 +178,8 @@ class _Model:
 
 def _clauses(text: str) -> list[str]:
     """Sentences, and the parts of "A, so B" (the first often restates a statement)."""
-    return [c for c in re.split(r"(?<=\.)\s+|,\s*(?:and )?(?:so|thus|hence|which means that|which means)\s+", text.strip()) if c]
+    parts = re.split(r"(?<=\.)\s+|,\s*(?:and )?(?:so|thus|hence|which means that|which means)\s+", text.strip())
+    return [c for c in parts if c]
 
 
 def _slots(model: _Model, direction: str, slots: str, fixed: list) -> tuple[list, list]:
@@ -188,15 +189,16 @@ def _slots(model: _Model, direction: str, slots: str, fixed: list) -> tuple[list
     place = (lambda k: k) if forward else (lambda k: n + 1 - k)
     # "third can be any book" where a cited statement put the brown book third: the step
     # drops what it has already established (claimed: the brown book may be elsewhere)
-    for m in re.finditer(rf"((?:{_ORD_RE})(?:(?:,\s*(?:and\s+)?|\s+and\s+|\s+to\s+)(?:{_ORD_RE}))*)\s+can be any\b", slots):
+    any_slot = rf"((?:{_ORD_RE})(?:(?:,\s*(?:and\s+)?|\s+and\s+|\s+to\s+)(?:{_ORD_RE}))*)\s+can be any\b"
+    for m in re.finditer(any_slot, slots):
         words = re.findall(rf"{_ORD_RE}|\bto\b", m.group(1))
         ks = [_ORD.index(w) + 1 for w in words if w != "to"]
         if "to" in words and len(ks) == 2:
             ks = list(range(ks[0], ks[1] + 1))
         for k in ks:
             for x in (f[1] for f in fixed if f[2] == place(k)):
-                claims.append((f"{_ORD[k - 1]} can be any (from {direction}), though a cited statement puts the {x} there",
-                               z3.Not(model.pos[x] == place(k))))
+                claims.append((f"{_ORD[k - 1]} can be any (from {direction}), though a cited statement puts "
+                               f"the {x} there", z3.Not(model.pos[x] == place(k))))
     for part in re.split(r",\s*(?:and\s+)?then\s+|,\s*then\s+|;\s*|,\s+and\s+(?=(?:" + _ORD_RE + r")\b)",
                          slots.strip().rstrip(".")):
         part = part.strip()
@@ -288,7 +290,8 @@ def check_steps(problem: OrderProblem, steps: list[str], timeout_ms: int = 2000)
         if unread:
             evidence["unread"] = unread
         if refuted:
-            results.append((False, {**evidence, "reason": "contradicts, or asserts what the statements cited so far leave open"}))
+            results.append((False, {**evidence, "reason": "contradicts, or asserts what the statements cited so "
+                                                          "far leave open"}))
         elif unread or undecided:
             results.append((None, {**evidence, "reason": "some of the step could not be read or decided"}))
         else:

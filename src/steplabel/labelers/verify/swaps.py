@@ -186,7 +186,8 @@ def _decide(model: _Model, claims: list, unread: list, accepted: list, parsed: d
         row = {"claim": f"{person} holds {problem.items[item]} after {t} swaps", "status": decision.status}
         if decision.status == entail.CONTRADICTED:  # the swaps decide every holding: say which one it is
             value = decision.countermodel.get(str(model.held[t][person]))
-            row["premises give"] = problem.items[value] if isinstance(value, int) and 0 <= value < len(problem.items) else None
+            known = isinstance(value, int) and 0 <= value < len(problem.items)
+            row["premises give"] = problem.items[value] if known else None
         if decision.reason:
             row["reason"] = decision.reason
         verdicts.append(row)
