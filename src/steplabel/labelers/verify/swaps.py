@@ -9,10 +9,10 @@ two holdings (everyone else keeps theirs).
 A step is read when it has the solution's shape:
 - "At the start: Alice: green, Bob: blue, …" → holdings at time 0;
 - "Claire and Bob swap books: Alice: …, Bob: …" → holdings after the swap it names, which must
-  be the next swap of the problem (a step that names another swap is left unchecked, and so is
-  everything after it, since which time a later step means is then unclear);
+  be the next swap of the problem (a step that names another swap is left unchecked, and so
+  are the swap steps after it, since which time they mean is then unclear);
 - "At the end of the game, Eve has the red ball. So the answer is (A)" → the last holdings,
-  and the option letter must name the item claimed.
+  and option (A) must name what the person the question asks about holds at the end.
 A person may be written by an initial ("E and A swap: A: blue, …") when no one else shares it.
 A state that lists people without naming a swap ("B: yellow, C: blue") does not say which time
 it means: when a solution has exactly one such state for the start and one per swap, the k-th
