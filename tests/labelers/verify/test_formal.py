@@ -279,3 +279,9 @@ def test_eval_scores_bbm_shaped_records_through_the_formal_path(tmp_path):
     assert report["refutations"] == 2 and report["false_refutations"] == 0 and report["exact_refutations"] == 2
     predicted = {p["id"]: p["first_error"] for p in map(json.loads, predictions.read_text().splitlines())}
     assert predicted == {"right": -1, "slip": 2, "early": 0}
+
+
+def test_a_question_that_only_looks_like_a_word_list_keeps_the_arithmetic_checker():
+    assert formal.read("what is seven plus five") is not None  # reads as a word list
+    rows = label(["So 7 + 5 = 13."], question="what is seven plus five")
+    assert [r.label for r in rows] == [False] and json.loads(rows[0].evidence)["checker"] == "arithmetic"

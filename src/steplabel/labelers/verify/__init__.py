@@ -3,7 +3,8 @@ rollouts, each with evidence a person can check.
 
 A problem in one of the templated families of ``formal`` (orderings over positions, swaps
 between named people, letter order) is formalised as a whole and every step decided by Z3
-entailment (``entail``). Otherwise, per step, the first checker that applies decides: a
+entailment (``entail``), unless it decides no step at all (a question that only looks like
+one of them). Otherwise, per step, the first checker that applies decides: a
 deduction step of the logic world → Z3;
 a step with a Python snippet and a stated result → the sandbox; otherwise its calculation
 claims → ``arithmetic`` (exact rationals; a claim not fully understood is not checked), and its
@@ -69,7 +70,9 @@ class VerifyLabeler(PerRolloutLabeler):
 
     async def check(self, task: LabelTask) -> list[tuple[bool | None, dict]]:
         if (found := formal.read(task.question)) is not None:  # swaps, orderings, letter order: Z3
-            return formal.check(found, list(task.steps), self.config.z3_timeout_ms)  # z3's context is not thread-safe
+            results = formal.check(found, list(task.steps), self.config.z3_timeout_ms)  # in this thread: z3's
+            if any(v is not None for v, _ in results):  # context is not thread-safe; read nothing → other checkers
+                return results
         problem = logic.parse_question(task.question)
         names: dict = {}
         earlier: list = []
