@@ -1,7 +1,11 @@
 """Tool and formal verification (FoVer, GroundedPRM): step labels that need no LLM and no
 rollouts, each with evidence a person can check.
 
-Per step, the first checker that applies decides: a deduction step of the logic world → Z3;
+A problem in one of the templated families of ``formal`` (orderings over positions, swaps
+between named people, letter order) is formalised as a whole and every step decided by Z3
+entailment (``entail``), unless it decides no step at all (a question that only looks like
+one of them). Otherwise, per step, the first checker that applies decides: a
+deduction step of the logic world → Z3;
 a step with a Python snippet and a stated result → the sandbox; otherwise its calculation
 claims → ``arithmetic`` (exact rationals; a claim not fully understood is not checked), and its
 equations with unknowns → ``algebra`` (sympy, as a whole; it can refute a step, never make one
@@ -37,7 +41,7 @@ import json
 
 from steplabel.config import VerifySection
 from steplabel.labelers.base import LabelTask, PerRolloutLabeler
-from steplabel.labelers.verify import algebra, arithmetic, code
+from steplabel.labelers.verify import algebra, arithmetic, code, formal
 from steplabel.labelers.verify import logic as logic_check
 from steplabel.problems.worlds import logic
 from steplabel.schemas import AFTER_ERROR, StepLabel
@@ -65,6 +69,10 @@ class VerifyLabeler(PerRolloutLabeler):
         self._slots: asyncio.Semaphore | None = None
 
     async def check(self, task: LabelTask) -> list[tuple[bool | None, dict]]:
+        if (found := formal.read(task.question)) is not None:  # swaps, orderings, letter order: Z3
+            results = formal.check(found, list(task.steps), self.config.z3_timeout_ms)  # in this thread: z3's
+            if any(v is not None for v, _ in results):  # context is not thread-safe; read nothing → other checkers
+                return results
         problem = logic.parse_question(task.question)
         names: dict = {}
         earlier: list = []
