@@ -13,6 +13,7 @@ class CostMeter:
     completions: int = 0
     prompt_tokens: int = 0
     cached_prompt_tokens: int = 0
+    cacheable_prompt_tokens: int = 0  # the prefix-cache bound (engines/prefixes.py), where known
     generated_tokens: int = 0
     failed_requests: int = 0
     batch_sizes: Counter = field(default_factory=Counter)
@@ -25,6 +26,7 @@ class CostMeter:
             self.completions += len(g.completions)
             self.prompt_tokens += g.prompt_tokens
             self.cached_prompt_tokens += g.cached_prompt_tokens
+            self.cacheable_prompt_tokens += g.cacheable_prompt_tokens or 0
             self.generated_tokens += g.generated_tokens
             if g.error:
                 self.failed_requests += 1
@@ -39,7 +41,7 @@ class CostMeter:
 
     def merge(self, other: "CostMeter") -> None:
         for name in ("engine_calls", "requests", "completions", "prompt_tokens",
-                     "cached_prompt_tokens", "generated_tokens", "failed_requests"):
+                     "cached_prompt_tokens", "cacheable_prompt_tokens", "generated_tokens", "failed_requests"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.batch_sizes.update(other.batch_sizes)
 
@@ -50,6 +52,7 @@ class CostMeter:
             "completions": self.completions,
             "prompt_tokens": self.prompt_tokens,
             "cached_prompt_tokens": self.cached_prompt_tokens,
+            "cacheable_prompt_tokens": self.cacheable_prompt_tokens,
             "generated_tokens": self.generated_tokens,
             "failed_requests": self.failed_requests,
             "mean_batch_size": round(self.mean_batch_size, 2),
