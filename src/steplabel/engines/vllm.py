@@ -65,7 +65,7 @@ class VLLMBackend(TokenizerMixin):
                 _LLMS[key] = LLM(model=model, tensor_parallel_size=tensor_parallel_size,
                                  gpu_memory_utilization=gpu_memory_utilization, max_model_len=max_model_len,
                                  enable_prefix_caching=enable_prefix_caching, enforce_eager=enforce_eager,
-                                 dtype=dtype)
+                                 dtype=dtype, **({"block_size": block_size} if block_size else {}))
         self.llm = _LLMS[key]
         self.tokenizer = self.llm.get_tokenizer()
         self.block_size = int(self.llm.llm_engine.vllm_config.cache_config.block_size)
