@@ -64,3 +64,8 @@ def test_dry_run_of_a_local_file_counts_its_good_rows(tmp_path):
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert out["problems"] == 2 and "1 rows would be quarantined" in out["problems_note"]
+
+
+def test_dry_run_of_a_missing_problems_file_fails_like_the_run(tmp_path):
+    result = runner.invoke(app, ["run", "--problems", str(tmp_path / "nope.jsonl"), "--dry-run"])
+    assert result.exit_code == 2 and "nope.jsonl" in result.output and "Traceback" not in result.output

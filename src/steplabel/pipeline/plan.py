@@ -12,7 +12,6 @@ round from every prefix (a lower estimate: later rounds add to it up to the cap)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from steplabel.config import Config
 
@@ -49,7 +48,8 @@ class Plan:
 
 
 def count_problems(config: Config) -> tuple[int | None, str]:
-    """How many problems the run reads, without opening a hub dataset."""
+    """How many problems the run reads, without opening a hub dataset. A local file is read (a
+    missing or unreadable one raises ``SourceError``, as the run would)."""
     p = config.problems
     if p.source.startswith("synthetic:"):
         from steplabel.problems.sources import SYNTHETIC_DEFAULT_COUNT
@@ -60,9 +60,6 @@ def count_problems(config: Config) -> tuple[int | None, str]:
         if p.limit:
             return p.limit, f"limit of {name} ({p.split}); not opened in a dry run"
         return None, f"all of {name} ({p.split}); not opened in a dry run: set problems.limit for numbers"
-    path = Path(p.source)
-    if not path.is_file():
-        return None, f"{path}: no such file"
     from steplabel.pipeline.stages import source_spec
     from steplabel.problems.sources import load_problems
 
