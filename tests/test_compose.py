@@ -191,9 +191,15 @@ def test_compose_file_is_valid_and_has_the_services(compose, schema):
 
     jsonschema.validate(compose, schema)
     services = compose["services"]
-    assert {"postgres", "prefect-server", "worker", "vllm", "dask-scheduler", "dask-worker"} <= set(services)
+    assert {"postgres", "prefect-server", "worker", "vllm", "vllm-judge", "dask-scheduler",
+            "dask-worker"} <= set(services)
     assert services["prefect-server"]["environment"]["PREFECT_SERVER_DATABASE_DRIVER"] == "postgresql+asyncpg"
     assert services["vllm"]["profiles"] == ["gpu"]
+    # recipe (b)'s judge: its own port, on localhost only, a required key, a pinned image
+    judge = services["vllm-judge"]
+    assert judge["profiles"] == ["gpu"] and judge["ports"] == ["127.0.0.1:8001:8001"]
+    assert "8001" in judge["command"] and ":latest" not in judge["image"] and ":" in judge["image"]
+    assert judge["environment"]["VLLM_API_KEY"].startswith("${VLLM_API_KEY:?")
     assert "store:/app/store" in services["worker"]["volumes"]
     # Dask workers write shards themselves: the same store at the same path as the worker's.
     assert services["dask-worker"]["volumes"] == services["worker"]["volumes"]

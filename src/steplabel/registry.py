@@ -116,10 +116,16 @@ def make_backend(section: cfg.EngineSection):
 
 
 def make_engine(section: cfg.EngineSection):
-    """A ``BatchingEngine`` per event loop (its queue belongs to one loop) over the cached backend."""
+    """Over the cached backend: a ``ContinuousEngine`` where the backend schedules requests
+    itself (``generate_one``: vLLM's async engine), else a ``BatchingEngine`` per event loop
+    (its queue belongs to one loop)."""
     from steplabel.engines.batching import BatchingEngine
+    from steplabel.engines.continuous import ContinuousEngine
 
-    return BatchingEngine(make_backend(section), max_batch_size=section.max_batch_size,
+    backend = make_backend(section)
+    if hasattr(backend, "generate_one"):
+        return ContinuousEngine(backend)
+    return BatchingEngine(backend, max_batch_size=section.max_batch_size,
                           max_concurrent_batches=section.max_concurrent_batches)
 
 

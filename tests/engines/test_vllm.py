@@ -6,6 +6,7 @@ tests are skipped.
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -36,6 +37,93 @@ def backend(tiny_model):
     from steplabel.engines.vllm import VLLMBackend
 
     return VLLMBackend(tiny_model, enforce_eager=True, max_model_len=512)
+
+
+@pytest.fixture(scope="module")
+def async_backend(tiny_model):
+    from steplabel.engines.vllm_async import AsyncVLLMBackend
+
+    b = AsyncVLLMBackend(tiny_model, enforce_eager=True, max_model_len=512, block_size=32)
+    yield b
+    b.close()
+
+
+def test_async_engine_generates_from_token_ids_and_its_cache_hits_reach_the_bound(async_backend):
+    from steplabel.engines.continuous import ContinuousEngine
+
+    engine = ContinuousEngine(async_backend)
+    text = solve_prompt(PROBLEMS[0].question())
+    ids = tuple(async_backend.encode(text))
+
+    async def main():
+        a, b = await engine.generate_many([
+            GenerationRequest(prompt=text, n=2, max_tokens=30, temperature=0.0),
+            GenerationRequest(prompt_token_ids=ids, n=2, max_tokens=30, temperature=0.0)])
+        again = await engine.generate(GenerationRequest(prompt_token_ids=ids, n=1, max_tokens=10, temperature=0.7))
+        return a, b, again
+
+    a, b, again = asyncio.run(main())
+    assert [c.text for c in a.completions] == [c.text for c in b.completions] and len(b.completions) == 2
+    assert b.completions[0].token_ids and b.prompt_tokens == len(ids)
+    # the same prompt once more, after it was computed: every full block of prompt[:-1] is served
+    full = (len(ids) - 1) // async_backend.block_size * async_backend.block_size
+    assert full > 0 and again.cacheable_prompt_tokens == full and again.cached_prompt_tokens == full
+    assert engine.meter.requests == 3 and engine.meter.cacheable_prompt_tokens >= full
+
+
+def test_async_engine_cancels_a_request_and_keeps_serving(async_backend):
+    text = solve_prompt(PROBLEMS[1].question())
+
+    async def main():
+        task = asyncio.create_task(async_backend.generate_one(
+            GenerationRequest(prompt=text, n=4, max_tokens=400, temperature=0.8)))
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return await async_backend.generate_one(GenerationRequest(prompt=text, n=1, max_tokens=5, temperature=0.8))
+
+    after = asyncio.run(main())
+    assert after.error is None and after.completions
+    deadline = time.monotonic() + 60  # the abort reaches the engine: nothing is left running
+    while async_backend.runner.llm.get_num_unfinished_requests() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert async_backend.runner.llm.get_num_unfinished_requests() == 0
+
+
+@pytest.mark.parametrize("mode", ["raise", "sigint"])
+def test_async_engine_shuts_down_cleanly_on_a_labeler_exception_and_on_ctrl_c(tmp_path, tiny_model, mode):
+    """The engine core is a child process: after the script ends (an exception in a labeler, or
+    SIGINT sent to the script alone, so the engine core must be stopped by our shutdown, not by
+    its own signal handler), no child is left."""
+    import psutil
+
+    script = Path(__file__).with_name("vllm_async_script.py")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2] / "src"),
+                                                         os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, str(script), tiny_model, mode], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    children = []
+    try:
+        for line in proc.stdout:
+            if line.startswith("children"):
+                children = [int(p) for p in line.split()[1:]]
+            if line.startswith("ready") or (mode == "raise" and children):
+                break
+        assert children, proc.stderr.read()[-3000:]
+        if mode == "sigint":
+            proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=180)
+        assert proc.returncode != 0
+        assert ("KeyboardInterrupt" if mode == "sigint" else "RuntimeError: a labeler failed") in stderr
+        deadline = time.monotonic() + 30
+        alive = children
+        while alive and time.monotonic() < deadline:
+            alive = [p for p in alive if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+            time.sleep(0.5)
+        assert not alive, f"engine processes left running: {alive}"
+    finally:
+        stop(proc)
 
 
 def test_one_generate_call_with_per_request_sampling(backend):

@@ -128,6 +128,11 @@ def run(
     task_runner: Optional[str] = typer.Option(None, "--task-runner", help="threads, dask or ray [task_runner.kind]."),
     prefect: bool = typer.Option(True, help="Run as a Prefect flow (--no-prefect runs the stages directly)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (problems, engines, expected rollouts "
+                                 "and tokens per stage) and exit: no model is loaded, nothing is written."),
+    steps_per_solution: Optional[float] = typer.Option(None, "--steps-per-solution", min=1,
+                                                       help="--dry-run: assumed steps per solution."),
+    tokens_per_step: int = typer.Option(60, "--tokens-per-step", min=1, help="--dry-run: assumed tokens per step."),
 ) -> None:
     """Generate rollouts (or take given ones, --solutions), label their steps and store everything
     in the Parquet store."""
@@ -141,6 +146,9 @@ def run(
         cfg = load_config(config, overrides)
     except ConfigError as exc:
         _fail(str(exc))
+    if dry_run:
+        _print_plan(cfg, steps_per_solution, tokens_per_step, as_json)
+        return
     if cfg.task_runner.kind != "threads":
         if not prefect:
             _fail(f"task_runner.kind = {cfg.task_runner.kind!r} runs batches as Prefect tasks: drop --no-prefect")
@@ -184,6 +192,44 @@ def run(
         _fail(f"run failed: {type(exc).__name__}: {exc}; the run's manifest records it, and the same "
               "command resumes it", code=1)
     _print_summary(summary, as_json)
+
+
+def _print_plan(cfg, steps: float | None, tokens_per_step: int, as_json: bool) -> None:
+    from rich.table import Table
+
+    from steplabel.pipeline.plan import plan
+    from steplabel.problems.sources import SourceError
+
+    try:
+        p = plan(cfg, steps, tokens_per_step)
+    except SourceError as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps(p.as_dict(), indent=2))
+        return
+    count = "unknown" if p.problems is None else f"{p.problems:,}"
+    out.print(f"[bold]dry run[/bold] {p.run_id}: nothing is loaded or written")
+    out.print(f"problems: {count} from {p.source} ({p.problems_note}); rollouts to label: "
+              f"{'unknown' if p.rollouts is None else f'{p.rollouts:,}'}")
+    out.print(f"placement: {p.placement}")
+    out.print(f"assumed: {p.steps:g} steps per solution, {p.tokens_per_step} tokens per step "
+              "(--steps-per-solution, --tokens-per-step)")
+    for s in p.stages:
+        if s.model != "-":
+            out.print(f"{s.stage}: {s.engine}, model {s.model}" + (f" ({s.note})" if s.note else ""))
+    table = Table("stage", "requests", "rollouts", "at most", "gen. tokens", "at most",
+                  caption="rollouts and generated tokens: expected, and the most the config allows")
+    for s in p.stages:
+        table.add_row(s.stage, _short(s.requests), _short(s.completions), _short(s.completions_max),
+                      _short(s.tokens), _short(s.tokens_max))
+    out.print(table)
+
+
+def _short(n: int) -> str:
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g}{unit}"
+    return str(n)
 
 
 def _print_summary(summary: dict, as_json: bool) -> None:

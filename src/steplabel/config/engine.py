@@ -54,6 +54,8 @@ class VLLMSection(_Section):
     enforce_eager: bool = False
     dtype: str = "auto"
     block_size: int | None = Field(None, ge=1, description="KV-cache block size; prefix caching hits whole blocks")
+    continuous: bool = Field(True, description="vLLM's async engine (continuous batching); false: one blocking "
+                             "LLM.generate per batch")
 
 
 class _Engine(_Section):

@@ -13,8 +13,10 @@ class CostMeter:
     completions: int = 0
     prompt_tokens: int = 0
     cached_prompt_tokens: int = 0
+    cacheable_prompt_tokens: int = 0  # the prefix-cache bound (engines/prefixes.py), where known
     generated_tokens: int = 0
     failed_requests: int = 0
+    truncated: int = 0  # completions cut at max_tokens (finish_reason "length")
     batch_sizes: Counter = field(default_factory=Counter)
 
     def record_batch(self, generations) -> None:
@@ -23,8 +25,10 @@ class CostMeter:
         for g in generations:
             self.requests += 1
             self.completions += len(g.completions)
+            self.truncated += sum(c.finish_reason == "length" for c in g.completions)
             self.prompt_tokens += g.prompt_tokens
             self.cached_prompt_tokens += g.cached_prompt_tokens
+            self.cacheable_prompt_tokens += g.cacheable_prompt_tokens or 0
             self.generated_tokens += g.generated_tokens
             if g.error:
                 self.failed_requests += 1
@@ -39,7 +43,7 @@ class CostMeter:
 
     def merge(self, other: "CostMeter") -> None:
         for name in ("engine_calls", "requests", "completions", "prompt_tokens",
-                     "cached_prompt_tokens", "generated_tokens", "failed_requests"):
+                     "cached_prompt_tokens", "cacheable_prompt_tokens", "generated_tokens", "failed_requests", "truncated"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.batch_sizes.update(other.batch_sizes)
 
@@ -50,8 +54,10 @@ class CostMeter:
             "completions": self.completions,
             "prompt_tokens": self.prompt_tokens,
             "cached_prompt_tokens": self.cached_prompt_tokens,
+            "cacheable_prompt_tokens": self.cacheable_prompt_tokens,
             "generated_tokens": self.generated_tokens,
             "failed_requests": self.failed_requests,
+            "truncated": self.truncated,
             "mean_batch_size": round(self.mean_batch_size, 2),
             "max_batch_size": self.max_batch_size,
             "batch_size_histogram": self.histogram(),

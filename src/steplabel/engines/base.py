@@ -1,8 +1,10 @@
 """The engine interface.
 
 Labelers are written per problem as ordinary async code and call ``Engine.generate`` one
-request at a time; a ``Backend`` only ever sees whole batches (one ``LLM.generate`` for vLLM,
-a bounded fan-out of HTTP calls for a server). ``BatchingEngine`` sits between the two.
+request at a time. A ``Backend`` sees whole batches (a bounded fan-out of HTTP calls for a
+server, one ``LLM.generate`` for blocking vLLM), with ``BatchingEngine`` between the two; a
+backend with ``generate_one`` (vLLM's async engine) takes requests one by one as they come,
+through ``ContinuousEngine``.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class Generation:
     prompt_tokens: int
     error: str | None = None  # set when the backend failed this request
     cached_prompt_tokens: int = 0  # prompt tokens served from a prefix cache, where known
+    # the most of them a prefix cache could have served (engines/prefixes.py), where known
+    cacheable_prompt_tokens: int | None = None
     extra: dict = field(default_factory=dict)
 
     @property

@@ -47,6 +47,18 @@ def judge_prompt(template: str, problem: str, steps: tuple[str, ...] | list[str]
     return template.replace("{problem}", problem).replace("{paragraphs}", tag_paragraphs(steps))
 
 
+def judge_prompt_ids(engine, template: str, problem: str, steps) -> tuple[int, ...] | None:
+    """The prompt as token ids: the template up to ``{paragraphs}`` (with the problem) encoded on
+    its own, so every solution of a problem sends the same leading ids and a prefix cache
+    computes them once; None where the engine takes text only."""
+    if not getattr(engine, "token_prompts", False):
+        return None
+    head, _, tail = template.partition("{paragraphs}")
+    head = head.replace("{problem}", problem)
+    rest = tag_paragraphs(steps) + tail.replace("{problem}", problem)
+    return tuple(engine.encode(head)) + tuple(engine.encode(rest))
+
+
 # ------------------------------------------------------------------ votes
 
 
@@ -94,8 +106,10 @@ class JudgeLabeler(PerRolloutLabeler):
         cfg = self.config
         # Greedy decoding answers the same text every time: copies would only repeat one vote.
         sent = 1 if cfg.temperature == 0 else cfg.samples
+        ids = judge_prompt_ids(self.engine, self.template, task.question, task.steps)
         request = GenerationRequest(
-            prompt=judge_prompt(self.template, task.question, task.steps), n=sent,
+            prompt=None if ids else judge_prompt(self.template, task.question, task.steps), prompt_token_ids=ids,
+            n=sent,
             max_tokens=cfg.max_tokens, temperature=cfg.temperature, seed=self.seed,
         )
         generation = await self.engine.generate(request)

@@ -56,6 +56,7 @@ from steplabel.labelers.base import LabelOutput, LabelTask
 from steplabel.labelers.estimate import Observed, Params, Posterior, posterior, visible
 from steplabel.labelers.mc import TOP_P, sample_from_prefix
 from steplabel.labelers.pooling import PooledFit
+from steplabel.labelers.token_prefix import TokenPrefixes
 from steplabel.problems.prompts import continuation_prompt
 from steplabel.problems.steps import DEFAULT_SEPARATOR, split_steps
 from steplabel.schemas import AFTER_ERROR, Rollout, Step, StepLabel, new_id
@@ -76,6 +77,7 @@ class State:
     requests: int = 0
     prompt_tokens: int = 0
     generated_tokens: int = 0
+    prefix_ids: tuple[int, ...] | None = None  # the prefix's token ids, where known (token_prefix.py)
 
     @property
     def mc(self) -> float | None:
@@ -95,6 +97,8 @@ class Solution:
     task: LabelTask | None = None  # set for the given rollouts
     first_error: int | None = None  # found by a binary search
     record: Rollout | None = None
+    token_ids: tuple[int, ...] | None = None  # its token ids after the prompt, where known
+    token_at: dict[int, int] | None = None  # character offset -> tokens, at token boundaries
 
 
 @dataclass
@@ -149,6 +153,7 @@ class OmegaPRMLabeler:
         self.seed = seed
         self.step_separator = step_separator
         self.pooled = PooledFit()
+        self.tokens = TokenPrefixes(engine)
 
     @classmethod
     def from_config(cls, section: OmegaSection, config, engine: Engine) -> "OmegaPRMLabeler":
@@ -183,14 +188,16 @@ class OmegaPRMLabeler:
         for task in tasks:
             tree.solutions.append(Solution(
                 len(tree.solutions), task.rollout_id, task.text, list(task.steps), list(task.step_ends),
-                root.index, task.correct, task.num_tokens, task=task))
+                root.index, task.correct, task.num_tokens, task=task, token_ids=task.token_ids,
+                token_at=self.tokens.known(task.step_ends, task.step_token_ends)))
+        root.prefix_ids = () if self.tokens.enabled else None
         # Screening picks questions and seeds a tree; a labeler of the given rollouts only
         # (``search_scope = "targets"``) searches every wrong one it was given, so it screens none.
         targets_only = cfg.search_scope == "targets"
         extra = 0 if targets_only else min(cfg.screen - len(tasks), cfg.rollout_budget)
         if extra > 0:
             prompt = first.prompt
-            sampled = await self._sample(prompt, first, extra, salt="screen")
+            sampled = await self._sample(prompt, first, extra, salt="screen", state=root)
             self._adopt(tree, root, sampled, first, extra)
             if sampled.generation.error:
                 tree.failed(sampled.generation.error)
@@ -247,8 +254,9 @@ class OmegaPRMLabeler:
                 if state is None:
                     state = tree.add_state(left.index, sol.text[: sol.ends[mid]], mid + 1, sol.index, "search",
                                            key=step_key(sol.steps[: mid + 1]))
+                    state.prefix_ids = self._cut(sol, mid)
                 prompt = continuation_prompt(first.prompt, sol.text, sol.ends[mid])
-                sampled = await self._sample(prompt, first, self.config.k, salt="")
+                sampled = await self._sample(prompt, first, self.config.k, salt="", state=state)
                 self._adopt(tree, state, sampled, first, self.config.k)
                 if sampled.generation.error or not state.total:
                     tree.failed(sampled.generation.error)  # give up this search; a rerun redoes the tree
@@ -287,8 +295,10 @@ class OmegaPRMLabeler:
                     state = tree.add_state(parent.index if parent else tree.states[0].index,
                                            sol.text[: sol.ends[probe]], probe + 1, sol.index, "search",
                                            key=step_key(sol.steps[: probe + 1]))
+                    state.prefix_ids = self._cut(sol, probe)
                 prompt = continuation_prompt(first.prompt, sol.text, sol.ends[probe])
-                sampled = await self._sample(prompt, first, n, salt=f"{state.total}" if state.total else "")
+                sampled = await self._sample(prompt, first, n, salt=f"{state.total}" if state.total else "",
+                                             state=state)
                 self._adopt(tree, state, sampled, first, n)
                 if sampled.generation.error or not sampled.generation.completions:
                     tree.failed(sampled.generation.error)
@@ -322,11 +332,23 @@ class OmegaPRMLabeler:
             total.append(st.total if st is not None else 0)
         return Observed(tuple(correct), tuple(total), sol.correct)
 
-    async def _sample(self, prompt: str, first: LabelTask, n: int, salt: str):
+    async def _sample(self, prompt: str, first: LabelTask, n: int, salt: str, state: State | None = None):
+        """``n`` completions of ``prompt``, sent as the state's token ids where they are known
+        (the root's: the prompt's ids), so the prefix cache sees one shared prefix."""
         cfg = self.config
         seed = self.seed if not salt else int(new_id(self.seed, salt)[:7], 16)
+        ids = None
+        if state is not None and state.prefix_ids is not None and first.prompt_token_ids is not None:
+            ids = tuple(first.prompt_token_ids) + state.prefix_ids if state.kind == "root" else \
+                self.tokens.prompt(first.prompt_token_ids, state.prefix_ids)
         return await sample_from_prefix(self.engine, prompt, first.reference_answer, n,
-                                        cfg.max_tokens, cfg.temperature, TOP_P, seed)
+                                        cfg.max_tokens, cfg.temperature, TOP_P, seed, ids)
+
+    def _cut(self, sol: Solution, step: int) -> tuple[int, ...] | None:
+        """The solution's token ids up to the end of ``step`` (its boundaries found when first needed)."""
+        if sol.token_at is None and sol.token_ids is not None:
+            sol.token_at = self.tokens.boundaries(sol.token_ids) or {}
+        return self.tokens.cut(sol.token_ids, sol.token_at, sol.ends[step])
 
     def _adopt(self, tree: Tree, state: State, sampled, first: LabelTask, asked: int) -> None:
         """Count a state's samples and make each completion a solution of the tree."""
@@ -348,6 +370,7 @@ class OmegaPRMLabeler:
             rid = new_id(first.run_id, first.problem_id, self.name, state.prefix, offset + i)
             sol = Solution(len(tree.solutions), rid, text, [s.text for s in spans], [s.end for s in spans],
                            state.index, ok, completion.num_tokens)
+            sol.token_ids = self.tokens.grown(state.prefix_ids, completion.token_ids)
             sol.record = Rollout(
                 rollout_id=rid, problem_id=first.problem_id, run_id=first.run_id, sample_index=offset + i,
                 engine=self.engine.name, model=self.engine.model,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 _SUMMED = ("engine_calls", "requests", "completions", "prompt_tokens", "cached_prompt_tokens",
-           "generated_tokens", "failed_requests")
+           "cacheable_prompt_tokens", "generated_tokens", "failed_requests", "truncated")
 
 
 def add_cost(total: dict, part: dict) -> None:
