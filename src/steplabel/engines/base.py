@@ -81,3 +81,27 @@ class Engine(Protocol):
     model: str
 
     async def generate(self, request: GenerationRequest) -> Generation: ...
+
+
+class BackendFacade:
+    """What an engine wrapper passes straight to its backend (``self.backend``): the prompt
+    format and the tokenizer. Shared by the batching and the continuous engine, so labelers
+    and stages use either unchanged."""
+
+    backend: object
+
+    def format_prompt(self, text: str) -> str:
+        """The backend's first-turn formatting (a chat template), or the text as it is."""
+        fmt = getattr(self.backend, "format_prompt", None)
+        return fmt(text) if fmt else text
+
+    @property
+    def token_prompts(self) -> bool:
+        """Whether the backend takes token-id prompts and can map tokens to text."""
+        return hasattr(self.backend, "encode") and hasattr(self.backend, "token_ends")
+
+    def encode(self, text: str) -> list[int]:
+        return self.backend.encode(text)
+
+    def token_ends(self, token_ids) -> list[int] | None:
+        return self.backend.token_ends(token_ids)

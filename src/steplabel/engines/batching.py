@@ -12,10 +12,10 @@ import asyncio
 from typing import Sequence
 
 from steplabel.engines.accounting import CostMeter
-from steplabel.engines.base import Backend, Generation, GenerationRequest
+from steplabel.engines.base import Backend, BackendFacade, Generation, GenerationRequest
 
 
-class BatchingEngine:
+class BatchingEngine(BackendFacade):
     def __init__(
         self,
         backend: Backend,
@@ -35,22 +35,6 @@ class BatchingEngine:
         self._slots: asyncio.Semaphore | None = None
         self._max_concurrent = max_concurrent_batches
         self._collector: asyncio.Task | None = None
-
-    def format_prompt(self, text: str) -> str:
-        """The backend's first-turn formatting (a chat template), or the text as it is."""
-        fmt = getattr(self.backend, "format_prompt", None)
-        return fmt(text) if fmt else text
-
-    @property
-    def token_prompts(self) -> bool:
-        """Whether the backend takes token-id prompts and can map tokens to text."""
-        return hasattr(self.backend, "encode") and hasattr(self.backend, "token_ends")
-
-    def encode(self, text: str) -> list[int]:
-        return self.backend.encode(text)
-
-    def token_ends(self, token_ids) -> list[int] | None:
-        return self.backend.token_ends(token_ids)
 
     async def generate(self, request: GenerationRequest) -> Generation:
         self._ensure_collector()

@@ -13,29 +13,15 @@ import asyncio
 from typing import Sequence
 
 from steplabel.engines.accounting import CostMeter
-from steplabel.engines.base import Generation, GenerationRequest
+from steplabel.engines.base import BackendFacade, Generation, GenerationRequest
 
 
-class ContinuousEngine:
+class ContinuousEngine(BackendFacade):
     def __init__(self, backend, meter: CostMeter | None = None) -> None:
         self.backend = backend
         self.name = backend.name
         self.model = backend.model
         self.meter = meter or CostMeter()
-
-    def format_prompt(self, text: str) -> str:
-        fmt = getattr(self.backend, "format_prompt", None)
-        return fmt(text) if fmt else text
-
-    @property
-    def token_prompts(self) -> bool:
-        return hasattr(self.backend, "encode") and hasattr(self.backend, "token_ends")
-
-    def encode(self, text: str) -> list[int]:
-        return self.backend.encode(text)
-
-    def token_ends(self, token_ids) -> list[int] | None:
-        return self.backend.token_ends(token_ids)
 
     async def generate(self, request: GenerationRequest) -> Generation:
         try:
