@@ -39,7 +39,7 @@ def _fail(message: str, code: int = 2) -> None:
 def _store_error_message(exc: Exception) -> str:
     """DuckDB wraps a Python error of the filesystem beneath it in its message, traceback and all:
     keep the last ``SomeError: …`` part."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    lines = [line.strip() for line in str(exc).split("\nLINE ")[0].splitlines() if line.strip()]
     last = max((i for i, line in enumerate(lines) if "Error:" in line), default=0)
     return " ".join(lines[last:])[:1000]
 
@@ -148,7 +148,7 @@ def run(
                 from steplabel.flows.synthesize import synthesize
                 from steplabel.storage.location import StoreError
 
-                prefect_env.quiet_tracebacks(EngineUnavailable, TooManyFailedRequests, StoreError, SourceError)
+                prefect_env.quiet_tracebacks(EngineUnavailable, TooManyFailedRequests, StoreError, SourceError, OSError)
                 summary = asyncio.run(synthesize(cfg, return_state=False))
             else:
                 from steplabel.pipeline.batch import DirectStages

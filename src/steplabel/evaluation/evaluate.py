@@ -107,12 +107,17 @@ def load_records_skipping(path: str | Path) -> tuple[list[EvalRecord], list[str]
     path = Path(path)
     if not path.is_file():
         raise SourceError(f"{path}: no such file")
-    text = path.read_text(encoding="utf-8", errors="strict")
+    try:
+        text = path.read_text(encoding="utf-8-sig", errors="strict")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{path}: not valid UTF-8 (byte {exc.start})") from None
     if text.lstrip().startswith("["):
         try:
             rows = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SourceError(f"{path}: invalid JSON ({exc.msg})") from exc
+        except RecursionError:
+            raise SourceError(f"{path}: invalid JSON (nested too deeply)") from None
         located = [(f"{path}[{i}]", r) for i, r in enumerate(rows)]
     else:
         located = []
@@ -122,6 +127,8 @@ def load_records_skipping(path: str | Path) -> tuple[list[EvalRecord], list[str]
                     located.append((f"{path}:{lineno}", json.loads(line)))
                 except json.JSONDecodeError as exc:
                     located.append((f"{path}:{lineno}", SourceError(f"{path}:{lineno}: invalid JSON ({exc.msg})")))
+                except RecursionError:
+                    located.append((f"{path}:{lineno}", SourceError(f"{path}:{lineno}: invalid JSON (nested too deeply)")))
     records, skipped = [], []
     for where, row in located:
         try:

@@ -138,6 +138,8 @@ def _read_jsonl(path: Path) -> Iterator[Row]:
             except UnicodeDecodeError as exc:
                 yield location, RowError(f"invalid UTF-8 at byte {exc.start}"), raw[:200].decode("utf-8", "replace")
                 continue
+            if not text.strip():
+                continue  # a line that held only the BOM
             try:
                 yield location, json.loads(text), text
             except json.JSONDecodeError as exc:
@@ -194,6 +196,8 @@ def _file_rows(path: Path) -> Iterator[Row]:
         raise SourceError(f"{path}: no such file")
     if path.is_dir():
         raise SourceError(f"{path}: is a directory, expected a .jsonl, .json or .parquet file (or hf:{path})")
+    if not path.is_file():  # a FIFO or a device would block the run, or never end
+        raise SourceError(f"{path}: not a regular file")
     if not os.access(path, os.R_OK):
         raise SourceError(f"{path}: cannot be read (permission denied)")
     suffix = path.suffix.lower()

@@ -13,6 +13,8 @@ Rules (one batch, its shards named ``part-<batch>``):
   missing or unreadable, generation and every labeler of the batch are redone (labels describe
   the rollouts they were made from).
 - a batch whose ``rollouts`` shard is gone while labels remain: the labels go too.
+- a labeler's ``step_labels`` shard missing while a later labeler's is stored (they are stored
+  in order) was deleted: it is labeled again (as a resumed run would) and the manifest says so.
 - a labeler is marked done by its ``step_labels`` shard; it and the labeler's own shards
   (sampled solutions, trees) must be readable, else that labeler is redone, and so is
   everything that reads stored labels (consensus), because a labeler redone marks the batch
@@ -93,6 +95,10 @@ def repair_batch(store: Store, run_id: str, batch: int, labelers: list[str]) -> 
             _clear(store, generation + [s for n in labelers for s in labels_of[n]], damaged)
             return [Rebuilt(batch, "generation", why)]
     rebuilt = []
+    for i, name in enumerate(labelers):  # labelers store in order: a gap before a stored one was deleted
+        if name not in any_labels and any(later in any_labels for later in labelers[i + 1:]):
+            rebuilt.append(Rebuilt(batch, f"labels:{name}", f"step_labels/labeler={name}/part-{part}.parquet is "
+                                   "missing while later labelers' labels were stored"))
     for name in any_labels:
         for table, where, shard in labels_of[name]:
             why = _problem(store, table, where, shard, required=table == "step_labels")
