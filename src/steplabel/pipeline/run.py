@@ -53,6 +53,9 @@ async def run_pipeline(config: Config, executor: Batches, store: Store, progress
         loaded = stages.load_stage(config, run_id)
         store_load_quarantine(store, run_id, loaded.quarantine)
         log(f"run {run_id}: {len(loaded.problems)} problems, {len(loaded.quarantine)} quarantined at load")
+        if not loaded.problems:
+            log(f"warning: no problem to run: all {len(loaded.quarantine)} rows were quarantined "
+                "(steplabel query \"SELECT location, reason FROM quarantine\" lists why)")
         chunks = stages.batches(loaded.problems, config.run.batch_size)
         rebuilt = repair_run(store, run_id, len(chunks), list(config.label.labelers))
         if rebuilt:
