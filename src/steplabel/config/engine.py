@@ -61,7 +61,7 @@ class VLLMSection(_Section):
 class _Engine(_Section):
     """What every engine shares: its model and how requests are batched."""
 
-    model: str = Field(description="model name, local path or hub id")
+    model: str = Field(min_length=1, description="model name, local path or hub id")
     chat_template: bool = Field(False, description="wrap the solve prompt in the tokenizer's chat template")
     max_batch_size: int = Field(512, ge=1, le=1_000_000)
     max_concurrent_batches: int = Field(1, ge=1, le=1024)

@@ -74,7 +74,7 @@ def _set(data: dict, dotted: str, value) -> None:
 def load_config(path: str | Path | None = None, overrides: dict | None = None) -> Config:
     """Read a TOML file (optional) and apply dotted-key overrides such as ``run.seed``."""
     data: dict = {}
-    origin = "defaults"
+    origin = "the command line"
     if path is not None:
         origin = str(path)
         p = Path(path)

@@ -27,7 +27,7 @@ class WorldSection(_Section):
 
 class ProblemsSection(_Section):
     source: str = "synthetic:arith"
-    limit: int | None = Field(None, ge=1)
+    limit: int | None = Field(None, ge=1, le=10_000_000, description="at most this many problems; a synthetic world makes this many")
     split: str = "train"
     hf_config: str | None = None
     question_column: str | None = None

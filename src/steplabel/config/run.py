@@ -12,7 +12,7 @@ from steplabel.config.base import _Section
 class RunSection(_Section):
     name: str = Field("steplabel", pattern=r"^[A-Za-z0-9._-]+$")
     seed: int = 0
-    store: str = "store"
+    store: str = Field("store", min_length=1)
     run_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]+$")
     batch_size: int = Field(100, ge=1, le=1_000_000, description="problems per Prefect task")
     max_failed_share: float = Field(
