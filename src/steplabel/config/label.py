@@ -103,6 +103,8 @@ class LabelSection(_Section):
             at = self.labelers.index("consensus")
             if self.consensus.sources is None:
                 self.consensus.sources = list(self.labelers[:at])
+            if len(set(self.consensus.sources)) != len(self.consensus.sources):
+                raise ValueError("consensus sources must be different labelers")
             missing = [s for s in self.consensus.sources if s not in self.labelers[:at]]
             if missing:
                 raise ValueError(f"consensus needs its sources {missing} listed before it in labelers")
@@ -121,6 +123,9 @@ class LabelSection(_Section):
             raise ValueError(f"unknown labeler(s) {unknown}; available: {sorted(known)}")
         if not value:
             raise ValueError("at least one labeler is needed")
+        twice = sorted({v for v in value if value.count(v) > 1})
+        if twice:
+            raise ValueError(f"labeler(s) {twice} listed twice (each stores one set of labels per run)")
         return value
 
 

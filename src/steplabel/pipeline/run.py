@@ -60,7 +60,7 @@ async def run_pipeline(config: Config, executor: Batches, store: Store, progress
         rebuilt = repair_run(store, run_id, len(chunks), list(config.label.labelers))
         if rebuilt:
             for r in rebuilt:
-                log(f"batch {r.batch}: {r.reason}; set aside, {r.what} is computed again")
+                log(f"batch {r.batch}: {r.reason}; {r.what} is computed again")
             manifest.rebuilt += [{"attempt": manifest.attempts, **r.as_dict()} for r in rebuilt]
             write_manifest(config.run.store, manifest)
         if loaded.problems:
