@@ -7,7 +7,6 @@ run leaves a manifest that says ``running`` and the rerun picks it up.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import platform
 import subprocess
@@ -19,7 +18,6 @@ from pathlib import Path
 from steplabel.schemas.arrow import SCHEMA_VERSION
 from steplabel.storage.location import Location
 
-log = logging.getLogger(__name__)
 _PACKAGES = ("steplabel", "prefect", "duckdb", "pyarrow", "math-verify", "datasets", "pydantic")
 
 
@@ -81,14 +79,13 @@ def write_manifest(store: str | os.PathLike, manifest: RunManifest) -> str:
 
 
 def _parse(data: bytes, path: str) -> RunManifest | None:
-    """A manifest, or None (with a warning) for one damaged by hand or by a disk: a run rewrites
-    its manifest on the next attempt, so a damaged one must not stop it."""
+    """A manifest, or None for one damaged by hand or by a disk: a run rewrites its manifest on
+    the next attempt (as a first attempt), so a damaged one must not stop it."""
     try:
         fields = json.loads(data)
         known = {f for f in RunManifest.__dataclass_fields__}
         return RunManifest(**{k: v for k, v in fields.items() if k in known})
-    except (ValueError, TypeError, AttributeError, RecursionError) as exc:
-        log.warning("%s: unreadable run manifest (%s), ignored", path, type(exc).__name__)
+    except (ValueError, TypeError, AttributeError, RecursionError):
         return None
 
 
