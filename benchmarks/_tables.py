@@ -14,12 +14,12 @@ def markdown_table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def publish(name: str, body: str) -> None:
+def publish(name: str, body: str, path: Path = README) -> None:
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    text = README.read_text() if README.exists() else "# Benchmarks\n"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
     block = f"{start}\n{body.strip()}\n{end}"
     if start in text:
         text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, text, flags=re.DOTALL)
     else:
         text = text.rstrip() + f"\n\n## {name}\n\n{block}\n"
-    README.write_text(text)
+    path.write_text(text)

@@ -4,8 +4,12 @@
 ``faults`` maps a fault to how many times each distinct prompt meets it before it gets a
 real answer: ``429`` (with Retry-After), ``500``, ``stall`` (no answer for ``stall_s``),
 ``malformed`` (a body that is not JSON), ``drop`` (the connection closes unanswered);
-``short`` answers with one sample fewer than asked, always. It listens on 127.0.0.1 only and
-stops when the test ends.
+``short`` answers with one sample fewer than asked, always. Issue 18 adds ``empty`` (a 200
+with ``choices: []``), ``trickle`` (a 200 whose body comes one byte every ``trickle_s``),
+``retry_after`` (a 429 asking to wait ``retry_after_s``), counted per prompt like the others;
+``extra`` (one choice more than asked, always); and ``reply(payload)``, a function whose bytes,
+when it returns some, are the 200 body (hostile replies of any shape). It listens on 127.0.0.1
+only and stops when the test ends.
 
 Like ``vllm serve`` it lists its models at ``GET /v1/models`` and answers 404 ("model does not
 exist") for any other model and for any other path. ``break_when(payload)``, when set, puts
@@ -26,8 +30,10 @@ from steplabel.engines.sandbox import SandboxBackend
 
 class FakeOpenAIServer:
     def __init__(self, faults: dict[str, int] | None = None, stall_s: float = 2.0,
-                 models: tuple[str, ...] = ("sandbox",), break_when=None) -> None:
+                 models: tuple[str, ...] = ("sandbox",), break_when=None, trickle_s: float = 0.5,
+                 retry_after_s: str = "99999", reply=None) -> None:
         self.faults = dict(faults or {})
+        self.trickle_s, self.retry_after_s, self.reply = trickle_s, retry_after_s, reply
         self.models = models
         self.break_when = break_when
         self.broken = False
@@ -108,7 +114,11 @@ class FakeOpenAIServer:
             self.seen[key] += 1
             attempt = self.seen[key]
             done = 0
-            for fault in ("429", "500", "stall", "malformed", "drop"):
+            if self.reply is not None and (body := self.reply(payload)) is not None:
+                self._send(writer, 200, body)
+                await writer.drain()
+                return
+            for fault in ("429", "500", "stall", "malformed", "drop", "empty", "trickle", "retry_after"):
                 limit = self.faults.get(fault, 0)
                 if done < attempt <= done + limit:
                     await self._fault(fault, writer)
@@ -132,6 +142,18 @@ class FakeOpenAIServer:
         elif fault == "drop":
             writer.transport.abort()
             return
+        elif fault == "empty":
+            self._send(writer, 200, b'{"object": "text_completion", "choices": [], "usage": {}}')
+        elif fault == "retry_after":
+            self._send(writer, 429, b'{"error": "rate limited"}', extra=f"Retry-After: {self.retry_after_s}\r\n")
+        elif fault == "trickle":
+            body = b'{"choices": [{"index": 0, "text": "' + b"x" * 10_000 + b'"}]}'
+            writer.write(f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                         f"Connection: close\r\n\r\n".encode())
+            for byte in body:
+                writer.write(bytes([byte]))
+                await writer.drain()
+                await asyncio.sleep(self.trickle_s)
         await writer.drain()
 
     async def _answer(self, payload: dict, prompt, writer) -> None:
@@ -142,6 +164,8 @@ class FakeOpenAIServer:
                                     stop=tuple(payload.get("stop") or ()), seed=payload.get("seed"))
         (generation,) = await self.backend.generate_batch([request])
         completions = generation.completions[: n - 1] if self.faults.get("short") else generation.completions
+        if self.faults.get("extra"):
+            completions = completions + completions[:1]
         chat = "messages" in payload
         choices = [{"index": i, "finish_reason": c.finish_reason,
                     **({"message": {"role": "assistant", "content": c.text}} if chat else {"text": c.text})}

@@ -69,10 +69,13 @@ def test_a_request_that_keeps_failing_is_recorded_not_raised():
     assert server.requests == 3 * len(PROBLEMS)
 
 
-def test_fewer_samples_than_asked_are_kept_and_flagged():
+def test_fewer_samples_than_asked_fail_the_request():
+    """Issue 18: a reply with fewer choices than n is retried, then recorded as a failure (a rerun
+    redoes it), never stored as a short set of rollouts."""
     with FakeOpenAIServer({"short": 1}) as server:
-        results = run(backend(server), requests(4))
-    assert all(len(g.completions) == 3 and g.extra["short"] for g in results)
+        results = run(backend(server, max_retries=1), requests(4))
+    assert all(g.completions == [] and g.error == "gave up after 2 attempts: malformed response: 3 choice(s) for n=4"
+               for g in results)
 
 
 def test_the_api_key_is_sent_but_never_shown(monkeypatch):
@@ -123,3 +126,46 @@ def test_base_url_may_end_in_v1(suffix):
         (g,) = run(b, requests(1)[:1])
     assert g.error is None and g.completions
     assert server.paths == ["GET /v1/models", "POST /v1/completions"]
+
+
+# ------------------------------------------------------------------ issue 18: replies checked against requests
+
+
+def test_a_reply_without_choices_is_retried_then_recorded():
+    with FakeOpenAIServer({"empty": 1}) as server:
+        ok = run(backend(server, max_retries=1), requests(2)[:1])
+    assert ok[0].error is None and len(ok[0].completions) == 2  # the retry got the real answer
+    with FakeOpenAIServer({"empty": 100}) as server:
+        (g,) = run(backend(server, max_retries=1), requests(2)[:1])
+    assert g.completions == [] and g.error == "gave up after 2 attempts: malformed response: 0 choice(s) for n=2"
+
+
+def test_extra_choices_are_dropped_with_a_warning(caplog):
+    with FakeOpenAIServer({"extra": 1}) as server:
+        results = run(backend(server), requests(2))
+    assert all(g.error is None and len(g.completions) == 2 and g.extra["dropped_choices"] == 1 for g in results)
+    assert "extra ones are dropped" in caplog.text
+
+
+def test_a_trickling_body_cannot_outlast_timeout_s():
+    """httpx's timeout is per read; a body sent one byte every 0.2 s would take over half an
+    hour. Each attempt ends at timeout_s from its start."""
+    with FakeOpenAIServer({"trickle": 100}, trickle_s=0.2) as server:
+        (g,) = run(backend(server, timeout_s=1.0, max_retries=1), requests(1)[:1])
+    assert g.completions == [] and g.error == "gave up after 2 attempts: timed out after 1 s"
+
+
+def test_retry_after_is_capped_and_the_request_deadline_holds():
+    with FakeOpenAIServer({"retry_after": 100}, retry_after_s="99999") as server:
+        b = backend(server, max_retries=50, retry_after_max_s=0.2, request_deadline_s=1.0)
+        (g,) = run(b, requests(1)[:1])
+    assert g.completions == [] and g.error.startswith("gave up at the request deadline (1 s, after ")
+    assert 2 <= server.requests <= 6  # waits of 0.2 s within 1 s: the cap applied, the deadline ended it
+
+
+@pytest.mark.parametrize("header, expected", [("99999", 30.0), ("2", 2.0), ("-5", 0.0), ("nan", None), ("soon", None),
+                                              ("Wed, 21 Oct 2015 07:28:00 GMT", None), (None, None)])
+def test_retry_after_values(header, expected):
+    from steplabel.engines.openai import _retry_after
+
+    assert _retry_after(header, 30.0) == expected

@@ -39,7 +39,7 @@ def _fail(message: str, code: int = 2) -> None:
 def _store_error_message(exc: Exception) -> str:
     """DuckDB wraps a Python error of the filesystem beneath it in its message, traceback and all:
     keep the last ``SomeError: …`` part."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    lines = [line.strip() for line in str(exc).split("\nLINE ")[0].splitlines() if line.strip()]
     last = max((i for i, line in enumerate(lines) if "Error:" in line), default=0)
     return " ".join(lines[last:])[:1000]
 
@@ -58,11 +58,9 @@ def _store_errors(store: str, doing: str = "read"):
     except StoreError as exc:
         _fail(f"cannot {doing} the store ({exc.strerror or exc}): {exc.filename or store}; "
               "fix it and run the same command again to resume", code=1)
-    except duckdb.Error as exc:  # DuckDB reading the store through its filesystem
-        if not isinstance(exc, duckdb.IOException) and "Traceback" not in str(exc):
-            raise  # an SQL error of ours, not the store's
-        _fail(f"cannot read the store: {_store_error_message(exc)}; "
-              "fix it and run the same command again to resume", code=1)
+    except duckdb.Error as exc:  # DuckDB reading the store: a damaged shard, its filesystem failing
+        _fail(f"cannot read the store: {_store_error_message(exc)}; fix it, or run the run that wrote it "
+              "again (a damaged shard is set aside and recomputed), then run the same command again", code=1)
 
 
 def _check_prefect_api() -> None:
@@ -175,7 +173,7 @@ def run(
                 from steplabel.flows.synthesize import synthesize
                 from steplabel.storage.location import StoreError
 
-                prefect_env.quiet_tracebacks(EngineUnavailable, TooManyFailedRequests, StoreError, SourceError)
+                prefect_env.quiet_tracebacks(EngineUnavailable, TooManyFailedRequests, StoreError, SourceError, OSError)
                 summary = asyncio.run(synthesize(cfg, return_state=False))
             else:
                 from steplabel.pipeline.batch import DirectStages
@@ -241,6 +239,11 @@ def _print_summary(summary: dict, as_json: bool) -> None:
         print_summary(summary, out)
 
 
+# What ``query`` runs: statements that read. COPY ... TO, EXPORT, ATTACH, INSTALL, SET and the
+# like are refused, so a query can never write a file or change what later commands see.
+READ_ONLY_STATEMENTS = {"SELECT", "EXPLAIN"}
+
+
 @app.command()
 def query(
     sql: str = typer.Argument(..., help="SQL over problems, rollouts, steps, step_labels, runs, quarantine."),
@@ -255,13 +258,24 @@ def query(
     if format not in ("table", "csv", "json"):
         _fail(f"unknown format {format!r} (table, csv or json)")
     _require_store(store)
-    con = connect(store)
+    try:
+        kinds = {s.type.name for s in duckdb.extract_statements(sql)}
+    except duckdb.Error as exc:
+        _fail(f"query failed: {' '.join(str(exc).split())}")
+    if not kinds or not kinds <= READ_ONLY_STATEMENTS:
+        _fail(f"query is read-only: only SELECT (with WITH, DESCRIBE, SHOW, SUMMARIZE) and EXPLAIN, "
+              f"not {', '.join(sorted(kinds - READ_ONLY_STATEMENTS)) or 'an empty query'}")
+    with _store_errors(store):
+        con = connect(store)
     try:
         cursor = con.execute(sql)
     except duckdb.Error as exc:
-        _fail(f"query failed: {exc}")
+        _fail(f"query failed: {' '.join(str(exc).split())}")
     columns = [d[0] for d in cursor.description] if cursor.description else []
-    rows = cursor.fetchall()
+    try:
+        rows = cursor.fetchall()
+    except duckdb.Error as exc:
+        _fail(f"query failed: {' '.join(str(exc).split())}")
     if format == "json":
         print(json.dumps([dict(zip(columns, r)) for r in rows], indent=2, default=str))
     elif format == "csv":
@@ -360,6 +374,9 @@ def eval_(
         else:
             records, skipped = load_records_skipping(data)
             records = records[:limit]
+            if not records:  # nothing to score is a failed evaluation, not a table of zeros
+                raise SourceError(f"{data}: no record to score" + (
+                    f" ({len(skipped)} skipped, the first: {skipped[0]})" if skipped else ""))
         result = evaluate(records, labeler, cfg)
     except (SourceError, UnicodeDecodeError) as exc:
         _fail(str(exc))
@@ -437,12 +454,15 @@ def export_(
     if tree_rows not in TREE_ROWS:
         _fail(f"--tree-rows {tree_rows!r}: one of {', '.join(TREE_ROWS)}")
     _require_store(store)
+    if out.exists() and not out.is_dir():
+        _fail(f"{out}: is a file; --out names a folder (--overwrite replaces a folder, never a file)")
     if exclude is not None and not exclude.is_file():
         _fail(f"{exclude}: no such evaluation file")
     try:
-        result = export(store, out, registry.export_format(format), run, labeler, only_retained, exclude, split,
-                        config_name=config_name, tree_rows=tree_rows, overwrite=overwrite,
-                        min_confidence=min_confidence)
+        with _store_errors(store):
+            result = export(store, out, registry.export_format(format), run, labeler, only_retained, exclude, split,
+                            config_name=config_name, tree_rows=tree_rows, overwrite=overwrite,
+                            min_confidence=min_confidence)
     except (ValueError, FileExistsError) as exc:
         _fail(str(exc))
     c = result.counts

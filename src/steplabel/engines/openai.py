@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import random
 import re
@@ -31,6 +32,7 @@ import httpx
 from steplabel.engines.base import Completion, EngineUnavailable, Generation, GenerationRequest
 
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+log = logging.getLogger(__name__)
 
 
 class RequestFailed(Exception):
@@ -54,7 +56,8 @@ class OpenAIBackend:
 
     def __init__(self, base_url: str, model: str, api_key_env: str = "OPENAI_API_KEY", mode: str = "completions",
                  max_concurrency: int = 16, timeout_s: float = 120.0, max_retries: int = 5,
-                 backoff_base_s: float = 0.5, backoff_max_s: float = 30.0, send_seed: bool = True) -> None:
+                 backoff_base_s: float = 0.5, backoff_max_s: float = 30.0, send_seed: bool = True,
+                 retry_after_max_s: float = 60.0, request_deadline_s: float = 900.0) -> None:
         self.base_url = normalize_base_url(base_url)
         self.model = model
         self.mode = mode
@@ -62,6 +65,8 @@ class OpenAIBackend:
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
         self.timeout_s = timeout_s
+        self.retry_after_max_s = retry_after_max_s
+        self.request_deadline_s = request_deadline_s
         self.send_seed = send_seed
         self._api_key_env = api_key_env
         self._max_concurrency = max_concurrency
@@ -157,36 +162,67 @@ class OpenAIBackend:
         except RequestFailed as exc:
             return Generation([], 0, error=str(exc))
         last = "no attempt"
+        # Two clocks: each attempt ends within timeout_s from connect to last byte (httpx's own
+        # timeout is per read, which a server trickling one byte at a time never trips), and the
+        # request with all its retries and waits within request_deadline_s.
+        deadline = asyncio.get_running_loop().time() + self.request_deadline_s
         for attempt in range(self.max_retries + 1):
             if attempt:
                 self.retries += 1
             wait = None
+            left = deadline - asyncio.get_running_loop().time()
             try:
-                response = await client.post(self.base_url + path, json=payload)
+                async with asyncio.timeout(min(self.timeout_s, max(left, 0.0))):
+                    response = await client.post(self.base_url + path, json=payload)
                 if response.status_code == 200:
                     return self._parse(response.content, request)
                 last = f"HTTP {response.status_code}"
                 if response.status_code not in RETRYABLE_STATUS:
                     return Generation([], 0, error=f"{last}: {_short(response.text)}")
-                wait = _retry_after(response.headers.get("retry-after"))
-            except httpx.TimeoutException:
-                last = f"timed out after {self.timeout_s:g} s"
+                wait = _retry_after(response.headers.get("retry-after"), self.retry_after_max_s)
+            except (httpx.TimeoutException, TimeoutError):
+                last = f"timed out after {min(self.timeout_s, max(left, 0.0)):g} s"
             except httpx.TransportError as exc:
                 last = f"connection failed ({type(exc).__name__})"
             except RequestFailed as exc:
                 last = f"malformed response: {exc}"
             if attempt < self.max_retries:
-                delay = min(self.backoff_max_s, self.backoff_base_s * 2**attempt) * random.uniform(0.5, 1.5)
-                await asyncio.sleep(max(delay, wait or 0.0))
+                delay = max(min(self.backoff_max_s, self.backoff_base_s * 2**attempt) * random.uniform(0.5, 1.5),
+                            wait or 0.0)
+                if asyncio.get_running_loop().time() + delay >= deadline:
+                    return Generation([], 0, error=f"gave up at the request deadline ({self.request_deadline_s:g} s, "
+                                                   f"after {attempt + 1} attempts): {last}")
+                await asyncio.sleep(delay)
         return Generation([], 0, error=f"gave up after {self.max_retries + 1} attempts: {last}")
 
     def _parse(self, content: bytes, request: GenerationRequest) -> Generation:
+        """A reply of any shape is a Generation or a ``RequestFailed``, never another error."""
+        try:
+            return self._read_reply(content, request)
+        except RequestFailed:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
+            raise RequestFailed(f"{type(exc).__name__}") from None
+
+    def _read_reply(self, content: bytes, request: GenerationRequest) -> Generation:
         try:
             body = json.loads(content)
             choices = sorted(body["choices"], key=lambda c: c.get("index", 0))
             usage = body.get("usage") or {}
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise RequestFailed(f"{type(exc).__name__}") from None
+        if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
+            raise RequestFailed("choices is not a list of objects")
+        # A reply is checked against its request: fewer samples than asked is a failure (retried,
+        # then recorded, and redone by a rerun); more are dropped, never stored as extra rollouts.
+        if len(choices) < request.n:
+            raise RequestFailed(f"{len(choices)} choice(s) for n={request.n}")
+        extra = {"token_counts": ""}
+        if len(choices) > request.n:
+            log.warning("the server at %s answered %d choices for n=%d; the extra ones are dropped",
+                        self.base_url, len(choices), request.n)
+            extra["dropped_choices"] = len(choices) - request.n
+            choices = choices[: request.n]
         completions = []
         for choice in choices:
             text = choice.get("text")
@@ -194,11 +230,14 @@ class OpenAIBackend:
                 text = choice["message"].get("content")
             if not isinstance(text, str):
                 raise RequestFailed("a choice without text")
-            completions.append(Completion(text, 0, choice.get("finish_reason") or "stop"))
+            # a lone surrogate (JSON "\\ud800") cannot be stored: it becomes "?"
+            text = text.encode("utf-8", "replace").decode("utf-8")
+            completions.append(Completion(text, 0, str(choice.get("finish_reason") or "stop")[:40]))
         how = count_tokens(completions, choices, int(usage.get("completion_tokens") or 0))
         cached = ((usage.get("prompt_tokens_details") or {}).get("cached_tokens")) or 0
+        extra["token_counts"] = how
         return Generation(completions, int(usage.get("prompt_tokens") or 0), cached_prompt_tokens=int(cached),
-                          extra={"short": len(completions) < request.n, "token_counts": how})
+                          extra=extra)
 
 
 _TOKENISH = re.compile(r"\w+|[^\w\s]")
@@ -253,11 +292,16 @@ def _choice_tokens(choice: dict) -> int | None:
     return None
 
 
-def _retry_after(value: str | None) -> float | None:
+def _retry_after(value: str | None, cap: float) -> float | None:
+    """Seconds a server asks us to wait, at most ``cap`` (``Retry-After: 99999`` must not stall a
+    run); an HTTP date or garbage is ignored (the backoff applies)."""
     try:
-        return min(float(value), 60.0) if value else None
+        seconds = float(value) if value else None
     except ValueError:
         return None
+    if seconds is None or seconds != seconds:  # nan
+        return None
+    return min(max(seconds, 0.0), cap)
 
 
 def _short(text: str) -> str:

@@ -23,16 +23,16 @@ def configure(state_dir: str | os.PathLike | None = None) -> Path:
 
 
 class _NoTraceback:
-    """A console-handler filter: records of the expected failures keep their message, lose the
-    traceback (the command prints one paragraph about them; Prefect's API log keeps it all)."""
+    """A console-handler filter: Prefect's record of an expected failure ("Encountered exception
+    during execution", with its traceback) is not shown on the terminal, since the command prints
+    the one error line about it, the same as ``--no-prefect``; Prefect's "Finished in state
+    Failed" line stays, so the terminal says the flow run failed. Prefect's API log keeps all."""
 
     def __init__(self, expected: tuple[type[BaseException], ...]) -> None:
         self.expected = expected
 
     def filter(self, record) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], self.expected):
-            record.exc_info, record.exc_text = None, None
-        return True
+        return not (record.exc_info and isinstance(record.exc_info[1], self.expected))
 
 
 def quiet_tracebacks(*expected: type[BaseException]) -> None:

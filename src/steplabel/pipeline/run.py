@@ -18,6 +18,7 @@ from steplabel.registry import labeler_entry
 from steplabel.reports.summary import run_summary
 from steplabel.storage.batches import store_load_quarantine
 from steplabel.storage.manifest import RunManifest, now, read_manifest, write_manifest
+from steplabel.storage.repair import repair_run
 from steplabel.storage.shards import Store
 
 
@@ -28,6 +29,7 @@ def start_manifest(config: Config, run_id: str, flow_run_id: str | None = None) 
     if previous:
         manifest.started_at = previous.started_at
         manifest.attempts = previous.attempts + 1
+        manifest.rebuilt = list(previous.rebuilt)
     write_manifest(config.run.store, manifest)
     return manifest
 
@@ -52,7 +54,16 @@ async def run_pipeline(config: Config, executor: Batches, store: Store, progress
         loaded = stages.load_stage(config, run_id)
         store_load_quarantine(store, run_id, loaded.quarantine)
         log(f"run {run_id}: {len(loaded.problems)} problems, {len(loaded.quarantine)} quarantined at load")
+        if not loaded.problems:
+            log(f"warning: no problem to run: all {len(loaded.quarantine)} rows were quarantined "
+                "(steplabel query \"SELECT location, reason FROM quarantine\" lists why)")
         chunks = stages.batches(loaded.problems, config.run.batch_size)
+        rebuilt = repair_run(store, run_id, len(chunks), list(config.label.labelers))
+        if rebuilt:
+            for r in rebuilt:
+                log(f"batch {r.batch}: {r.reason}; {r.what} is computed again")
+            manifest.rebuilt += [{"attempt": manifest.attempts, **r.as_dict()} for r in rebuilt]
+            write_manifest(config.run.store, manifest)
         if loaded.problems:
             await check_engines(config)  # fail before the first batch, not after quarantining them all
         with ProgressBars(progress) as bars:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from steplabel.problems.answers import is_parsable, last_boxed, reference_from_gsm8k
+from steplabel.problems.answers import is_parsable, last_boxed, reference_from_gsm8k, unusable_reference
 from steplabel.problems.worlds import arith, logic
 from steplabel.schemas import Problem, QuarantineRecord, new_id
 
@@ -76,12 +76,28 @@ def reference_answer(raw: Any, fmt: str, column: str) -> str:
         raise RowError(f"field '{column}': no final answer found ({fmt} format)")
     if len(answer) > 500 or not is_parsable(answer):
         raise RowError(f"field '{column}': answer cannot be parsed: {answer[:60]!r}")
+    unusable = unusable_reference(answer)
+    if unusable:
+        raise RowError(f"field '{column}': {unusable}: {answer[:60]!r}")
     return answer
+
+
+def _valid_unicode(row: dict) -> None:
+    """JSON's ``\\ud800`` escapes decode to lone surrogates, which no file format can store."""
+    for key, value in row.items():
+        for text in (key, value):
+            if isinstance(text, str):
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    raise RowError(f"field '{key.encode('utf-8', 'backslashreplace').decode()}' is not valid "
+                                   f"Unicode (a lone surrogate at character {exc.start})") from None
 
 
 def normalize_row(row: Any, columns: ColumnMap, source: str, location: str) -> Problem:
     if not isinstance(row, dict):
         raise RowError(f"expected an object with fields, got {type(row).__name__}")
+    _valid_unicode(row)
     q_col, question = _pick(row, columns.question, QUESTION_COLUMNS, "question")
     if not isinstance(question, str):
         raise RowError(f"field '{q_col}' must be text, got {type(question).__name__}")
@@ -118,26 +134,34 @@ def _read_jsonl(path: Path) -> Iterator[Row]:
             if not raw.strip():
                 continue
             try:
-                text = raw.decode("utf-8")
+                text = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")  # a BOM only ever starts a file
             except UnicodeDecodeError as exc:
                 yield location, RowError(f"invalid UTF-8 at byte {exc.start}"), raw[:200].decode("utf-8", "replace")
                 continue
+            if not text.strip():
+                continue  # a line that held only the BOM
             try:
                 yield location, json.loads(text), text
             except json.JSONDecodeError as exc:
                 yield location, RowError(f"invalid JSON: {exc.msg} (column {exc.colno})"), text
+            except RecursionError:
+                yield location, RowError("invalid JSON: nested too deeply"), text
 
 
 def _read_json(path: Path) -> Iterator[Row]:
     with open(path, "rb") as fh:
-        head = fh.read(4096).lstrip()
+        head = fh.read(4096).removeprefix(b"\xef\xbb\xbf").lstrip()
     if not head.startswith(b"["):
         yield from _read_jsonl(path)
         return
     try:
-        rows = json.loads(path.read_bytes().decode("utf-8"))
+        rows = json.loads(path.read_bytes().decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SourceError(f"{path}: not a valid JSON list ({exc})") from exc
+    except RecursionError:
+        raise SourceError(f"{path}: not a valid JSON list (nested too deeply)") from None
+    if not isinstance(rows, list):
+        raise SourceError(f"{path}: not a valid JSON list")
     for i, row in enumerate(rows):
         yield f"{path}[{i}]", row, json.dumps(row, default=str)[:300]
 
@@ -172,6 +196,8 @@ def _file_rows(path: Path) -> Iterator[Row]:
         raise SourceError(f"{path}: no such file")
     if path.is_dir():
         raise SourceError(f"{path}: is a directory, expected a .jsonl, .json or .parquet file (or hf:{path})")
+    if not path.is_file():  # a FIFO or a device would block the run, or never end
+        raise SourceError(f"{path}: not a regular file")
     if not os.access(path, os.R_OK):
         raise SourceError(f"{path}: cannot be read (permission denied)")
     suffix = path.suffix.lower()
@@ -210,7 +236,9 @@ def load_problems(spec: SourceSpec) -> LoadResult:
         rows = _file_rows(Path(spec.source))
     result = LoadResult()
     seen: dict[str, str] = {}
+    read = 0
     for location, row, raw in rows:
+        read += 1
         if spec.limit is not None and len(result.problems) >= spec.limit:
             break
         try:
@@ -226,6 +254,8 @@ def load_problems(spec: SourceSpec) -> LoadResult:
             continue
         seen[problem.problem_id] = location
         result.problems.append(problem)
+    if not read:
+        raise SourceError(f"{spec.source}: no rows (an empty source gives a run with nothing to do)")
     return result
 
 

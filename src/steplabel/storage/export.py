@@ -138,9 +138,14 @@ def check_name(kind: str, name: str) -> str:
 def solutions(store: str | Path, run_ids: list[str] | None = None,
               labeler: str | None = None) -> tuple[list[Solution], str, list[str]]:
     con = connect(store)
-    runs = run_ids or [r[0] for r in con.execute("SELECT DISTINCT run_id FROM step_labels").fetchall()]
+    labeled = [r[0] for r in con.execute("SELECT DISTINCT run_id FROM step_labels ORDER BY 1").fetchall()]
+    runs = run_ids or labeled
     if not runs:
         raise ValueError(f"{store}: no labeled runs to export")
+    unknown = [r for r in runs if r not in labeled]
+    if unknown:
+        raise ValueError(f"no labeled run {', '.join(map(repr, unknown))} in {store} "
+                         f"(labeled runs: {', '.join(labeled) or 'none'})")
     names = [r[0] for r in con.execute("SELECT DISTINCT labeler FROM step_labels WHERE list_contains(?, run_id)",
                                        [runs]).fetchall()]
     labeler = labeler or ("consensus" if "consensus" in names else sorted(names)[0])

@@ -139,3 +139,15 @@ class Location:
                 except FileNotFoundError:
                     pass
                 raise
+
+    def remove(self, path: str) -> None:
+        with self._remote_errors(path):
+            if self.fs.exists(path):
+                self.fs.rm_file(path)
+
+    def set_aside(self, path: str) -> str:
+        """Rename a damaged file out of the readers' globs (``*.parquet``), kept for a person to see."""
+        aside = f"{path}.damaged"
+        with self._remote_errors(path):
+            self.fs.mv(path, aside)
+        return aside

@@ -64,6 +64,7 @@ class RunManifest:
     cost: dict = field(default_factory=dict)
     error: str | None = None
     flow_run_id: str | None = None
+    rebuilt: list = field(default_factory=list)  # damaged batches recomputed: {attempt, batch, rebuilt, reason}
 
 
 def _path(where: Location, run_id: str) -> str:
@@ -77,15 +78,26 @@ def write_manifest(store: str | os.PathLike, manifest: RunManifest) -> str:
     return path
 
 
+def _parse(data: bytes, path: str) -> RunManifest | None:
+    """A manifest, or None for one damaged by hand or by a disk: a run rewrites its manifest on
+    the next attempt (as a first attempt), so a damaged one must not stop it."""
+    try:
+        fields = json.loads(data)
+        known = {f for f in RunManifest.__dataclass_fields__}
+        return RunManifest(**{k: v for k, v in fields.items() if k in known})
+    except (ValueError, TypeError, AttributeError, RecursionError):
+        return None
+
+
 def read_manifest(store: str | os.PathLike, run_id: str) -> RunManifest | None:
     where = Location(store)
     path = _path(where, run_id)
     if not where.exists(path):
         return None
-    return RunManifest(**json.loads(where.read_bytes(path)))
+    return _parse(where.read_bytes(path), path)
 
 
 def list_manifests(store: str | os.PathLike) -> list[RunManifest]:
     where = Location(store)
-    return [RunManifest(**json.loads(where.read_bytes(path)))
-            for path in where.glob(where.path("runs", "run_id=*", "manifest.json"))]
+    found = [_parse(where.read_bytes(path), path) for path in where.glob(where.path("runs", "run_id=*", "manifest.json"))]
+    return [m for m in found if m is not None]

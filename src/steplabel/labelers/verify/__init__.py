@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 from steplabel.config import VerifySection
 from steplabel.labelers.base import LabelTask, PerRolloutLabeler
@@ -45,6 +46,9 @@ from steplabel.labelers.verify import algebra, arithmetic, code, formal
 from steplabel.labelers.verify import logic as logic_check
 from steplabel.problems.worlds import logic
 from steplabel.schemas import AFTER_ERROR, StepLabel
+
+
+_clock = time.monotonic  # the record budget's clock (a test moves it)
 
 
 def same_value(printed: str, claimed: str) -> bool:
@@ -78,34 +82,51 @@ class VerifyLabeler(PerRolloutLabeler):
         earlier: list = []
         equations = algebra.State()
         results = []
+        deadline = _clock() + self.config.record_time_budget_s
         for text in task.steps:
             equations.next_step()
-            if problem is not None:
-                verdict, evidence = logic_check.check_deduction(problem, text, earlier, self.config.z3_timeout_ms)
-                step = logic.read_step(text)
-                earlier.append(step.conclusion if step else None)
-            elif (snippet := code.extract_code_claim(text)) is not None:
-                if self._slots is None:
-                    self._slots = asyncio.Semaphore(self.config.max_parallel_snippets)
-                async with self._slots:
-                    verdict, evidence = await asyncio.to_thread(code.check_code, snippet, self._limits, same_value)
-            else:
-                verdict, claims = arithmetic.check_step(text, names, self.config.max_claims_per_step,
-                                                        self.config.step_time_budget_s)
-                # equations with unknowns, read as a whole: they can only refute, never make a step correct
-                solved = algebra.check(text, equations)
-                if any(c.holds is False for c in solved):
-                    verdict = False
-                claims = claims + solved
-                evidence = {"checker": "arithmetic", "claims": [
-                    {"claim": c.claim, "holds": c.holds, "values": c.values, "reason": c.reason, "rule": c.rule}
-                    for c in claims]}
-                if not claims:
-                    evidence["reason"] = "no checkable claim"
-                elif verdict is None:
-                    evidence["reason"] = "some claim could not be checked"
-            results.append((verdict, evidence))
+            if _clock() > deadline:  # a safety valve: the rest of this solution is not checked
+                results.append((None, {"checker": "none", "reason": "the solution's checking time "
+                                       f"(record_time_budget_s = {self.config.record_time_budget_s:g}) was spent"}))
+                if problem is not None:
+                    earlier.append(None)
+                continue
+            try:
+                results.append(await self._check_step(problem, text, names, earlier, equations))
+            except (RecursionError, ArithmeticError, ValueError, TypeError, MemoryError) as exc:
+                # A checker that breaks on a model's output leaves the step unknown, never the run.
+                results.append((None, {"checker": "none", "reason": f"checker failed ({type(exc).__name__})"}))
+                del earlier[len(results) - 1:]
+                if problem is not None:
+                    earlier.append(None)  # later deductions may not cite this step's conclusion
         return results
+
+    async def _check_step(self, problem, text: str, names: dict, earlier: list, equations) -> tuple[bool | None, dict]:
+        if problem is not None:
+            verdict, evidence = logic_check.check_deduction(problem, text, earlier, self.config.z3_timeout_ms)
+            step = logic.read_step(text)
+            earlier.append(step.conclusion if step else None)
+        elif (snippet := code.extract_code_claim(text)) is not None:
+            if self._slots is None:
+                self._slots = asyncio.Semaphore(self.config.max_parallel_snippets)
+            async with self._slots:
+                verdict, evidence = await asyncio.to_thread(code.check_code, snippet, self._limits, same_value)
+        else:
+            verdict, claims = arithmetic.check_step(text, names, self.config.max_claims_per_step,
+                                                    self.config.step_time_budget_s)
+            # equations with unknowns, read as a whole: they can only refute, never make a step correct
+            solved = algebra.check(text, equations)
+            if any(c.holds is False for c in solved):
+                verdict = False
+            claims = claims + solved
+            evidence = {"checker": "arithmetic", "claims": [
+                {"claim": c.claim, "holds": c.holds, "values": c.values, "reason": c.reason, "rule": c.rule}
+                for c in claims]}
+            if not claims:
+                evidence["reason"] = "no checkable claim"
+            elif verdict is None:
+                evidence["reason"] = "some claim could not be checked"
+        return verdict, evidence
 
     async def label(self, task: LabelTask) -> list[StepLabel]:
         results = await self.check(task)
