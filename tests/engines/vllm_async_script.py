@@ -4,6 +4,7 @@ in flight). Prints the engine's child processes so the test can check they are g
 
 import asyncio
 import os
+import signal
 import sys
 
 
@@ -38,4 +39,7 @@ async def main(model: str, mode: str) -> None:
 
 if __name__ == "__main__":
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # A process started in the background by a non-interactive shell (nohup, `make ... &`)
+    # inherits SIGINT ignored; a user's Ctrl-C reaches a foreground process with Python's handler.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     asyncio.run(main(sys.argv[1], sys.argv[2]))
