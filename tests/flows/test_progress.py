@@ -4,6 +4,7 @@ rollouts, problems for OmegaPRM (one tree search per problem), on a first run an
 import asyncio
 import io
 
+import pytest
 from rich.console import Console
 
 from steplabel.config import load_config
@@ -12,7 +13,9 @@ from steplabel.pipeline.progress import ProgressBars, rate_text
 from steplabel.pipeline.run import run_direct
 
 
-def test_every_bar_ends_at_its_total_first_run_and_resumed(tmp_path, monkeypatch):
+@pytest.fixture
+def recorded_bars(monkeypatch) -> list[ProgressBars]:
+    """Every ProgressBars a run makes, kept (silent) so a test can read their totals and counts."""
     seen: list[ProgressBars] = []
 
     class Recorded(ProgressBars):
@@ -21,6 +24,11 @@ def test_every_bar_ends_at_its_total_first_run_and_resumed(tmp_path, monkeypatch
             seen.append(self)
 
     monkeypatch.setattr(run_module, "ProgressBars", Recorded)
+    return seen
+
+
+def test_every_bar_ends_at_its_total_first_run_and_resumed(tmp_path, recorded_bars):
+    seen = recorded_bars
     cfg = load_config(None, {"run.store": str(tmp_path / "s"), "problems.limit": 6, "run.batch_size": 4,
                              "generate.samples": 2, "label.mc.k": 2, "label.omegaprm.screen": 2,
                              "label.labelers": ["mc", "judge", "consensus", "omegaprm"]})
@@ -43,17 +51,10 @@ def test_bars_show_what_they_count_a_rate_and_the_time_left():
     assert rate_text(2.5) == "2.5/s" and rate_text(0.05) == "3.0/min" and rate_text(None) == ""
 
 
-def test_bars_of_given_solutions_count_the_rows_and_the_top_ups(tmp_path, monkeypatch):
+def test_bars_of_given_solutions_count_the_rows_and_the_top_ups(tmp_path, recorded_bars):
     from tests.pipeline.test_given import rows_of, write
 
-    seen: list[ProgressBars] = []
-
-    class Recorded(ProgressBars):
-        def __init__(self, enabled=None):
-            super().__init__(False)
-            seen.append(self)
-
-    monkeypatch.setattr(run_module, "ProgressBars", Recorded)
+    seen = recorded_bars
     rows = rows_of("steps", n=3)  # 3 problems, 2 solutions each
     del rows[0]["answer"], rows[1]["answer"]  # one problem without an answer: mc skips it, no top-up
     data = write(tmp_path / "given.jsonl", rows)
