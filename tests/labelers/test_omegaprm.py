@@ -277,3 +277,35 @@ def test_a_state_sampled_in_several_rounds_gives_every_solution_its_own_id():
     assert len(ids) == len(set(ids)) > 0
     keys = [(r.rollout_id, r.step_index) for r in out.labels]
     assert len(keys) == len(set(keys))
+
+
+def test_the_pooled_fit_sees_each_count_once(monkeypatch):
+    """Every completion drawn through a probed state used to carry that state's counts into the
+    fit (and its own final answer, already one of those counts): the fit saw many copies of
+    few counts and its recovery rate collapsed. Each state's counts now enter once."""
+    import steplabel.labelers.pooling as pooling
+
+    seen, trees = [], []
+    real_fit = pooling.fit
+    monkeypatch.setattr(pooling, "fit", lambda pool, start: seen.append(list(pool)) or real_fit(pool, start=start))
+    for scope in ("targets", "tree"):
+        seen.clear(), trees.clear()
+        engine, labeler = noisy(lambda d: 6 if d <= 5 else 1, search_scope=scope)
+        real_search = labeler._search
+
+        async def search(tasks, real_search=real_search):
+            found = await real_search(tasks)
+            trees.append(found[0])
+            return found
+
+        labeler._search = search
+        run(labeler, [task(TARGET)])
+        (pool,), (tree,) = seen, trees
+        probed = [st for st in tree.states[1:] if st.total]
+        assert len(tree.solutions) > 10 and probed
+        # the counts of every probed state, once each
+        assert sum(sum(o.total) for o in pool) == sum(st.total for st in probed)
+        assert sum(sum(o.correct) for o in pool) == sum(st.correct for st in probed)
+        # only solutions drawn from the root keep their final answer (a probe's completions are its counts)
+        from_root = [s for s in tree.solutions if s.state == 0]
+        assert sum(o.final_correct is not None for o in pool) == len(from_root)

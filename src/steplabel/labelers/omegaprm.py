@@ -174,7 +174,7 @@ class OmegaPRMLabeler:
         except BaseException:
             self.pooled.abandon(ticket)
             raise
-        params = await self.pooled.leave(ticket, [self._observed(tree, s) for s in tree.solutions])
+        params = await self.pooled.leave(ticket, self._fit_evidence(tree))
         return self._output(tree, first, counters, params)
 
     async def _label_problem(self, tasks: Sequence[LabelTask]) -> LabelOutput:
@@ -331,6 +331,26 @@ class OmegaPRMLabeler:
             correct.append(st.correct if st is not None else 0)
             total.append(st.total if st is not None else 0)
         return Observed(tuple(correct), tuple(total), sol.correct)
+
+    def _fit_evidence(self, tree: Tree) -> list[Observed]:
+        """The tree's evidence for the pooled fit, each count once. A state's counts belong to
+        the solution whose text was probed there (its owner), and a completion's final answer
+        is already one of the counts of the state it was sampled from: only the solutions
+        sampled from the root (the given rollouts, screening samples) keep theirs. Fitting every
+        solution's full view instead counted a probed state once per completion drawn through
+        it (thousands of copies of a few hundred counts), and the fit collapsed: a first
+        recovery rate near zero and over-confident labels at the first error."""
+        out = []
+        for sol in tree.solutions:
+            own = [tree.state_at(sol, j) for j in range(len(sol.steps) - 1)]
+            own = [st if st is not None and st.owner == sol.index else None for st in own]
+            from_root = sol.state == tree.states[0].index
+            if not from_root and not any(st is not None and st.total for st in own):
+                continue
+            out.append(Observed(tuple(st.correct if st is not None else 0 for st in own),
+                                tuple(st.total if st is not None else 0 for st in own),
+                                sol.correct if from_root else None))
+        return out
 
     async def _sample(self, prompt: str, first: LabelTask, n: int, salt: str, state: State | None = None):
         """``n`` completions of ``prompt``, sent as the state's token ids where they are known
