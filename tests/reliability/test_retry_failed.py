@@ -69,8 +69,9 @@ def test_reruns_retry_only_failures_until_the_store_matches_a_clean_run(tmp_path
 def test_reruns_redo_omegaprm_trees_an_engine_error_left_incomplete(tmp_path, estimator):
     """With "any" the reruns end with exactly the uninterrupted store. Noise-aware labels are
     fitted on the problems labeled together: a rerun that redoes only the problems an engine
-    error broke fits on those alone, so its labels may differ from an uninterrupted run's (a
-    known limit); it must still converge, redo every broken tree and duplicate nothing."""
+    error broke fits them with the kept problems' stored counts, but its searches draw other
+    samples, so its labels may differ from an uninterrupted run's; it must still converge,
+    redo every broken tree and duplicate nothing."""
     over = {"label.labelers": ["omegaprm"], "label.omegaprm.k": 4, "label.omegaprm.screen": 6,
             "label.omegaprm.rollout_budget": 40, "label.omegaprm.search_scope": "targets",
             "label.omegaprm.estimator": estimator}
@@ -112,3 +113,44 @@ def test_reruns_redo_omegaprm_trees_an_engine_error_left_incomplete(tmp_path, es
     # No duplicates: each label row once.
     con = connect(store)
     assert con.execute("SELECT count(*) - count(DISTINCT (rollout_id, step_index)) FROM step_labels").fetchone() == (0,)
+
+
+
+@pytest.mark.parametrize("labeler", ["mc", "omegaprm"])
+def test_a_rerun_fits_what_it_redoes_together_with_what_it_keeps(tmp_path, monkeypatch, labeler):
+    """Noise-aware labels come from a fit to the batch's counts. A rerun redoes only the
+    rollouts (MC) or problems (OmegaPRM) left unlabeled; fitted alone, those few would rest on
+    the prior. The kept ones join the fit with their stored counts (labelers/context.py)."""
+    import steplabel.labelers.adaptive as adaptive
+    import steplabel.labelers.pooling as pooling
+    from steplabel.storage import batches as shards
+    from steplabel.storage.shards import Store
+
+    module = adaptive if labeler == "mc" else pooling
+    real_fit, pools = module.fit, []
+    monkeypatch.setattr(module, "fit", lambda pool, start: pools.append(list(pool)) or real_fit(pool, start=start))
+    cfg = load_config(None, {"run.store": str(tmp_path), "run.run_id": "ctx", "problems.limit": 8,
+                             "generate.samples": 2, "label.labelers": [labeler], "label.omegaprm.k": 4,
+                             "label.omegaprm.rollout_budget": 40, "label.omegaprm.search_scope": "targets"})
+    asyncio.run(run_direct(cfg))
+    store = Store(tmp_path)
+    labeled = shards.read_labeled(store, "ctx", 0, labeler)
+    given = connect(tmp_path).execute("SELECT rollout_id FROM rollouts WHERE origin = 'generate'").fetchall()
+    assert len(given) == 16
+    problems = sorted({r.problem_id for r in labeled.labels})
+    # Forget the labels of a quarter of the problems, as if their labeling had never finished.
+    dropped = set(problems[: len(problems) // 4])
+    labeled.labels = [r for r in labeled.labels if r.problem_id not in dropped]
+    labeled.rollouts = [r for r in labeled.rollouts if r.problem_id not in dropped]
+    labeled.steps = [r for r in labeled.steps if r.problem_id not in dropped]
+    labeled.trees = [r for r in labeled.trees if r["problem_id"] not in dropped]
+    shards.store_labels(store, "ctx", 0, labeler, labeled)
+    pools.clear()
+    asyncio.run(run_direct(cfg))
+    assert pools, "the rerun labeled nothing"
+    final = {tuple(o.total) for o in pools[-1]}
+    # every rollout of the batch is in the rerun's last fit, the redone ones and the kept ones
+    assert len(pools[-1]) >= len(given), (len(pools[-1]), len(given))
+    assert any(sum(t) for t in final)
+    relabeled = shards.read_labels(store, "ctx", 0, labeler)
+    assert {r.problem_id for r in relabeled} == set(problems)

@@ -33,8 +33,8 @@ async def generate_task(batch_index: int, problems: list, config: Config, run_id
 
 @task(name="label", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2)
 async def label_task(batch_index: int, tasks: list, labeler: str, config: Config, run_id: str, on_done=None,
-                     problems: list | None = None):
-    labeled = await stages.label_stage(tasks, labeler, config, on_done, problems)
+                     problems: list | None = None, context: tuple | None = None):
+    labeled = await stages.label_stage(tasks, labeler, config, on_done, problems, context)
     get_run_logger().info("batch %d: %s labeled %d steps of %d rollouts, cost %s",
                           batch_index, labeler, len(labeled.labels), len(tasks), labeled.cost)
     return labeled
@@ -67,11 +67,11 @@ class PrefectStages(SequentialBatches):
         # quote(): Prefect would otherwise walk every record of a batch looking for futures.
         return await generate_task(batch_index, quote(problems), config, run_id, bars.callback("generate"))
 
-    async def label(self, batch_index, tasks, labeler, config, run_id, bars, problems):
+    async def label(self, batch_index, tasks, labeler, config, run_id, bars, problems, context=None):
         if labeler_entry(labeler).reads_stored:
             return stored_task(quote(self.store), batch_index, labeler, config, run_id)
         return await label_task(batch_index, quote(tasks), labeler, config, run_id,
-                                bars.callback(f"label:{labeler}"), quote(problems))
+                                bars.callback(f"label:{labeler}"), quote(problems), quote(context))
 
     def store_generated(self, run_id, batch_index, problems, gen):
         store_task(quote(self.store), run_id, batch_index, "generated", quote(gen), quote(problems))

@@ -97,8 +97,9 @@ Draw = Callable[[LabelTask, int, int, int], Awaitable[Tally]]
 
 
 async def sample_adaptively(tasks: Sequence[LabelTask], draw: Draw, policy: Policy,
-                            start: Params = PRIOR) -> tuple[list[Decided], Params]:
-    """Rounds of sampling until every solution is settled (or at k everywhere it is unsure)."""
+                            start: Params = PRIOR, context: Sequence[Observed] = ()) -> tuple[list[Decided], Params]:
+    """Rounds of sampling until every solution is settled (or at k everywhere it is unsure).
+    ``context``: counts of rollouts labeled before (a rerun's kept ones), fitted with these."""
     cohort = [Decided(t, [Tally() for _ in range(t.num_steps - 1)]) for t in tasks]
 
     async def run(requests: list[tuple[Decided, int, int]], rnd: int) -> None:
@@ -109,7 +110,7 @@ async def sample_adaptively(tasks: Sequence[LabelTask], draw: Draw, policy: Poli
     await run([(d, i, min(policy.initial, policy.k)) for d in cohort for i in range(len(d.tallies))], 0)
     params = start
     for rnd in range(1, policy.max_rounds + 1):
-        params = _decide(cohort, params, visible)
+        params = _decide(cohort, params, visible, context)
         requests = []
         for d in cohort:
             if d.failed_at is None and not policy.settled(d):
@@ -120,18 +121,19 @@ async def sample_adaptively(tasks: Sequence[LabelTask], draw: Draw, policy: Poli
             break
         await run(requests, rnd)
     # The labels' confidence: the full model, silent errors included.
-    params = _decide(cohort, params, lambda p: p)
+    params = _decide(cohort, params, lambda p: p, context)
     return cohort, params
 
 
-def _decide(cohort: list[Decided], params: Params, view: Callable[[Params], Params]) -> Params:
+def _decide(cohort: list[Decided], params: Params, view: Callable[[Params], Params],
+            context: Sequence[Observed] = ()) -> Params:
     """Fit the live solutions and set their posteriors under ``view`` of the fit: rounds
     decide on the ``visible`` model (what more completions can resolve), labels on the
     full one."""
     live = [d for d in cohort if d.failed_at is None]
     if not live:
         return params
-    params = fit([d.observed() for d in live], start=params)
+    params = fit([d.observed() for d in live] + list(context), start=params)
     for d, post in zip(live, posteriors([d.observed() for d in live], view(params))):
         d.posterior, d.params = post, params
     return params

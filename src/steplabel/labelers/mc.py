@@ -37,7 +37,8 @@ from steplabel.config import MCSection
 from steplabel.engines.base import Engine, Generation, GenerationRequest
 from steplabel.labelers.adaptive import Cohorts, Decided, Policy, Tally, sample_adaptively
 from steplabel.labelers.base import LabelOutput, LabelTask, PerRolloutLabeler, first_error_of
-from steplabel.labelers.estimate import PRIOR
+from steplabel.labelers.context import observed_from_rows
+from steplabel.labelers.estimate import PRIOR, Observed
 from steplabel.problems.answers import check_answer
 from steplabel.problems.prompts import continuation_prompt
 from steplabel.schemas import AFTER_ERROR, StepLabel
@@ -103,6 +104,11 @@ class MCLabeler(PerRolloutLabeler):
         self._separator: tuple[int, ...] | None = None
         self._cohorts = Cohorts(self._decide)
         self.params = PRIOR  # the last cohort's fit: the next cohort starts from it
+        self.context: list[Observed] = []  # a rerun's kept rollouts: fitted, not labeled
+
+    def use_context(self, tasks: Sequence[LabelTask], rows: Sequence[StepLabel]) -> None:
+        """A rerun's rollouts that keep their labels join every fit with their stored counts."""
+        self.context = observed_from_rows(tasks, rows)
 
     async def estimate(self, task: LabelTask, step_index: int, k: int | None = None,
                        seed: int | None = None) -> PrefixEstimate:
@@ -167,7 +173,7 @@ class MCLabeler(PerRolloutLabeler):
         cfg = self.config
         policy = Policy(k=cfg.k, initial=cfg.initial, round_size=cfg.round_size, width=cfg.width,
                         confidence=cfg.confidence, per_step_budget=cfg.per_step_budget)
-        decided, self.params = await sample_adaptively(tasks, self._draw, policy, self.params)
+        decided, self.params = await sample_adaptively(tasks, self._draw, policy, self.params, self.context)
         return decided
 
     def noise_aware_labels(self, d: Decided) -> list[StepLabel]:

@@ -53,6 +53,7 @@ from typing import Sequence
 from steplabel.config import OmegaSection
 from steplabel.engines.base import Engine
 from steplabel.labelers.base import LabelOutput, LabelTask
+from steplabel.labelers.context import observed_from_rows
 from steplabel.labelers.estimate import Observed, Params, Posterior, posterior, visible
 from steplabel.labelers.mc import TOP_P, sample_from_prefix
 from steplabel.labelers.pooling import PooledFit
@@ -158,6 +159,10 @@ class OmegaPRMLabeler:
     @classmethod
     def from_config(cls, section: OmegaSection, config, engine: Engine) -> "OmegaPRMLabeler":
         return cls(engine, section, seed=config.run.seed, step_separator=config.problems.step_separator)
+
+    def use_context(self, tasks: Sequence[LabelTask], rows: Sequence[StepLabel]) -> None:
+        """A rerun's problems that keep their labels join the pooled fit with their stored counts."""
+        self.pooled.context = observed_from_rows(tasks, rows)
 
     @property
     def noise_aware(self) -> bool:

@@ -22,6 +22,7 @@ class PooledFit:
         self._active = 0
         self._pool: list[Observed] = []
         self._future: asyncio.Future | None = None
+        self.context: list[Observed] = []  # a rerun's kept rollouts: fitted, not labeled
 
     def enter(self) -> asyncio.Future:
         if self._active == 0 or self._future is None or self._future.done():
@@ -45,7 +46,8 @@ class PooledFit:
         self._active -= 1
         if self._active == 0 and not ticket.done():
             try:
-                self.params = fit(self._pool, start=self.params) if self._pool else self.params
+                pool = self._pool + self.context
+                self.params = fit(pool, start=self.params) if pool else self.params
                 ticket.set_result(self.params)
             except Exception as exc:  # noqa: BLE001 - every waiting problem must hear of it
                 ticket.set_exception(exc)

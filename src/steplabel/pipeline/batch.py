@@ -18,7 +18,7 @@ from steplabel.pipeline.cost import add_cost, merge_cost
 from steplabel.pipeline.health import check_failures
 from steplabel.pipeline.progress import ProgressBars
 from steplabel.registry import labeler_entry
-from steplabel.schemas import Generated, Labeled, Problem
+from steplabel.schemas import Generated, Labeled, Problem, StepLabel
 from steplabel.storage import batches as shards
 from steplabel.storage.shards import Store
 
@@ -32,7 +32,8 @@ class Stages(Protocol):
                        bars: ProgressBars) -> Generated: ...
 
     async def label(self, batch_index: int, tasks: list[LabelTask], labeler: str, config: Config,
-                    run_id: str, bars: ProgressBars, problems: list[Problem]) -> Labeled: ...
+                    run_id: str, bars: ProgressBars, problems: list[Problem],
+                    context: tuple[list[LabelTask], list[StepLabel]] | None = None) -> Labeled: ...
 
     def store_generated(self, run_id: str, batch_index: int, problems: list[Problem], gen: Generated) -> None: ...
 
@@ -98,16 +99,18 @@ async def process_batch(b: int, problems: list[Problem], config: Config, run_id:
             redo = retry.problems_to_relabel(tasks, before.labels)
             if redo:
                 log(f"batch {b}: {name} searches {len(redo)} problems again (incomplete or new)")
+                kept = retry.kept_context(tasks, before.labels, redo, "problem_id")
                 part = await runner.label(b, [t for t in tasks if t.problem_id in redo], name, config,
-                                          run_id, bars, problems)
+                                          run_id, bars, problems, kept)
                 labeled = retry.merge_by_problem(problems, before, part, redo)
         else:
             existing = shards.read_labels(store, run_id, b, name)
             redo = retry.to_relabel(tasks, existing)
             if redo:
                 log(f"batch {b}: {name} labels {len(redo)} rollouts again (failed or new)")
+                kept = retry.kept_context(tasks, existing, redo, "rollout_id")
                 part = await runner.label(b, [t for t in tasks if t.rollout_id in redo], name, config,
-                                          run_id, bars, problems)
+                                          run_id, bars, problems, kept)
                 part.labels = retry.merge_labels(tasks, existing, part.labels, redo)
                 labeled = part
         if labeled is not None:
@@ -149,10 +152,11 @@ class DirectStages(SequentialBatches):
         return await stages.generate_stage(problems, stages.policy_engine(config), config, run_id,
                                            bars.callback("generate"))
 
-    async def label(self, batch_index, tasks, labeler, config, run_id, bars, problems):
+    async def label(self, batch_index, tasks, labeler, config, run_id, bars, problems, context=None):
         if labeler_entry(labeler).reads_stored:
             return stages.stored_stage(self.store, run_id, batch_index, labeler, config)
-        return await stages.label_stage(tasks, labeler, config, bars.callback(f"label:{labeler}"), problems)
+        return await stages.label_stage(tasks, labeler, config, bars.callback(f"label:{labeler}"), problems,
+                                        context)
 
     def store_generated(self, run_id, batch_index, problems, gen):
         shards.store_generated(self.store, run_id, batch_index, problems, gen)

@@ -83,3 +83,12 @@ def merge_by_problem(problems: list[Problem], old: Labeled, new: Labeled, redone
         trees=merged(old.trees, new.trees, lambda r: r["problem_id"]),
         counters=new.counters, cost=new.cost,
     )
+
+
+def kept_context(tasks: list[LabelTask], rows: list[StepLabel], redo: set[str],
+                 key: str) -> tuple[list[LabelTask], list[StepLabel]]:
+    """The rollouts a rerun keeps (their ``key``, rollout or problem id, not redone) and their
+    labels: a labeler fitted per batch fits them with what it redoes (labelers/context.py)."""
+    kept = [t for t in tasks if getattr(t, key) not in redo]
+    ids = {t.rollout_id for t in kept}
+    return kept, [r for r in rows if r.rollout_id in ids]

@@ -194,9 +194,14 @@ async def label_groups(labeler, tasks: list[LabelTask], progress: Progress | Non
 async def label_stage(
     tasks: list[LabelTask], labeler_name: str, config: Config,
     progress: Progress | None = None, problems: list[Problem] | None = None,
+    context: tuple[list[LabelTask], list[StepLabel]] | None = None,
 ) -> Labeled:
-    """One labeler over a batch's rollouts, with the ground truth of sampled solutions filled in."""
+    """One labeler over a batch's rollouts, with the ground truth of sampled solutions filled in.
+    ``context``: on a rerun, the batch's rollouts that keep their labels and those labels; a
+    labeler that fits to a batch (``use_context``) fits them too."""
     labeler = make_labeler(labeler_name, config)
+    if context is not None and hasattr(labeler, "use_context"):
+        labeler.use_context(*context)
     results = await label_groups(labeler, tasks, progress, labeler_entry(labeler_name).retry == "problem")
     out = Labeled()
     sources = {p.problem_id: p for p in problems or []}

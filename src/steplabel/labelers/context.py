@@ -1,0 +1,47 @@
+"""What a rerun already knows: the counts of the rollouts of a batch that keep their labels.
+
+Why: noise-aware labels come from a fit to the counts of the rollouts labeled together (a
+batch). A rerun redoes only what failed, and a fit to those few alone rests on the prior; the
+rollouts that keep their labels still hold their counts in their stored evidence, so the
+rerun's fit takes them as context (they are fitted, not labeled again).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Sequence
+
+from steplabel.labelers.base import LabelTask
+from steplabel.labelers.estimate import Observed
+from steplabel.schemas import StepLabel
+
+
+def observed_from_rows(tasks: Sequence[LabelTask], rows: Sequence[StepLabel]) -> list[Observed]:
+    """One ``Observed`` per kept rollout from its stored labels' ``correct``/``total``. A tree
+    state's counts (``node`` in the evidence) enter once, however many rollouts pass it."""
+    by_rollout: dict[str, dict[int, dict]] = {}
+    for row in rows:
+        try:
+            evidence = json.loads(row.evidence or "{}")
+        except ValueError:
+            continue
+        if isinstance(evidence, dict):
+            by_rollout.setdefault(row.rollout_id, {})[row.step_index] = evidence
+    seen_nodes: set[str] = set()
+    out = []
+    for task in tasks:
+        steps = by_rollout.get(task.rollout_id)
+        if steps is None:
+            continue
+        correct, total = [], []
+        for i in range(task.num_steps - 1):
+            ev = steps.get(i, {})
+            c, t, node = ev.get("correct"), ev.get("total"), ev.get("node")
+            fresh = node is None or node not in seen_nodes
+            if node is not None:
+                seen_nodes.add(node)
+            ok = isinstance(c, int) and isinstance(t, int) and 0 <= c <= t and fresh
+            correct.append(c if ok else 0)
+            total.append(t if ok else 0)
+        out.append(Observed(tuple(correct), tuple(total), task.correct))
+    return out
