@@ -3,10 +3,10 @@ mistakes, noise-aware labels still call the truly wrong prefixes wrong (issue #1
 
 Issue #13 asks for >= 95% (MC, k = 8) and >= 90% (OmegaPRM, tree solutions included,
 budget 200) of truly wrong prefixes labeled wrong with >= 99% of correct ones kept, for every
-label written (an abstention is no label). Measured here: MC 94.8% / 99.2%; OmegaPRM 95.8% /
-99.5% on the 74% of solutions whose first error it claims (``claim = 0.8`` for tree
-solutions, an even chance for the given ones). The thresholds
-guard what is reached; MC's last 0.2 points are open work.
+label written (an abstention is no label). Measured here: MC 94.8% / 99.2%; OmegaPRM 96.2% /
+99.5% on the 63% of solutions whose first error it claims (``claim = 0.8`` for tree
+solutions, an even chance for the given ones). The thresholds guard what is reached; MC's
+last 0.2 points are open work.
 """
 
 import pytest
@@ -87,4 +87,4 @@ def test_omegaprm_tree_labels_wrong_prefixes_wrong(server, records):
     decided = [p for p in pairs if p[0] is not None]
     assert len(decided) >= 0.6 * len(pairs)  # abstains on some, not on most
     caught, kept = prefix_rates(decided)
-    assert caught >= 0.90 and kept >= 0.99, (caught, kept)
+    assert caught >= 0.94 and kept >= 0.99, (caught, kept)
