@@ -277,7 +277,7 @@ def check_steps(problem: OrderProblem, steps: list[str], timeout_ms: int = 2000)
         verdicts, refuted, undecided = [], False, False
         decisions = entail.decide_each(basis, [f for _, f in claims], timeout_ms, show=list(model.pos.values()))
         for (claim, formula), decision in zip(claims, decisions):
-            row = {"claim": claim, "formula": str(formula), "status": decision.status}
+            row = {"claim": claim, "formula": entail.printed(formula), "status": decision.status}
             if decision.status == entail.OPEN:  # premature; the evidence says whether it is even true
                 row["countermodel"], refuted = decision.countermodel, True
                 row["under all statements"] = entail.decide(everything, formula, timeout_ms).status
