@@ -8,12 +8,12 @@ for a claim that does not follow, so a person can see a world where the premises
 the claim fails.
 
 ``decide`` builds a fresh solver for every call. A ``Session`` serves one solution whose
-premises only grow from step to step (holdings accepted): one incremental solver asserts each
-premise once and each question is a push/pop check on it, since building a solver and
-re-asserting the premises for every check was most of the formal path's time. Which model Z3
-returns depends on the solver's history (and on the context's), so a session's countermodels
-come from a fresh solver too; a family whose countermodel values are reported as they are
-(orderings) keeps ``decide``, whose values the earlier evidence has.
+premises only grow from step to step (statements cited, holdings accepted): one incremental
+solver asserts each premise once and each question is a push/pop check on it, since building a
+solver and re-asserting the premises for every check was most of the formal path's time. Its
+countermodel is the model of that check: a world where the premises hold and the claim fails,
+as before, though not always the same one ``decide`` would show (Z3's choice of model depends
+on the solver's history, so no countermodel was ever more than one such world).
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ class Session:
 
     def _over(self, premises: list) -> z3.Solver:
         """The incremental solver holding exactly ``premises``: a new one unless they extend
-        what it holds (the same objects, in the same order)."""
+        what it holds (the same objects, in the same order; cheap to test, and what callers pass)."""
         if (self._solver is None or len(premises) < len(self._held)
                 or any(a is not b for a, b in zip(self._held, premises))):
             self._solver = z3.Solver()
@@ -117,30 +117,26 @@ class Session:
             self._solver, self._held = solver, self._held + list(new)
         return self._solver
 
-    def _status(self, premises: list, extra) -> tuple[z3.CheckSatResult, str]:
+    def _status(self, premises: list, extra, show: list | None = None) -> tuple[z3.CheckSatResult, str, dict]:
+        """The check of ``premises ∧ extra``: result, why it is unknown, the model's values of ``show``."""
         solver = self._over(premises)
         solver.push()
         try:
             solver.add(extra)
             result = solver.check()
-            return result, solver.reason_unknown() if result == z3.unknown else ""
+            why = solver.reason_unknown() if result == z3.unknown else ""
+            return result, why, _readable(solver.model(), show) if result == z3.sat and show else {}
         finally:
             solver.pop()
 
     def decide(self, premises: list, claim, show: list | None = None) -> Decision:
         try:
-            negated = z3.Not(claim)
-            result, why = self._status(premises, negated)
-            countermodel: dict = {}
-            if result == z3.sat and show:  # the model from a fresh solver (see the module's note)
-                result, solver = _check(premises, negated, self.timeout_ms)
-                why = solver.reason_unknown() if result == z3.unknown else ""
-                countermodel = _readable(solver.model(), show) if result == z3.sat else {}
-            if result == z3.unsat:
+            negated, why, countermodel = self._status(premises, z3.Not(claim), show)
+            if negated == z3.unsat:
                 return Decision(ENTAILED)
-            if result == z3.unknown:
+            if negated == z3.unknown:
                 return Decision(UNKNOWN, reason=f"z3: {why}")
-            affirmed, why = self._status(premises, claim)
+            affirmed, why, _ = self._status(premises, claim)
             if affirmed == z3.unsat:
                 return Decision(CONTRADICTED, countermodel)
             if affirmed == z3.unknown:
