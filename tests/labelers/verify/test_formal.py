@@ -2,6 +2,7 @@
 entailment rule they share; problems written in BIG-Bench's templates, not copied records."""
 
 import json
+import time
 
 import z3
 
@@ -37,6 +38,34 @@ def test_entailment_has_four_outcomes_and_never_raises():
     assert entail.decide([x > 2], x).status == entail.UNKNOWN  # not a formula: unknown, not a crash
     assert [d.status for d in entail.decide_each([x == 3], [x == 3, x == 4])] == [entail.ENTAILED, entail.CONTRADICTED]
 
+
+
+def test_a_session_decides_as_decide_does_over_premises_that_grow():
+    x, y = z3.Int("x"), z3.Int("y")
+    session = entail.Session()
+    premises = [x > 2]
+    for claim in (x > 1, x < 1, x == 5):
+        assert session.decide(premises, claim, show=[x]).status == entail.decide(premises, claim).status
+    premises = premises + [y == x + 1]  # a later step cites more: the same solver, one premise added
+    open_ = session.decide(premises, y == 6, show=[x, y])
+    assert open_.status == entail.OPEN
+    world = open_.countermodel  # a world where the premises hold and the claim fails
+    assert world["x"] > 2 and world["y"] == world["x"] + 1 and world["y"] != 6
+    assert session.decide(premises, x).status == entail.UNKNOWN  # not a formula: unknown, not a crash
+    assert session.decide(premises, y > 3).status == entail.ENTAILED  # and the session still works
+    assert session.decide([x < 0], x > 2).status == entail.CONTRADICTED  # other premises: a new solver
+    assert [d.status for d in session.decide_each([x == 3], [x == 3, x == 4])] == [entail.ENTAILED,
+                                                                                   entail.CONTRADICTED]
+    assert [d.status for d in session.decide_each([x == 3], [x == 3, x])] == [entail.ENTAILED, entail.UNKNOWN]
+
+
+def test_a_session_check_is_time_bounded():
+    a, b, c = z3.Ints("a b c")
+    hard = [a > 0, b > 0, c > 0, a * a * a + b * b * b == c * c * c]  # no solution, and no quick proof
+    started = time.monotonic()
+    decision = entail.Session(timeout_ms=50).decide(hard, a > 1000)
+    assert decision.status == entail.UNKNOWN and decision.reason.startswith("z3: ")
+    assert time.monotonic() - started < 2
 
 # --- swaps ------------------------------------------------------------------------------------
 

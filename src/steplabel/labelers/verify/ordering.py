@@ -264,6 +264,7 @@ def _read(model: _Model, text: str, cited: list) -> tuple[list, list]:
 def check_steps(problem: OrderProblem, steps: list[str], timeout_ms: int = 2000) -> list[tuple[bool | None, dict]]:
     model = _Model(problem)
     everything = model.frame + list(model.premises.values())
+    so_far, under_all = entail.Session(timeout_ms), entail.Session(timeout_ms)  # cited only grows
     cited: list[str] = []
     results = []
     for text in steps:
@@ -275,12 +276,12 @@ def check_steps(problem: OrderProblem, steps: list[str], timeout_ms: int = 2000)
                                    **({"unread": unread} if unread else {})}))
             continue
         verdicts, refuted, undecided = [], False, False
-        decisions = entail.decide_each(basis, [f for _, f in claims], timeout_ms, show=list(model.pos.values()))
+        decisions = so_far.decide_each(basis, [f for _, f in claims], show=list(model.pos.values()))
         for (claim, formula), decision in zip(claims, decisions):
-            row = {"claim": claim, "formula": str(formula), "status": decision.status}
+            row = {"claim": claim, "formula": entail.printed(formula), "status": decision.status}
             if decision.status == entail.OPEN:  # premature; the evidence says whether it is even true
                 row["countermodel"], refuted = decision.countermodel, True
-                row["under all statements"] = entail.decide(everything, formula, timeout_ms).status
+                row["under all statements"] = under_all.decide(everything, formula).status
             elif decision.status == entail.CONTRADICTED:
                 row["countermodel"], refuted = decision.countermodel, True
             elif decision.status != entail.ENTAILED:

@@ -130,6 +130,7 @@ def _state(text: str, problem: SwapProblem) -> tuple[list[tuple[str, int]], list
 
 def check_steps(problem: SwapProblem, steps: list[str], timeout_ms: int = 2000) -> list[tuple[bool | None, dict]]:
     model = _Model(problem)
+    session = entail.Session(timeout_ms)  # premises + accepted only grow
     accepted: list = []   # holdings stated by earlier steps and entailed
     time: int | None = 0  # swaps applied so far, as the solution tells it; None once unclear
     results = []
@@ -169,19 +170,19 @@ def check_steps(problem: SwapProblem, steps: list[str], timeout_ms: int = 2000) 
             claims = [(bare, p, i) for p, i in pairs]
             parsed["time"] = bare
             bare += 1
-        results.append(_decide(model, claims, unread, accepted, parsed, timeout_ms))
+        results.append(_decide(model, session, claims, unread, accepted, parsed))
     return results
 
 
-def _decide(model: _Model, claims: list, unread: list, accepted: list, parsed: dict,
-            timeout_ms: int) -> tuple[bool | None, dict]:
+def _decide(model: _Model, session: entail.Session, claims: list, unread: list, accepted: list,
+            parsed: dict) -> tuple[bool | None, dict]:
     problem = model.problem
     evidence: dict = {"checker": "z3-swaps", **parsed}
     if not claims:
         return None, {**evidence, "reason": parsed.get("reason", "no holdings read")}
     verdicts = []
     terms = [model.held[t][person] == item for t, person, item in claims]
-    decisions = entail.decide_each(model.premises + accepted, terms, timeout_ms, show=model.terms_at(claims))
+    decisions = session.decide_each(model.premises + accepted, terms, show=model.terms_at(claims))
     for (t, person, item), formula, decision in zip(claims, terms, decisions):
         row = {"claim": f"{person} holds {problem.items[item]} after {t} swaps", "status": decision.status}
         if decision.status == entail.CONTRADICTED:  # the swaps decide every holding: say which one it is
