@@ -3,7 +3,7 @@ rollouts, each with evidence a person can check.
 
 A problem in one of the templated families of ``formal`` (orderings over positions, swaps
 between named people, letter order) is formalised as a whole and every step decided by Z3
-entailment (``entail``; letter order, whose words are all given, by evaluation), unless it decides no step at all (a question that only looks like
+entailment (``entail``; letter order, whose words are all given, by Z3 simplifying closed formulas), unless it decides no step at all (a question that only looks like
 one of them). Otherwise, per step, the first checker that applies decides: a
 deduction step of the logic world → Z3;
 a step with a Python snippet and a stated result → the sandbox; otherwise its calculation

@@ -1,12 +1,12 @@
-"""Letter-order comparisons (BIG-Bench's "word sorting"), decided by evaluation.
+"""Letter-order comparisons (BIG-Bench's "word sorting"), in Z3's theory of strings.
 
-The problem is a list of lowercase words; sorted means code-point order (Python's ``<`` on
-strings, Z3's ``str.<``). Every word is given, so each claim below is a closed statement about
-known strings: it is true or false, never left open, and evaluating it decides exactly what
-Z3's entailment from the premises ``w_i = "<the word>"`` decided, at a tiny fraction of the
-cost (the solver made this family the slowest of the formal path). The evidence keeps its
-``z3-letters`` checker name, so readers of earlier evidence see one format. A step is read
-where it has the solution's shape:
+The problem is a list of lowercase words; sorted means code-point order, which is Z3's
+``str.<``. Every word is given, so each claim below is a formula over string constants
+(``"ammerman" < "atheism"``, ``str.at("being", 1) = "e"``): closed, true or false, never left
+open. Z3's simplifier evaluates it, which decides exactly what entailment from the premises
+``w_i = "<the word>"`` decided, without a solver per claim (a solver per check made this
+family the slowest of the formal path); a formula it does not reduce goes to the solver. A
+step is read where it has the solution's shape:
 
 - "The second letter: "being": "e" (5). …" → ``w[1] = "e"``. The number after the letter is
   its rank in the alphabet, a tag like the group numbers below: not checked (a wrong tag
@@ -34,6 +34,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+
+import z3
+
+from steplabel.labelers.verify import entail
 
 MAX_PAIRS = 2000  # order claims one chain may make (groups of n words make n² pairs): a bound, not a limit seen
 _ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
@@ -73,14 +77,31 @@ def _groups(chain: str) -> list[tuple[int | None, list[str], str]] | None:
     return out
 
 
-def _same_words(description: str, words: list[str], expected: list[str]) -> tuple[str, bool]:
-    """A structural claim (counted): the chain lists these words, each once."""
-    return description, Counter(words) == Counter(expected)
+def _same_words(description: str, words: list[str], expected: list[str]) -> tuple[str, z3.BoolRef]:
+    """A structural claim (counted, no solver needed): the chain lists these words, each once."""
+    return description, z3.BoolVal(Counter(words) == Counter(expected))
 
 
-def _letter(word: str, position: int) -> str:
-    """The letter at ``position`` (1-based); "" past the word's end, as Z3's ``str.substr``."""
-    return word[position - 1:position]
+def _letter(word: str, position: int) -> z3.SeqRef:
+    """The letter at ``position`` (1-based) of a given word, as a Z3 term."""
+    return z3.SubString(z3.StringVal(word), position - 1, 1)
+
+
+def _less(a: str, b: str) -> z3.BoolRef:
+    return z3.StringVal(a) < z3.StringVal(b)
+
+
+def _holds(formula, timeout_ms: int) -> bool | None:
+    """Z3's verdict on a closed formula: simplified to true or false, else asked of a solver;
+    None when neither decides (or the term is malformed)."""
+    try:
+        value = z3.simplify(formula)
+        if z3.is_true(value) or z3.is_false(value):
+            return z3.is_true(value)
+        status = entail.decide([], formula, timeout_ms).status
+    except (z3.Z3Exception, ValueError, TypeError):
+        return None
+    return {entail.ENTAILED: True, entail.CONTRADICTED: False}.get(status)
 
 
 def _chain_claims(kind: str, groups: list, position: int | None, whole: list[str]) -> list:
@@ -95,7 +116,7 @@ def _chain_claims(kind: str, groups: list, position: int | None, whole: list[str
             claims += [(f'"{w}" and "{words[0]}" share letter {at} ({part})',
                         _letter(w, at) == first) for w in words[1:]]
     for (_, left, _), (_, right, _) in zip(groups, groups[1:]):
-        claims += [(f'"{a}" < "{b}"', a < b) for a in left for b in right]
+        claims += [(f'"{a}" < "{b}"', _less(a, b)) for a in left for b in right]
     if whole:
         claims.append(_same_words("the chain lists the words it sorts, each once",
                                   [w for _, ws, _ in groups for w in ws], whole))
@@ -103,7 +124,7 @@ def _chain_claims(kind: str, groups: list, position: int | None, whole: list[str
 
 
 def _read(problem: WordProblem, terms: set[str], text: str, state: dict):
-    """(claims as (description, holds), unread pieces); ``state`` carries the position
+    """(claims as (description, formula), unread pieces); ``state`` carries the position
     looked at and the subpart being sorted from step to step."""
     claims, unread = [], []
     if m := _SUBPART.search(text):
@@ -114,7 +135,8 @@ def _read(problem: WordProblem, terms: set[str], text: str, state: dict):
             if word not in terms or len(word) < position or len(letter) != 1:
                 unread.append(f'"{word}": "{letter}" ({number})')
                 continue
-            claims.append((f'letter {position} of "{word}" is "{letter}"', _letter(word, position) == letter))
+            claims.append((f'letter {position} of "{word}" is "{letter}"',
+                           _letter(word, position) == z3.StringVal(letter)))
     elif (m := _POSITION.search(text)) and "subpart" in text:
         state["position"] = _ORDINALS.index(m.group(1).lower()) + 1  # "sort this subpart … by their second letters"
     settled: list[tuple[str, str]] = []  # pairs the subpart chain of this step put in order
@@ -132,19 +154,19 @@ def _read(problem: WordProblem, terms: set[str], text: str, state: dict):
         elif kind.startswith("Hence"):
             together = {frozenset((a, b)) for _, ws, _ in groups for a in ws for b in ws if a != b}
             # the whole list regroups as "?" two words this step just ordered: open again what it settled
-            claims += [(f'"{a}" < "{b}", settled for the subpart, stays settled', False)
+            claims += [(f'"{a}" < "{b}", settled for the subpart, stays settled', z3.BoolVal(False))
                        for a, b in settled if frozenset((a, b)) in together]
     if m := _ANSWER.search(text):
         answer = re.split(r"[\s,]+", m.group(1).strip())
         if Counter(answer) != Counter(problem.words):
             claims.append(_same_words("the answer lists the words of the list, each once", answer, problem.words))
         else:
-            claims += [(f'"{a}" <= "{b}"', not b < a) for a, b in zip(answer, answer[1:])]
+            claims += [(f'"{a}" <= "{b}"', z3.Not(_less(b, a))) for a, b in zip(answer, answer[1:])]
     return claims, unread
 
 
 def check_steps(problem: WordProblem, steps: list[str], timeout_ms: int = 2000) -> list[tuple[bool | None, dict]]:
-    """``timeout_ms`` is unused (no solver here); the family interface passes it."""
+    """Each step's claims decided by Z3 (``_holds``); one it cannot decide leaves its step unsure."""
     terms = set(problem.words)
     state: dict = {"position": None, "subpart": None}
     results = []
@@ -156,13 +178,15 @@ def check_steps(problem: WordProblem, steps: list[str], timeout_ms: int = 2000) 
             results.append((None, {**evidence, "reason": "no letter or order claim read",
                                    **({"unread": unread} if unread else {})}))
             continue
-        failed = [claim for claim, holds in claims if not holds]
+        verdicts = [(claim, _holds(formula, timeout_ms)) for claim, formula in claims]
+        failed = [claim for claim, holds in verdicts if holds is False]
+        undecided = sum(holds is None for _, holds in verdicts)
         evidence.update(claims=count, contradicted=failed[:20])
         if unread:
             evidence["unread"] = unread
         if failed:
             results.append((False, {**evidence, "reason": "contradicts the words of the list"}))
-        elif unread:
+        elif unread or undecided:
             results.append((None, {**evidence, "reason": "some of the step could not be read or decided"}))
         else:
             results.append((True, {**evidence, "reason": "follows"}))
