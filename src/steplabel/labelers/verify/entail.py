@@ -7,7 +7,7 @@ A timeout or a solver error is ``unknown`` and never refutes anything. A counter
 for a claim that does not follow, so a person can see a world where the premises hold and
 the claim fails.
 
-``decide`` builds a fresh solver for every call. A ``Session`` serves one solution whose
+``decide`` asks one question of a fresh solver. A ``Session`` serves one solution whose
 premises only grow from step to step (statements cited, holdings accepted): one incremental
 solver asserts each premise once and each question is a push/pop check on it, since building a
 solver and re-asserting the premises for every check was most of the formal path's time. Its
@@ -30,14 +30,6 @@ class Decision:
     status: str
     countermodel: dict = field(default_factory=dict)
     reason: str = ""
-
-
-def _check(premises: list, extra, timeout_ms: int) -> tuple[z3.CheckSatResult, z3.Solver]:
-    solver = z3.Solver()
-    solver.set("timeout", int(timeout_ms))
-    solver.add(*premises)
-    solver.add(extra)
-    return solver.check(), solver
 
 
 _PRINTED: dict[str, str] = {}
@@ -66,31 +58,13 @@ def _readable(model: z3.ModelRef, names: list) -> dict:
 
 def decide(premises: list, claim, timeout_ms: int = 2000, show: list | None = None) -> Decision:
     """The status of ``claim`` under ``premises`` (Z3 formulas); ``show`` lists the terms a
-    countermodel reports."""
-    try:
-        negated, solver = _check(premises, z3.Not(claim), timeout_ms)
-        if negated == z3.unsat:
-            return Decision(ENTAILED)
-        if negated == z3.unknown:
-            return Decision(UNKNOWN, reason=f"z3: {solver.reason_unknown()}")
-        countermodel = _readable(solver.model(), show or [])
-        affirmed, solver = _check(premises, claim, timeout_ms)
-        if affirmed == z3.unsat:
-            return Decision(CONTRADICTED, countermodel)
-        if affirmed == z3.unknown:
-            return Decision(UNKNOWN, reason=f"z3: {solver.reason_unknown()}")
-        return Decision(OPEN, countermodel)
-    except (z3.Z3Exception, ValueError, TypeError) as exc:  # a malformed term: never a crash
-        return Decision(UNKNOWN, reason=f"z3 error: {exc}")
+    countermodel reports. One question on a fresh solver (a ``Session`` of its own)."""
+    return Session(timeout_ms).decide(premises, claim, show)
 
 
 def decide_each(premises: list, claims: list, timeout_ms: int = 2000, show: list | None = None) -> list[Decision]:
     """``decide`` for every claim, with one solver call when they all follow (the usual case)."""
-    if not claims:
-        return []
-    if decide(premises, z3.And(*claims), timeout_ms).status == ENTAILED:
-        return [Decision(ENTAILED) for _ in claims]
-    return [decide(premises, claim, timeout_ms, show) for claim in claims]
+    return Session(timeout_ms).decide_each(premises, claims, show)
 
 
 class Session:
