@@ -116,8 +116,8 @@ def test_reruns_redo_omegaprm_trees_an_engine_error_left_incomplete(tmp_path, es
 
 
 
-@pytest.mark.parametrize("labeler", ["mc", "omegaprm"])
-def test_a_rerun_fits_what_it_redoes_together_with_what_it_keeps(tmp_path, monkeypatch, labeler):
+@pytest.mark.parametrize("labeler,runner", [("mc", "direct"), ("omegaprm", "direct"), ("mc", "prefect")])
+def test_a_rerun_fits_what_it_redoes_together_with_what_it_keeps(tmp_path, monkeypatch, request, labeler, runner):
     """Noise-aware labels come from a fit to the batch's counts. A rerun redoes only the
     rollouts (MC) or problems (OmegaPRM) left unlabeled; fitted alone, those few would rest on
     the prior. The kept ones join the fit with their stored counts (labelers/context.py)."""
@@ -132,7 +132,16 @@ def test_a_rerun_fits_what_it_redoes_together_with_what_it_keeps(tmp_path, monke
     cfg = load_config(None, {"run.store": str(tmp_path), "run.run_id": "ctx", "problems.limit": 8,
                              "generate.samples": 2, "label.labelers": [labeler], "label.omegaprm.k": 4,
                              "label.omegaprm.rollout_budget": 40, "label.omegaprm.search_scope": "targets"})
-    asyncio.run(run_direct(cfg))
+    if runner == "prefect":  # the kept rollouts also reach the fit through the Prefect task
+        request.getfixturevalue("prefect_server")
+        from steplabel.flows.synthesize import synthesize
+
+        def run():
+            asyncio.run(synthesize(cfg.model_dump(), progress=False))
+    else:
+        def run():
+            asyncio.run(run_direct(cfg))
+    run()
     store = Store(tmp_path)
     labeled = shards.read_labeled(store, "ctx", 0, labeler)
     given = connect(tmp_path).execute("SELECT rollout_id FROM rollouts WHERE origin = 'generate'").fetchall()
@@ -146,7 +155,7 @@ def test_a_rerun_fits_what_it_redoes_together_with_what_it_keeps(tmp_path, monke
     labeled.trees = [r for r in labeled.trees if r["problem_id"] not in dropped]
     shards.store_labels(store, "ctx", 0, labeler, labeled)
     pools.clear()
-    asyncio.run(run_direct(cfg))
+    run()
     assert pools, "the rerun labeled nothing"
     final = {tuple(o.total) for o in pools[-1]}
     # every rollout of the batch is in the rerun's last fit, the redone ones and the kept ones
