@@ -328,14 +328,15 @@ class OmegaPRMLabeler:
                 return j
         return None
 
-    def _observed(self, tree: Tree, sol: Solution) -> Observed:
-        """A solution's evidence: the counts of every known state along it, its final answer."""
-        correct, total = [], []
-        for j in range(len(sol.steps) - 1):
-            st = tree.state_at(sol, j)
-            correct.append(st.correct if st is not None else 0)
-            total.append(st.total if st is not None else 0)
-        return Observed(tuple(correct), tuple(total), sol.correct)
+    def _observed(self, tree: Tree, sol: Solution, owned_only: bool = False,
+                  final: bool = True) -> Observed:
+        """A solution's evidence: the counts of every known state along it (``owned_only``: of
+        the states probed on its own text), and its final answer unless ``final`` is False."""
+        states = [tree.state_at(sol, j) for j in range(len(sol.steps) - 1)]
+        states = [st if st is not None and (not owned_only or st.owner == sol.index) else None for st in states]
+        return Observed(tuple(st.correct if st is not None else 0 for st in states),
+                        tuple(st.total if st is not None else 0 for st in states),
+                        sol.correct if final else None)
 
     def _fit_evidence(self, tree: Tree) -> list[Observed]:
         """The tree's evidence for the pooled fit, each count once. A state's counts belong to
@@ -347,14 +348,10 @@ class OmegaPRMLabeler:
         recovery rate near zero and over-confident labels at the first error."""
         out = []
         for sol in tree.solutions:
-            own = [tree.state_at(sol, j) for j in range(len(sol.steps) - 1)]
-            own = [st if st is not None and st.owner == sol.index else None for st in own]
             from_root = sol.state == tree.states[0].index
-            if not from_root and not any(st is not None and st.total for st in own):
-                continue
-            out.append(Observed(tuple(st.correct if st is not None else 0 for st in own),
-                                tuple(st.total if st is not None else 0 for st in own),
-                                sol.correct if from_root else None))
+            observed = self._observed(tree, sol, owned_only=True, final=from_root)
+            if from_root or any(observed.total):
+                out.append(observed)
         return out
 
     async def _sample(self, prompt: str, first: LabelTask, n: int, salt: str, state: State | None = None):

@@ -123,7 +123,7 @@ def _chain_claims(kind: str, groups: list, position: int | None, whole: list[str
     return claims
 
 
-def _read(problem: WordProblem, terms: set[str], text: str, state: dict):
+def _read(problem: WordProblem, known: set[str], text: str, state: dict):
     """(claims as (description, formula), unread pieces); ``state`` carries the position
     looked at and the subpart being sorted from step to step."""
     claims, unread = [], []
@@ -132,7 +132,7 @@ def _read(problem: WordProblem, terms: set[str], text: str, state: dict):
     if (m := _POSITION.search(text)) and _LETTER.search(text):
         state["position"] = position = _ORDINALS.index(m.group(1).lower()) + 1
         for word, letter, number in _LETTER.findall(text):
-            if word not in terms or len(word) < position or len(letter) != 1:
+            if word not in known or len(word) < position or len(letter) != 1:
                 unread.append(f'"{word}": "{letter}" ({number})')
                 continue
             claims.append((f'letter {position} of "{word}" is "{letter}"',
@@ -142,7 +142,7 @@ def _read(problem: WordProblem, terms: set[str], text: str, state: dict):
     settled: list[tuple[str, str]] = []  # pairs the subpart chain of this step put in order
     for kind, chain, for_subpart in _CHAIN.findall(text):
         groups = _groups(chain)
-        if (groups is None or any(w not in terms for _, ws, _ in groups for w in ws)
+        if (groups is None or any(w not in known for _, ws, _ in groups for w in ws)
                 or sum(len(a[1]) * len(b[1]) for a, b in zip(groups, groups[1:])) > MAX_PAIRS):
             unread.append(chain)
             continue
@@ -167,11 +167,11 @@ def _read(problem: WordProblem, terms: set[str], text: str, state: dict):
 
 def check_steps(problem: WordProblem, steps: list[str], timeout_ms: int = 2000) -> list[tuple[bool | None, dict]]:
     """Each step's claims decided by Z3 (``_holds``); one it cannot decide leaves its step unsure."""
-    terms = set(problem.words)
+    known = set(problem.words)
     state: dict = {"position": None, "subpart": None}
     results = []
     for text in steps:
-        claims, unread = _read(problem, terms, text, state)
+        claims, unread = _read(problem, known, text, state)
         evidence: dict = {"checker": "z3-letters", "position": state["position"]}
         count = len(claims)
         if not claims:
