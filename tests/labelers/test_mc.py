@@ -95,6 +95,7 @@ class RateEngine:
     def __init__(self, tasks, rates):
         self.by_prompt = {}
         for task, r in zip(tasks, rates):
+            self.by_prompt[task.prompt] = 0.9 * 0.95 ** task.num_steps  # the question alone: solvable
             for i, end in enumerate(task.step_ends):
                 self.by_prompt[task.prompt + task.text[:end] + "\n\n"] = r[i] if i < len(r) else 0.0
         self.asked: dict[str, int] = {}
@@ -218,3 +219,39 @@ def test_completions_without_an_answer_are_left_out_not_counted_as_failures(esti
     assert only_truncated[0].label is None and only_truncated[0].status == "abstained"
     evidence = json.loads(only_truncated[0].evidence)
     assert "final answer" in evidence["reason"] and "error" not in evidence  # not retried as an engine error
+
+
+class _RootedRates(RateEngine):
+    """``RateEngine`` that also answers from the question alone, at ``root[j]``."""
+
+    def __init__(self, tasks, rates, roots):
+        super().__init__(tasks, rates)
+        for task, r in zip(tasks, roots):
+            self.by_prompt[task.prompt] = r
+
+
+def test_a_question_the_policy_never_solves_abstains_instead_of_refuting_step_one():
+    tasks, rates, truth = pool_of_tasks(count=60, seed=4)
+    roots = [0.7] * len(tasks)
+    # Three questions the policy cannot solve: nothing succeeds, not even from the question.
+    for j in range(3):
+        rates[j] = [0.0] * (tasks[j].num_steps - 1)
+        tasks[j] = LabelTask(**{**tasks[j].__dict__, "correct": False})
+        roots[j] = 0.0
+    # One it can: its given solution goes wrong at once, so no prefix of it ever succeeds.
+    rates[3], truth[3] = [0.0] * (tasks[3].num_steps - 1), 0
+    tasks[3] = LabelTask(**{**tasks[3].__dict__, "correct": False})
+    engine = _RootedRates(tasks, rates, roots)
+    labeler = MCLabeler(engine, MCSection(k=16))
+    rows = asyncio.run(label_all(labeler, tasks))
+    for labels in rows[:3]:
+        assert {r.status for r in labels} == {"abstained"} and {r.first_error for r in labels} == {None}
+        evidence = json.loads(labels[0].evidence)
+        assert evidence["reason"].startswith("unsolved") and evidence["root_total"] == 16
+        assert "error" not in evidence  # the policy's doing: a rerun would only repeat it
+    assert rows[3][0].first_error == 0 and rows[3][0].label is False  # the question is solvable
+    assert engine.asked[tasks[3].prompt] == 16  # checked from the question because nothing succeeded
+    assert tasks[4].prompt not in engine.asked  # a problem with successes needs no check
+    # The root draws are paid for on the rows, and the unsolved problems stay out of the fit.
+    assert sum(r.rollouts for labels in rows for r in labels) == sum(engine.asked.values())
+    assert labeler.params.pooled == len(tasks) - 3

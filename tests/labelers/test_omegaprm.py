@@ -309,3 +309,58 @@ def test_the_pooled_fit_sees_each_count_once(monkeypatch):
         # only solutions drawn from the root keep their final answer (a probe's completions are its counts)
         from_root = [s for s in tree.solutions if s.state == 0]
         assert sum(o.final_correct is not None for o in pool) == len(from_root)
+
+
+def test_a_question_the_policy_never_solves_abstains_instead_of_refuting_step_one():
+    """No completion ever reaches the answer: from the counts a wrong first step and a question
+    the policy cannot solve look alike, so the question alone is sampled (within the budget)."""
+    never = [solution(3, "A", "0"), solution(4, "B", "1")] * 4
+    engine = ScriptedTreeEngine(TARGET, lambda d: 0, never)
+    labeler = OmegaPRMLabeler(engine, OmegaSection(k=8, screen=4, search_scope="targets", rollout_budget=60))
+    out = run(labeler, [task(TARGET)])
+    rows = target_rows(out)
+    assert {r.status for r in rows} == {"abstained"} and {r.first_error for r in rows} == {None}
+    evidence = json.loads(rows[0].evidence)
+    assert evidence["reason"].startswith("unsolved") and "tree_error" not in evidence
+    assert out.counters["unsolved"] == 1 and engine.completions == out.counters["rollouts"] <= 60
+    assert labeler.pooled.params.pooled == 0  # an unsolved tree stays out of the fit
+    # The same search on a question the policy can solve: the first step is wrong.
+    solvable = [solution(3, "A", "7")] + never
+    engine = ScriptedTreeEngine(TARGET, lambda d: 0, solvable)
+    out = run(OmegaPRMLabeler(engine, OmegaSection(k=8, screen=4, search_scope="targets")), [task(TARGET)])
+    rows = target_rows(out)
+    assert rows[0].first_error == 0 and rows[0].label is False and out.counters["unsolved"] == 0
+
+
+class _Unanswered(ScriptedTreeEngine):
+    """Every second continuation stops before a final answer; ``all_cut`` stops them all."""
+
+    def __init__(self, *args, all_cut=False):
+        super().__init__(*args)
+        self.all_cut = all_cut
+
+    async def generate(self, request):
+        gen = await super().generate(request)
+        if request.prompt == PROMPT:
+            return gen
+        cut = [Completion("more steps, and then", 5) if self.all_cut or i % 2 else c
+               for i, c in enumerate(gen.completions)]
+        return Generation(cut, prompt_tokens=gen.prompt_tokens)
+
+
+def test_completions_without_an_answer_are_neither_counted_nor_refutations():
+    engine = _Unanswered(TARGET, lambda d: 8 if d <= 5 else 0, [])
+    out = run(OmegaPRMLabeler(engine, OmegaSection(k=8, search_scope="targets")), [task(TARGET)])
+    for r in target_rows(out):
+        ev = json.loads(r.evidence)
+        if "total" in ev:  # half of each draw had no answer and is not in the count
+            assert ev["correct"] in (0, ev["total"]) and ev["total"] <= 4
+    assert {r.first_error for r in target_rows(out)} == {5}
+    assert all(rollout.final_answer is not None for rollout in out.rollouts)  # no answerless tree solutions
+    engine = _Unanswered(TARGET, lambda d: 8, [], all_cut=True)
+    out = run(OmegaPRMLabeler(engine, OmegaSection(k=8, search_scope="targets")), [task(TARGET)])
+    rows = target_rows(out)
+    assert {r.status for r in rows} == {"abstained"} and {r.first_error for r in rows} == {None}
+    evidence = json.loads(rows[0].evidence)
+    assert evidence["reason"].startswith("no final answer") and "tree_error" not in evidence  # not retried
+    assert engine.completions <= 8  # the prefix was drawn up to k, then given up

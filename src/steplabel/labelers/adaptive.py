@@ -14,6 +14,12 @@ settled at the configured confidence, draw ``round_size`` more completions at it
 most uncertain prefixes (never more than ``k`` per prefix, never more than ``per_step_budget``
 per prefix on average over the solution: the sequential test's truncation). A round's requests for all
 problems go to the engine together, so its batches stay large.
+
+Why a root check: when no completion from any prefix of a problem reaches the answer (and no
+solution's own answer is right), the counts cannot tell a wrong first step from a question the
+policy cannot solve, and the fit would call every first step wrong. Such a problem draws ``k``
+completions from the question alone; if none succeeds either, its solutions abstain
+(``unsolved``) and stay out of the fit.
 """
 
 from __future__ import annotations
@@ -53,6 +59,13 @@ class Decided:
     posterior: Posterior | None = None
     params: Params | None = None
     rounds: int = 0
+    root: Tally | None = None  # completions from the question alone (the root check)
+    root_paid: bool = False  # the problem's first solution carries the root check's cost
+    unsolved: str | None = None  # why its counts cannot place a first error
+
+    @property
+    def live(self) -> bool:
+        return self.failed_at is None and self.unsolved is None
 
     @property
     def failed_at(self) -> int | None:
@@ -92,7 +105,8 @@ class Policy:
         return [i for _, i in ranked[: self.width]]
 
 
-# draw(task, step_index, n, round) -> Tally of that request
+# draw(task, step_index, n, round) -> Tally of that request; step_index -1: the question alone
+ROOT = -1
 Draw = Callable[[LabelTask, int, int, int], Awaitable[Tally]]
 
 
@@ -105,15 +119,16 @@ async def sample_adaptively(tasks: Sequence[LabelTask], draw: Draw, policy: Poli
     async def run(requests: list[tuple[Decided, int, int]], rnd: int) -> None:
         got = await asyncio.gather(*(draw(d.task, i, n, rnd) for d, i, n in requests))
         for (d, i, _), tally in zip(requests, got):
-            _merge(d.tallies[i], tally)
+            merge(d.tallies[i], tally)
 
     await run([(d, i, min(policy.initial, policy.k)) for d in cohort for i in range(len(d.tallies))], 0)
+    await _check_roots(cohort, draw, policy.k)
     params = start
     for rnd in range(1, policy.max_rounds + 1):
         params = _decide(cohort, params, visible, context)
         requests = []
         for d in cohort:
-            if d.failed_at is None and not policy.settled(d):
+            if d.live and not policy.settled(d):
                 for i in policy.pick(d):
                     requests.append((d, i, min(policy.round_size, policy.k - d.tallies[i].total)))
                     d.rounds = rnd
@@ -125,12 +140,39 @@ async def sample_adaptively(tasks: Sequence[LabelTask], draw: Draw, policy: Poli
     return cohort, params
 
 
+async def _check_roots(cohort: list[Decided], draw: Draw, n: int) -> None:
+    """Problems with no success anywhere draw ``n`` completions from the question; those that
+    fail there too (or bring back no answer) are ``unsolved``."""
+    problems: dict[str, list[Decided]] = {}
+    for d in cohort:
+        problems.setdefault(d.task.problem_id, []).append(d)
+    silent = [ds for ds in problems.values()
+              if all(d.failed_at is None for d in ds)
+              and not any(d.task.correct or any(t.correct for t in d.tallies) for d in ds)]
+    if not silent:
+        return
+    got = await asyncio.gather(*(draw(ds[0].task, ROOT, n, 0) for ds in silent))
+    for ds, root in zip(silent, got):
+        drawn = sum(t.total for d in ds for t in d.tallies)
+        reason = None
+        if root.failed and not root.total:
+            reason = f"no success in {drawn} completions from its prefixes, and the question alone " \
+                     f"could not be sampled ({root.failed})"
+        elif root.correct == 0:
+            reason = f"no completion reached the reference answer: 0 of {drawn} from its prefixes, " \
+                     f"0 of {root.total} from the question alone; the counts cannot tell a wrong " \
+                     f"step from a question the policy cannot solve"
+        for d in ds:
+            d.root, d.unsolved = root, reason
+        ds[0].root_paid = True
+
+
 def _decide(cohort: list[Decided], params: Params, view: Callable[[Params], Params],
             context: Sequence[Observed] = ()) -> Params:
     """Fit the live solutions and set their posteriors under ``view`` of the fit: rounds
     decide on the ``visible`` model (what more completions can resolve), labels on the
     full one."""
-    live = [d for d in cohort if d.failed_at is None]
+    live = [d for d in cohort if d.live]
     if not live:
         return params
     params = fit([d.observed() for d in live] + list(context), start=params)
@@ -139,7 +181,7 @@ def _decide(cohort: list[Decided], params: Params, view: Callable[[Params], Para
     return params
 
 
-def _merge(into: Tally, new: Tally) -> None:
+def merge(into: Tally, new: Tally) -> None:
     into.correct += new.correct
     into.total += new.total
     into.unparsable += new.unparsable

@@ -18,7 +18,8 @@ from steplabel.schemas import StepLabel
 
 def observed_from_rows(tasks: Sequence[LabelTask], rows: Sequence[StepLabel]) -> list[Observed]:
     """One ``Observed`` per kept rollout from its stored labels' ``correct``/``total``. A tree
-    state's counts (``node`` in the evidence) enter once, however many rollouts pass it."""
+    state's counts (``node`` in the evidence) enter once, however many rollouts pass it. An
+    ``unsolved`` rollout stays out, as it stayed out of its first fit."""
     by_rollout: dict[str, dict[int, dict]] = {}
     for row in rows:
         try:
@@ -31,8 +32,8 @@ def observed_from_rows(tasks: Sequence[LabelTask], rows: Sequence[StepLabel]) ->
     out = []
     for task in tasks:
         steps = by_rollout.get(task.rollout_id)
-        if steps is None:
-            continue
+        if steps is None or any(str(ev.get("reason", "")).startswith("unsolved") for ev in steps.values()):
+            continue  # not kept, or kept out of every fit (a question the policy never solved)
         correct, total = [], []
         for i in range(task.num_steps - 1):
             ev = steps.get(i, {})

@@ -35,7 +35,7 @@ from typing import Sequence
 
 from steplabel.config import MCSection
 from steplabel.engines.base import Engine, Generation, GenerationRequest
-from steplabel.labelers.adaptive import Cohorts, Decided, Policy, Tally, sample_adaptively
+from steplabel.labelers.adaptive import Cohorts, Decided, Policy, Tally, merge, sample_adaptively
 from steplabel.labelers.base import LabelOutput, LabelTask, PerRolloutLabeler, first_error_of
 from steplabel.labelers.context import observed_from_rows
 from steplabel.labelers.estimate import PRIOR, Observed
@@ -112,10 +112,13 @@ class MCLabeler(PerRolloutLabeler):
 
     async def estimate(self, task: LabelTask, step_index: int, k: int | None = None,
                        seed: int | None = None) -> PrefixEstimate:
-        """MC value of the prefix ending with ``step_index``."""
+        """MC value of the prefix ending with ``step_index`` (-1: the question alone)."""
         cfg = self.config
-        prompt = continuation_prompt(task.prompt, task.text, task.step_ends[step_index])
-        ids = self.token_prefix(task, step_index)
+        if step_index < 0:
+            prompt, ids = task.prompt, self.token_prefix(task, step_index)
+        else:
+            prompt = continuation_prompt(task.prompt, task.text, task.step_ends[step_index])
+            ids = self.token_prefix(task, step_index)
         sampled = await sample_from_prefix(self.engine, prompt, task.reference_answer, k or cfg.k,
                                            cfg.max_tokens, cfg.temperature, TOP_P,
                                            self.seed if seed is None else seed, ids)
@@ -146,6 +149,8 @@ class MCLabeler(PerRolloutLabeler):
         the exact tokens the model produced, so a prefix cache sees one shared prefix."""
         if not (self.config.token_prompts and task.step_token_ends and getattr(self.engine, "token_prompts", False)):
             return None
+        if step_index < 0:
+            return task.prompt_token_ids
         end = task.step_token_ends[step_index]
         if end is None or task.prompt_token_ids is None:
             return None
@@ -194,6 +199,9 @@ class MCLabeler(PerRolloutLabeler):
             if failed is not None:
                 label, status = None, "abstained"
                 evidence.update(failure_evidence(d.tallies[failed].failed))
+            elif d.unsolved is not None:
+                label, status = None, "abstained"
+                evidence.update(reason="unsolved: " + d.unsolved, root_correct=d.root.correct, root_total=d.root.total)
             elif post.first_error != -1 and i > post.first_error:
                 label, status = None, AFTER_ERROR
             else:
@@ -205,7 +213,14 @@ class MCLabeler(PerRolloutLabeler):
                     evidence["judged_by"] = "final_answer"
                     score = float(task.correct)
             rows.append((label, score, status, evidence, tally))
-        first_error = post.first_error if failed is None else None
+        first_error = post.first_error if d.live else None
+        if d.root_paid and rows:  # the root check's completions are paid for on step 0
+            label, score, status, evidence, tally = rows[0]
+            paid = Tally()
+            for part in (tally, d.root):
+                if part is not None:
+                    merge(paid, part)
+            rows[0] = (label, score, status, evidence, paid)
         return [self._row(task, i, label, score, first_error, status, evidence, tally, tally.requests if tally else 0)
                 for i, (label, score, status, evidence, tally) in enumerate(rows)]
 

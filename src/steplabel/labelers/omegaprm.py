@@ -76,6 +76,7 @@ class State:
     n: int = 0
     spent: int = 0
     requests: int = 0
+    drawn: int = 0  # completions that came back, with or without a final answer
     prompt_tokens: int = 0
     generated_tokens: int = 0
     prefix_ids: tuple[int, ...] | None = None  # the prefix's token ids, where known (token_prefix.py)
@@ -100,6 +101,7 @@ class Solution:
     record: Rollout | None = None
     token_ids: tuple[int, ...] | None = None  # its token ids after the prompt, where known
     token_at: dict[int, int] | None = None  # character offset -> tokens, at token boundaries
+    unanswered: str | None = None  # a probe of it brought back no final answer: the model's doing
 
 
 @dataclass
@@ -114,6 +116,7 @@ class Tree:
     failures: int = 0
     error: str | None = None  # the first engine error: the tree is incomplete, redo it on a rerun
     budget_hit: bool = False
+    unsolved: str | None = None  # nothing ever reached the answer: why no step can be placed
 
     def failed(self, error: str | None) -> None:
         self.failures += 1
@@ -222,11 +225,38 @@ class OmegaPRMLabeler:
                 search = self._noisy_search if self.noise_aware else self._binary_search
                 if not await search(tree, tree.states[state_idx], tree.solutions[sol_idx], first):
                     break  # the budget cannot pay for another estimate
+        if self.noise_aware and not tree.error and not counters["set_aside"] and not _solved(tree):
+            await self._check_root(tree, root, first, len(tasks))
         counters.update(searches=tree.searches, rollouts=tree.spent, states=len(tree.states),
                         reused_states=tree.reused, budget_exhausted=int(tree.budget_hit),
-                        engine_failures=tree.failures,
+                        engine_failures=tree.failures, unsolved=int(tree.unsolved is not None),
                         solutions=len(tree.solutions))
         return tree, first, counters
+
+    async def _check_root(self, tree: Tree, root: State, first: LabelTask, given: int) -> None:
+        """No completion reached the answer: from the counts, a wrong first step and a question
+        the policy cannot solve look the same. The question alone decides (``screen`` draws,
+        within the budget, unless screening already drew them); if it fails too, the problem
+        is ``unsolved`` and its solutions abstain."""
+        cfg = self.config
+        probes = sum(st.total for st in tree.states if st.kind != "root")
+        drawn = root.total - given  # screening samples (the given rollouts are counted at the root)
+        if probes + max(drawn, 0) == 0:
+            return  # nothing was counted at all (no answers came back): nothing to explain
+        if drawn <= 0:
+            n = min(cfg.screen, cfg.rollout_budget - tree.spent)
+            if n > 0:
+                sampled = await self._sample(first.prompt, first, n, salt="root", state=root)
+                self._adopt(tree, root, sampled, first, n)
+                if sampled.generation.error or not sampled.generation.completions:
+                    tree.failed(sampled.generation.error)
+                    return
+                drawn = root.total - given
+        if _solved(tree):
+            return
+        tree.unsolved = (f"no completion reached the reference answer: 0 of {probes} from probed prefixes, "
+                         f"0 of {max(drawn, 0)} from the question alone; the counts cannot tell a wrong "
+                         "step from a question the policy cannot solve")
 
     def _select(self, tree: Tree) -> tuple[int, int]:
         cfg = self.config
@@ -263,8 +293,11 @@ class OmegaPRMLabeler:
                 prompt = continuation_prompt(first.prompt, sol.text, sol.ends[mid])
                 sampled = await self._sample(prompt, first, self.config.k, salt="", state=state)
                 self._adopt(tree, state, sampled, first, self.config.k)
-                if sampled.generation.error or not state.total:
+                if sampled.generation.error or not sampled.generation.completions:
                     tree.failed(sampled.generation.error)  # give up this search; a rerun redoes the tree
+                    return True
+                if not state.total:
+                    sol.unanswered = _no_answer(state)  # the model's doing: a rerun would repeat it
                     return True
             if state.mc > 0:
                 lo, left = mid + 1, state
@@ -290,7 +323,7 @@ class OmegaPRMLabeler:
             if state is not None and state.total and state.owner != sol.index:
                 tree.reused += 1
             while True:  # settle this probe
-                n = min(cfg.round_size, cfg.k - (state.total if state is not None else 0))
+                n = min(cfg.round_size, cfg.k - (state.drawn if state is not None else 0))
                 if tree.spent + n > cfg.rollout_budget:
                     tree.budget_hit = True
                     sol.first_error = post.first_error
@@ -302,14 +335,17 @@ class OmegaPRMLabeler:
                                            key=step_key(sol.steps[: probe + 1]))
                     state.prefix_ids = self._cut(sol, probe)
                 prompt = continuation_prompt(first.prompt, sol.text, sol.ends[probe])
-                sampled = await self._sample(prompt, first, n, salt=f"{state.total}" if state.total else "",
+                sampled = await self._sample(prompt, first, n, salt=f"{state.drawn}" if state.drawn else "",
                                              state=state)
                 self._adopt(tree, state, sampled, first, n)
                 if sampled.generation.error or not sampled.generation.completions:
                     tree.failed(sampled.generation.error)
                     return True
+                if not state.total and state.drawn >= cfg.k:
+                    sol.unanswered = _no_answer(state)  # the model's doing: a rerun would repeat it
+                    return True
                 p_good = posterior(self._observed(tree, sol), params).step_correct[probe]
-                if min(p_good, 1 - p_good) < 1 - cfg.confidence or state.total >= cfg.k:
+                if min(p_good, 1 - p_good) < 1 - cfg.confidence or state.drawn >= cfg.k:
                     break
         sol.first_error = post.first_error
         return True
@@ -324,7 +360,7 @@ class OmegaPRMLabeler:
             order.append((abs(cumulative - 0.5), j))
         for _, j in sorted(order):
             st = tree.state_at(sol, j)
-            if st is None or st.total < self.config.k:
+            if st is None or st.drawn < self.config.k:
                 return j
         return None
 
@@ -346,6 +382,8 @@ class OmegaPRMLabeler:
         solution's full view instead counted a probed state once per completion drawn through
         it (thousands of copies of a few hundred counts), and the fit collapsed: a first
         recovery rate near zero and over-confident labels at the first error."""
+        if tree.unsolved:
+            return []  # nothing to learn rates from: every count is zero for a reason of its own
         out = []
         for sol in tree.solutions:
             from_root = sol.state == tree.states[0].index
@@ -380,11 +418,16 @@ class OmegaPRMLabeler:
         state.requests += 1
         state.prompt_tokens += gen.prompt_tokens
         state.generated_tokens += gen.generated_tokens
-        offset = state.total  # a state sampled in several rounds: its samples are numbered on
+        offset = state.drawn  # a state sampled in several rounds: its samples are numbered on
+        state.drawn += len(gen.completions)
+        # A completion with no final answer (truncated, unparsable) says nothing about the
+        # prefix (as in MC): it is neither counted nor kept as a solution.
         state.correct += sum(sampled.correct)
-        state.total += len(gen.completions)
+        state.total += sum(a is not None for a in sampled.answers)
         new_wrong = []
         for i, (completion, answer, ok) in enumerate(zip(gen.completions, sampled.answers, sampled.correct)):
+            if answer is None:
+                continue
             text = (state.prefix + "\n\n" + completion.text) if state.prefix else completion.text
             spans = split_steps(text, self.step_separator)
             if len(spans) <= state.depth:
@@ -513,7 +556,8 @@ class OmegaPRMLabeler:
         states = [tree.state_at(sol, j) for j in range(m)]
         fe = post.first_error
         claim = 0.5 if sol.task is not None else self.config.claim
-        settled = post.confidence >= claim and not tree.error
+        why = tree.error and "tree_error" or sol.unanswered and "no_answer" or tree.unsolved and "unsolved"
+        settled = post.confidence >= claim and not why
         rows = []
         for j in range(m):
             st = states[j]
@@ -527,7 +571,9 @@ class OmegaPRMLabeler:
                 score = float(sol.correct)
             if not settled:
                 label, status = None, "abstained"
-                evidence["source"] = "unsettled" if not tree.error else "tree_error"
+                evidence["source"] = why or "unsettled"
+                if why in ("unsolved", "no_answer"):
+                    evidence["reason"] = f"unsolved: {tree.unsolved}" if why == "unsolved" else sol.unanswered
             elif fe != -1 and j > fe:
                 label, status, score = None, AFTER_ERROR, None
             else:
@@ -547,3 +593,12 @@ class OmegaPRMLabeler:
                 engine=self.engine.name, model=self.engine.model,
             ))
         return rows
+
+
+def _solved(tree: Tree) -> bool:
+    """Whether any completion or given solution of the tree reached the reference answer."""
+    return any(s.correct for s in tree.solutions) or any(st.correct for st in tree.states)
+
+
+def _no_answer(state: State) -> str:
+    return f"no final answer: none of {state.drawn} completions from step {state.depth} had a final answer"

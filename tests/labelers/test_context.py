@@ -1,0 +1,22 @@
+import json
+
+from steplabel.labelers.context import observed_from_rows
+from steplabel.schemas import StepLabel
+from tests.labelers.test_mc import make_task
+
+
+def _rows(rollout_id, evidences):
+    return [StepLabel(run_id="run", rollout_id=rollout_id, problem_id="p", step_index=i, labeler="mc", label=None,
+                      score=None, first_error=None, status="abstained" if "reason" in ev else "labeled",
+                      evidence=json.dumps(ev)) for i, ev in enumerate(evidences)]
+
+
+def test_kept_counts_are_read_once_and_unsolved_rollouts_stay_out_of_the_fit():
+    kept, unsolved = make_task(3), make_task(3)
+    unsolved = type(unsolved)(**{**unsolved.__dict__, "rollout_id": "other"})
+    rows = _rows(kept.rollout_id, [{"correct": 3, "total": 4}, {"correct": 0, "total": 4}, {}])
+    rows += _rows("other", [{"correct": 0, "total": 4, "reason": "unsolved: no completion reached the answer"},
+                            {"correct": 0, "total": 4, "reason": "unsolved: no completion reached the answer"}, {}])
+    observed = observed_from_rows([kept, unsolved], rows)
+    assert len(observed) == 1
+    assert observed[0].correct == (3, 0) and observed[0].total == (4, 4)
