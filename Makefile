@@ -49,10 +49,13 @@ resolve-vllm: $(BIN)/python
 
 bench-engines: $(VLLM_VENV)/.installed
 	$(VLLM_ENV) $(VLLM_VENV)/bin/python benchmarks/engines.py
+	$(VLLM_ENV) $(VLLM_VENV)/bin/python benchmarks/engines_scaling.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/pipeline_overhead.py
 	$(BIN)/python benchmarks/labelers.py
+	$(BIN)/python benchmarks/labelers.py --section noise
+	$(BIN)/python benchmarks/lucky_server.py
 
 clean:
 	rm -rf store .steplabel .pytest_cache
