@@ -114,11 +114,9 @@ class MCLabeler(PerRolloutLabeler):
                        seed: int | None = None) -> PrefixEstimate:
         """MC value of the prefix ending with ``step_index`` (-1: the question alone)."""
         cfg = self.config
-        if step_index < 0:
-            prompt, ids = task.prompt, self.token_prefix(task, step_index)
-        else:
-            prompt = continuation_prompt(task.prompt, task.text, task.step_ends[step_index])
-            ids = self.token_prefix(task, step_index)
+        prompt = task.prompt if step_index < 0 else \
+            continuation_prompt(task.prompt, task.text, task.step_ends[step_index])
+        ids = self.token_prefix(task, step_index)
         sampled = await sample_from_prefix(self.engine, prompt, task.reference_answer, k or cfg.k,
                                            cfg.max_tokens, cfg.temperature, TOP_P,
                                            self.seed if seed is None else seed, ids)
