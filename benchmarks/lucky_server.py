@@ -25,29 +25,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from _tables import markdown_table, publish  # noqa: E402
 
 from steplabel.evaluation.evaluate import evaluate, synthetic_records, tasks_for  # noqa: E402
-from steplabel.problems.steps import split_steps  # noqa: E402
-from steplabel.problems.worlds import truth_oracle  # noqa: E402
-from tests.labelers.lucky_server import LUCK, LuckyRecoveryServer  # noqa: E402
-from tests.labelers.test_lucky_server import config, prefix_rates  # noqa: E402
-
-
-def tree_pairs(result, records) -> list[tuple]:
-    """(first error, truth, steps) for every solution OmegaPRM labeled, its own samples too."""
-    question = {r.record_id: r.problem for r in records}
-    truth = {r.record_id: r.label for r in records}
-    pairs = []
-    for out in result.outputs:
-        texts = {r.rollout_id: r.text for r in out.rollouts}
-        firsts, sizes = {}, {}
-        for row in out.labels:
-            firsts[row.rollout_id] = row.first_error
-            sizes[row.rollout_id] = max(sizes.get(row.rollout_id, 0), row.step_index + 1)
-        q = next(question[rid] for rid in firsts if rid in question)
-        oracle = truth_oracle("synthetic:arith", q)
-        for rid, fe in firsts.items():
-            t = truth[rid] if rid in truth else oracle([s.text for s in split_steps(texts[rid])])
-            pairs.append((fe, t, sizes[rid]))
-    return pairs
+from tests.labelers.lucky_server import LUCK, LuckyRecoveryServer, prefix_rates, tree_pairs  # noqa: E402
+from tests.labelers.test_lucky_server import config  # noqa: E402
 
 
 def pct(x: float) -> str:

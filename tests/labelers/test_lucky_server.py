@@ -15,27 +15,9 @@ import pytest
 
 from steplabel.config import load_config
 from steplabel.evaluation.evaluate import evaluate, synthetic_records
-from steplabel.problems.steps import split_steps
-from steplabel.problems.worlds import truth_oracle
-from tests.labelers.lucky_server import LuckyRecoveryServer
+from tests.labelers.lucky_server import LuckyRecoveryServer, prefix_rates, tree_pairs
 
 PROBLEMS = 100
-
-
-def prefix_rates(pairs):
-    """(share of truly wrong prefixes labeled wrong, share of truly correct ones kept correct)
-    from (predicted first error, true first error, steps) per solution; an undecided solution
-    counts against both."""
-    wrong = wrong_hit = right = right_kept = 0
-    for fe, truth, n in pairs:
-        for j in range(n):
-            if 0 <= truth <= j:
-                wrong += 1
-                wrong_hit += fe is not None and 0 <= fe <= j
-            else:
-                right += 1
-                right_kept += fe is not None and (fe == -1 or fe > j)
-    return wrong_hit / wrong, right_kept / right
 
 
 @pytest.fixture(scope="module")
@@ -71,20 +53,7 @@ def test_omegaprm_tree_labels_wrong_prefixes_wrong(server, records):
     # The tree, as `run` grows it (eval alone keeps to the given records).
     result = evaluate(records, "omegaprm", config(server, **{"label.omegaprm.k": 8, "label.omegaprm.search_scope": "tree",
                                                              "label.omegaprm.rollout_budget": 200}))
-    question = {r.record_id: r.problem for r in records}
-    truth = {r.record_id: r.label for r in records}
-    pairs = []
-    for out in result.outputs:
-        texts = {r.rollout_id: r.text for r in out.rollouts}
-        firsts, sizes = {}, {}
-        for row in out.labels:
-            firsts[row.rollout_id] = row.first_error
-            sizes[row.rollout_id] = max(sizes.get(row.rollout_id, 0), row.step_index + 1)
-        q = next(question[rid] for rid in firsts if rid in question)
-        oracle = truth_oracle("synthetic:arith", q)
-        for rid, fe in firsts.items():
-            t = truth[rid] if rid in truth else oracle([s.text for s in split_steps(texts[rid])])
-            pairs.append((fe, t, sizes[rid]))
+    pairs = tree_pairs(result, records)
     assert len(pairs) > 2 * len(records)  # tree solutions included
     decided = [p for p in pairs if p[0] is not None]
     assert len(decided) >= 0.6 * len(pairs)  # abstains on some, not on most
