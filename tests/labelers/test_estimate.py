@@ -6,6 +6,7 @@ recover by luck at a low rate. The estimator is never told these rates.
 """
 
 import ast
+import math
 import random
 from pathlib import Path
 
@@ -110,12 +111,13 @@ def test_small_pools_stay_sane():
 
 def test_the_estimator_sees_counts_only():
     """No world or engine parameter can reach it: it imports nothing of ours but numpy-level
-    code, and its inputs are counts, totals and final answers."""
+    code, and its inputs are counts, totals, final answers and which problem a solution
+    belongs to (an opaque name)."""
     source = Path(estimate.__file__).read_text()
     imported = [n.module for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ImportFrom)]
     imported += [a.name for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Import) for a in n.names]
     assert not [m for m in imported if m and m.startswith("steplabel")], imported
-    assert set(Observed.__dataclass_fields__) == {"correct", "total", "final_correct"}
+    assert set(Observed.__dataclass_fields__) == {"correct", "total", "final_correct", "group"}
 
 
 def simulate_recoveries(n_solutions=400, k=16, luck=0.08, recover=0.3, seed=5):
@@ -194,3 +196,45 @@ def test_the_fixed_order_product_equals_the_matrix_product_for_every_state_count
     for states in (2, 3, 4, 5):
         rows, matrix = rng.random((7, states)), rng.random((states, states))
         assert np.allclose(_times(rows, matrix), rows @ matrix)
+
+
+def simulate_hard_problems(problems=80, per_problem=4, k=16, seed=7):
+    """Solutions of problems of varied difficulty: a hard problem's correct prefixes succeed at
+    a fraction of the typical rate (log-odds 2 lower), an easy one's more often; wrong prefixes
+    recover at 5% everywhere."""
+    rng = random.Random(seed)
+    pool, truth, hard = [], [], []
+    for q in range(problems):
+        shift = -2.0 if q % 4 == 0 else rng.uniform(-0.3, 0.6)
+        for _ in range(per_problem):
+            n = rng.randint(4, 9)
+            t = rng.choice([-1, -1, -1] + list(range(n)))
+            correct, total = [], []
+            for i in range(n - 1):
+                remaining = n - 1 - i
+                base = 0.9 * 0.95 ** remaining
+                good = 1 / (1 + math.exp(-(math.log(base / (1 - base)) + shift)))
+                p = 0.05 if 0 <= t <= i else good
+                correct.append(sum(rng.random() < p for _ in range(k)))
+                total.append(k)
+            pool.append(Observed(tuple(correct), tuple(total), t == -1, f"q{q}"))
+            truth.append(t)
+            hard.append(shift < -1)
+    return pool, truth, hard
+
+
+def test_a_hard_problems_correct_prefixes_are_not_taken_for_errors():
+    """Correct prefixes of a hard problem succeed rarely from every prefix: read against the
+    run's typical rates they look wrong; fitted with the problem's own shift they do not."""
+    pool, truth, hard = simulate_hard_problems()
+    anonymous = [Observed(o.correct, o.total, o.final_correct) for o in pool]
+
+    def right_on_hard(observed):
+        post = posteriors(observed, fit(observed))
+        return sum(p.first_error == t for p, t, h in zip(post, truth, hard) if h) / sum(hard)
+
+    grouped, typical = right_on_hard(pool), right_on_hard(anonymous)
+    assert grouped >= 0.9 and grouped >= typical + 0.1, (grouped, typical)
+    params = fit(pool)
+    shifts = params.shifts()
+    assert all(shifts[f"q{q}"] < -1.0 for q in range(0, 80, 4))  # the hard ones are found hard

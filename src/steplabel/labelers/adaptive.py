@@ -73,7 +73,7 @@ class Decided:
 
     def observed(self) -> Observed:
         return Observed(tuple(t.correct for t in self.tallies), tuple(t.total for t in self.tallies),
-                        self.task.correct)
+                        self.task.correct, self.task.problem_id)
 
 
 @dataclass(frozen=True)

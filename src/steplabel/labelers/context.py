@@ -16,10 +16,12 @@ from steplabel.labelers.estimate import Observed
 from steplabel.schemas import StepLabel
 
 
-def observed_from_rows(tasks: Sequence[LabelTask], rows: Sequence[StepLabel]) -> list[Observed]:
+def observed_from_rows(tasks: Sequence[LabelTask], rows: Sequence[StepLabel],
+                       grouped: bool = False) -> list[Observed]:
     """One ``Observed`` per kept rollout from its stored labels' ``correct``/``total``. A tree
     state's counts (``node`` in the evidence) enter once, however many rollouts pass it. An
-    ``unsolved`` rollout stays out, as it stayed out of its first fit."""
+    ``unsolved`` rollout stays out, as it stayed out of its first fit. ``grouped``: each keeps
+    its problem (``Observed.group``), as MC's own observations do."""
     by_rollout: dict[str, dict[int, dict]] = {}
     for row in rows:
         try:
@@ -44,5 +46,5 @@ def observed_from_rows(tasks: Sequence[LabelTask], rows: Sequence[StepLabel]) ->
             ok = isinstance(c, int) and isinstance(t, int) and 0 <= c <= t and fresh
             correct.append(c if ok else 0)
             total.append(t if ok else 0)
-        out.append(Observed(tuple(correct), tuple(total), task.correct))
+        out.append(Observed(tuple(correct), tuple(total), task.correct, task.problem_id if grouped else None))
     return out

@@ -55,6 +55,9 @@ class Observed:
     correct: tuple[int, ...]
     total: tuple[int, ...]
     final_correct: bool | None
+    # Its problem, where the counts cover every prefix (MC): correct prefixes of one problem
+    # share a difficulty (``Params.offsets``). None: the run's typical rates.
+    group: str | None = None
 
     @property
     def num_steps(self) -> int:
@@ -84,11 +87,24 @@ class Params:
     # on long solutions that look right would be too high. Sampling decisions ignore it (more
     # completions cannot resolve it): see ``visible``.
     silent: float = 0.005
+    # A hard question is hard from every prefix: its correct prefixes succeed less often than
+    # the run's typical ones at the same steps remaining (an easy one more often). Per problem
+    # (``Observed.group``), a shift of the correct rate on the log-odds scale, fitted to the
+    # problem's own counts and shrunk towards 0. Without it a hard problem's correct prefixes
+    # (7 of 32 where the typical rate is 0.5) look half wrong. Only for counts over every prefix
+    # (MC): a search's probes crowd around first errors, which would read as difficulty.
+    offsets: tuple[tuple[str, float], ...] = ()
     iterations: int = 0
     pooled: int = 0  # solutions the fit saw
 
+    def shifts(self) -> dict[str, float]:
+        return dict(self.offsets)
+
 
 PRIOR = Params()
+# Spread of the per-problem shift on the log-odds scale: a weak prior (a problem whose correct
+# prefixes succeed at 0.27 where the run's typical ones do at 0.5 is one standard deviation out).
+_OFFSET_SD = 1.0
 # Prior strength, in pseudo-completions per bin / pseudo-events: weak against a run's thousands
 # of completions, strong enough that a handful of solutions cannot collapse a component.
 _PRIOR_N = 40.0
@@ -143,7 +159,9 @@ def _log_emissions(group: Sequence[Observed], p: Params) -> np.ndarray:
         t = np.array([o.total for o in group], float)
         bins = _bins(n)[None, :]
         sampled = t > 0
-        good = np.where(sampled, _log_bb(c, t, np.asarray(p.mu_good)[bins], p.rho_good), 0.0)
+        shifts = p.shifts()
+        shift = np.array([[shifts.get(o.group, 0.0)] for o in group]) if shifts else 0.0
+        good = np.where(sampled, _log_bb(c, t, _shifted(np.asarray(p.mu_good)[bins], shift), p.rho_good), 0.0)
         bad = np.where(sampled, _log_bb(c, t, np.asarray(p.mu_bad)[bins], p.rho_bad), 0.0)
         out[:, :-1, G] = out[:, :-1, R] = good
         out[:, :-1, B] = out[:, :-1, B1] = bad
@@ -153,6 +171,12 @@ def _log_emissions(group: Sequence[Observed], p: Params) -> np.ndarray:
             out[j, -1, G] = out[j, -1, R] = math.log(ok_good if o.final_correct else 1 - ok_good)
             out[j, -1, B] = out[j, -1, B1] = math.log(right_bad if o.final_correct else 1 - right_bad)
     return out
+
+
+def _shifted(mu: np.ndarray, shift) -> np.ndarray:
+    """Rates moved by ``shift`` on the log-odds scale."""
+    mu = np.clip(mu, 1e-4, 1 - 1e-4)
+    return 1.0 / (1.0 + np.exp(-(np.log(mu / (1.0 - mu)) + shift)))
 
 
 def _transitions(p: Params) -> np.ndarray:
@@ -256,7 +280,7 @@ def fit(pool: Sequence[Observed], start: Params = PRIOR, iterations: int = 40, t
 
 def _flat(p: Params) -> list[float]:
     return [*p.mu_good, *p.mu_bad, p.rho_good, p.rho_bad, p.hazard, p.recover, p.recover_first,
-            p.final_wrong_if_good, p.final_right_if_bad]
+            p.final_wrong_if_good, p.final_right_if_bad, *(d for _, d in p.offsets)]
 
 
 @dataclass
@@ -265,6 +289,7 @@ class _Stats:
 
     c: list = field(default_factory=list)
     n: list = field(default_factory=list)
+    groups: list = field(default_factory=list)
     bins: list = field(default_factory=list)
     w_good: list = field(default_factory=list)
     w_bad: list = field(default_factory=list)
@@ -284,6 +309,7 @@ class _Stats:
             keep = t > 0
             self.c.append(np.array([o.correct for o in group], float)[keep])
             self.n.append(t[keep])
+            self.groups.append(np.broadcast_to(np.array([[o.group] for o in group], object), t.shape)[keep])
             self.bins.append(np.broadcast_to(_bins(n), t.shape)[keep])
             self.w_good.append((gamma[:, :-1, G] + gamma[:, :-1, R])[keep])
             self.w_bad.append((gamma[:, :-1, B] + gamma[:, :-1, B1])[keep])
@@ -315,7 +341,8 @@ class _Stats:
         c, n, bins = np.concatenate(self.c), np.concatenate(self.n), np.concatenate(self.bins)
         mu_g, rho_g = _rates(c, n, bins, np.concatenate(self.w_good), PRIOR.mu_good, PRIOR.rho_good)
         mu_b, rho_b = _rates(c, n, bins, np.concatenate(self.w_bad), PRIOR.mu_bad, PRIOR.rho_bad)
-        return replace(out, mu_good=mu_g, rho_good=rho_g, mu_bad=mu_b, rho_bad=rho_b)
+        offsets = _offsets(c, n, bins, np.concatenate(self.w_good), np.concatenate(self.groups), mu_g, p)
+        return replace(out, mu_good=mu_g, rho_good=rho_g, mu_bad=mu_b, rho_bad=rho_b, offsets=offsets)
 
 
 _RHO_GRID = np.geomspace(1e-3, 0.5, 28)
@@ -343,6 +370,26 @@ def _rates(c, n, bins, w, prior_mu, prior_rho) -> tuple[tuple[float, ...], float
     scores = [float(np.sum(weight[many] * _log_bb(kc[many], kn[many], mu_each[many], r))) for r in _RHO_GRID]
     scores = np.asarray(scores) - 0.5 * (np.log(_RHO_GRID / prior_rho) ** 2)  # weak log-normal prior
     return tuple(mu), float(_RHO_GRID[int(np.argmax(scores))])
+
+
+def _offsets(c, n, bins, w, groups, mu_good, p: Params) -> tuple[tuple[str, float], ...]:
+    """Each problem's shift of the correct rate: a few Newton steps (from the last fit's) on the
+    binomial likelihood of its correct-weighted counts, with a normal prior of ``_OFFSET_SD``."""
+    named = np.array([g is not None for g in groups], bool)
+    if not named.any():
+        return ()
+    names, index = np.unique(groups[named].astype(str), return_inverse=True)
+    c, n, w = c[named], n[named], w[named]
+    mu = np.clip(np.asarray(mu_good)[bins[named].astype(int)], 1e-4, 1 - 1e-4)
+    base = np.log(mu / (1.0 - mu))
+    last = p.shifts()
+    d = np.array([last.get(name, 0.0) for name in names])
+    for _ in range(5):
+        rate = 1.0 / (1.0 + np.exp(-(base + d[index])))
+        score = np.bincount(index, w * (c - n * rate), len(names)) - d / _OFFSET_SD ** 2
+        info = np.bincount(index, w * n * rate * (1 - rate), len(names)) + 1.0 / _OFFSET_SD ** 2
+        d = np.clip(d + score / info, -4.0, 4.0)
+    return tuple((str(name), round(float(x), 6)) for name, x in zip(names, d))
 
 
 def any_of_k(obs: Observed) -> int | None:

@@ -108,7 +108,7 @@ class MCLabeler(PerRolloutLabeler):
 
     def use_context(self, tasks: Sequence[LabelTask], rows: Sequence[StepLabel]) -> None:
         """A rerun's rollouts that keep their labels join every fit with their stored counts."""
-        self.context = observed_from_rows(tasks, rows)
+        self.context = observed_from_rows(tasks, rows, grouped=True)
 
     async def estimate(self, task: LabelTask, step_index: int, k: int | None = None,
                        seed: int | None = None) -> PrefixEstimate:
