@@ -19,6 +19,9 @@ The model is a small hidden Markov chain along each solution's steps, one state 
   of recovering from ``B1`` is fitted apart from that of later wrong prefixes: one rate for
   both made a lone failing prefix amid succeeding ones look like bad luck of a correct one.
 
+Correct prefixes of one problem share its difficulty: where the counts cover every prefix
+(MC), each problem gets a shift of the correct rate on the log-odds scale (``Params.offsets``).
+
 ``G`` is left for good (every prefix after a wrong one is wrong, the change-point structure);
 the first error is the first prefix not in ``G``. ``G`` may also pass straight to ``R`` (a
 *silent* error: wrong text, right value), at a fixed prior rate, since no count can see it;
