@@ -36,6 +36,21 @@ sys.path.insert(0, str(HERE.parent / "scripts"))
 MODES = {"blocking batches": False, "continuous": True}
 
 
+def mode_configs(model: str, problems: int, block_size: int = 32, max_tokens: int = 120) -> dict:
+    """The benchmark's configuration, once per mode (blocking batches, continuous)."""
+    from steplabel.config import load_config
+
+    base = {"engine.kind": "vllm", "engine.model": model, "engine.vllm.enforce_eager": True,
+            "engine.vllm.max_model_len": 512, "engine.vllm.block_size": block_size,
+            "problems.limit": problems, "generate.samples": 2, "generate.max_tokens": 160,
+            "problems.synthetic.max_steps": 5, "run.store": tempfile.mkdtemp(),
+            "label.mc.k": 8, "label.mc.max_tokens": max_tokens,
+            # the tiny model rarely reaches the answer: search every question, not only mixed ones
+            "label.omegaprm.keep_extremes": True, "label.omegaprm.k": 8, "label.omegaprm.screen": 4,
+            "label.omegaprm.rollout_budget": 64, "label.omegaprm.max_tokens": max_tokens}
+    return {name: load_config(None, {**base, "engine.vllm.continuous": cont}) for name, cont in MODES.items()}
+
+
 def decode_cost(backend, sizes=(1, 4, 16, 64), tokens=64) -> list[list]:
     """Seconds per generated token at each number of sequences decoding together: what a
     batch's tail (a few sequences left running) costs against a full batch."""
@@ -62,7 +77,6 @@ def decode_cost(backend, sizes=(1, 4, 16, 64), tokens=64) -> list[list]:
 def main() -> None:
     from _tables import markdown_table, publish
 
-    from steplabel.config import load_config
     from steplabel.pipeline import stages
     from steplabel.registry import make_backend, make_engine
     from train_tiny_model import build
@@ -79,15 +93,7 @@ def main() -> None:
     if not (Path(args.model) / "config.json").exists():
         build(args.model, steps=200)
 
-    base = {"engine.kind": "vllm", "engine.model": args.model, "engine.vllm.enforce_eager": True,
-            "engine.vllm.max_model_len": 512, "engine.vllm.block_size": args.block_size,
-            "problems.limit": args.problems, "generate.samples": 2, "generate.max_tokens": 160,
-            "problems.synthetic.max_steps": 5, "run.store": tempfile.mkdtemp(),
-            "label.mc.k": 8, "label.mc.max_tokens": args.max_tokens,
-            # the tiny model rarely reaches the answer: search every question, not only mixed ones
-            "label.omegaprm.keep_extremes": True, "label.omegaprm.k": 8, "label.omegaprm.screen": 4,
-            "label.omegaprm.rollout_budget": 64, "label.omegaprm.max_tokens": args.max_tokens}
-    configs = {name: load_config(None, {**base, "engine.vllm.continuous": cont}) for name, cont in MODES.items()}
+    configs = mode_configs(args.model, args.problems, args.block_size, args.max_tokens)
     problems = stages.load_stage(configs["continuous"], "bench").problems
     backends = {name: make_backend(c.engine) for name, c in configs.items()}  # both loaded up front
 

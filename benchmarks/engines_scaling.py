@@ -21,7 +21,6 @@ import asyncio
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,13 +30,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "scripts"))
 
-from engines import MODES  # noqa: E402
+from engines import MODES, mode_configs  # noqa: E402
 
 
 def main() -> None:
     from _tables import markdown_table, publish
 
-    from steplabel.config import load_config
     from steplabel.pipeline import stages
     from steplabel.registry import make_backend, make_engine
     from train_tiny_model import build
@@ -50,13 +48,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     if not (Path(args.model) / "config.json").exists():
         build(args.model, steps=200)
-    base = {"engine.kind": "vllm", "engine.model": args.model, "engine.vllm.enforce_eager": True,
-            "engine.vllm.max_model_len": 512, "engine.vllm.block_size": 32,
-            "problems.limit": max(sizes), "generate.samples": 2, "generate.max_tokens": 160,
-            "problems.synthetic.max_steps": 5, "run.store": tempfile.mkdtemp(),
-            "label.omegaprm.keep_extremes": True, "label.omegaprm.k": 8, "label.omegaprm.screen": 4,
-            "label.omegaprm.rollout_budget": 64, "label.omegaprm.max_tokens": 120}
-    configs = {name: load_config(None, {**base, "engine.vllm.continuous": cont}) for name, cont in MODES.items()}
+    configs = mode_configs(args.model, max(sizes))
     problems = stages.load_stage(configs["continuous"], "bench").problems
     backends = {name: make_backend(c.engine) for name, c in configs.items()}
     gen = asyncio.run(stages.generate_stage(problems, make_engine(configs["continuous"].engine),

@@ -3,11 +3,11 @@ mistakes, noise-aware labels still call the truly wrong prefixes wrong (issue #1
 
 Issue #13 asks for >= 95% (MC, k = 8) and >= 90% (OmegaPRM, tree solutions included,
 budget 200) of truly wrong prefixes labeled wrong with >= 99% of correct ones kept, for every
-label written (an abstention is no label). Measured here (seed 1): MC 94.8% / 99.2%; OmegaPRM
+label written (an abstention is no label). Measured here (seed 1): MC 95.4% / 99.3%; OmegaPRM
 95.9% / 99.6% on the 63% of solutions whose first error it claims (``claim = 0.8`` for tree
 solutions, an even chance for the given ones). ``benchmarks/lucky_server.py`` measures four
-seeds: MC catches 98.1-98.4% of the wrong prefixes whose error shows in the final answer and
-23-62% of those whose text recovers (no count can see those), 92.7-96.1% in all. The
+seeds: MC catches 97.8-98.4% of the wrong prefixes whose error shows in the final answer and
+10-75% of those whose text recovers (no count can see those), 92.3-96.5% in all. The
 thresholds guard what is reached.
 """
 
