@@ -178,3 +178,19 @@ def test_transformers_engine_end_to_end_with_token_id_continuations(tmp_path, ti
     # MC continued from the model's own token ids, not from re-tokenized text
     assert con.execute("SELECT count(*) FROM step_labels WHERE evidence LIKE '%\"token_prompt\": true%'"
                        ).fetchone()[0] > 0
+
+
+def test_questions_the_policy_never_solves_are_counted_as_unsolved_not_refuted(tmp_path):
+    """A policy that never gets a step right: MC's counts are all zero, so step 1 would look
+    wrong; the run abstains on every such rollout instead and its summary says how many."""
+    cfg = config(tmp_path, **{"problems.limit": 6, "run.batch_size": 6, "engine.sandbox.skill": 0.0,
+                              "engine.sandbox.recovery": 0.0})
+    summary = asyncio.run(run_direct(cfg))
+    mc = summary["labelers"]["mc"]
+    assert mc["unsolved_rollouts"] == summary["rollouts"] == 12
+    assert mc["negative"] == 0 and mc["positive"] == 0  # no step claimed either way
+    reasons = connect(tmp_path).execute(
+        "SELECT DISTINCT json_extract_string(evidence, '$.reason') LIKE 'unsolved:%' FROM step_labels").fetchall()
+    assert reasons == [(True,)]
+    healthy = asyncio.run(run_direct(config(tmp_path / "healthy", **{"problems.limit": 6, "run.batch_size": 6})))
+    assert healthy["labelers"]["mc"]["unsolved_rollouts"] == 0

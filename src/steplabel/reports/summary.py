@@ -69,6 +69,11 @@ def run_summary(store: str | Path, run_id: str) -> dict:
             "(status = 'abstained' AND (json_exists(evidence, '$.error') "
             "OR coalesce(json_extract_string(evidence, '$.reason'), '') LIKE '%engine error%')) "
             "OR json_exists(evidence, '$.tree_error'))", q)[0]
+        # Rollouts of questions the policy never solved: their counts cannot place an error.
+        unsolved = _one(
+            con, "SELECT count(DISTINCT rollout_id) FROM step_labels WHERE run_id = ? AND labeler = ? "
+            "AND status = 'abstained' AND coalesce(json_extract_string(evidence, '$.reason'), '') LIKE 'unsolved%'",
+            q)[0]
         screening = _one(
             con, "SELECT coalesce(sum(rollouts_spent), 0) FROM trees WHERE run_id = ? AND labeler = ? "
             "AND kind = 'root'", q)[0]
@@ -81,6 +86,7 @@ def run_summary(store: str | Path, run_id: str) -> dict:
             "abstained": abstained,
             "undetermined_rollouts": dist.get(None, 0),
             "engine_failed_rollouts": failed,
+            "unsolved_rollouts": unsolved,
             "first_error_distribution": dict(sorted(dist.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))),
             "truth_agreement": round(agree / with_truth, 4) if with_truth else None,
             "cost": {"rollouts": int(rollouts or 0) + int(screening), "generated_tokens": int(gtok or 0),
@@ -113,6 +119,8 @@ def summary_rows(s: dict) -> list[dict]:
                                 for k, v in l["first_error_distribution"].items())},
             {"metric": f"{name}: rollouts an engine error left unlabeled (a rerun retries them)",
              "value": l["engine_failed_rollouts"]},
+            {"metric": f"{name}: rollouts of questions the policy never solved (abstained)",
+             "value": l["unsolved_rollouts"]},
             {"metric": f"{name}: cost (rollouts / generated tokens / requests)",
              "value": f"{l['cost']['rollouts']} / {l['cost']['generated_tokens']} / {l['cost']['engine_requests']}"},
         ]
