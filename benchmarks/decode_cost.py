@@ -26,18 +26,26 @@ SHAPES = {  # Qwen2.5 layer shapes (hidden, layers, heads, kv heads, intermediat
 }
 
 
-def step_costs(shape: str, sizes: list[int], prompt: int, steps: int, device: str) -> list[tuple[int, float]]:
+def _model(shape: str, length: int, device: str):
+    """(config, model) of a Qwen2.5 layer shape with random weights, built on ``device``
+    (bf16 on a GPU, fp32 on a CPU)."""
     import torch
-    from transformers import AutoModelForCausalLM, DynamicCache, Qwen2Config
+    from transformers import AutoModelForCausalLM, Qwen2Config
 
     hidden, layers, heads, kv, inter = SHAPES[shape]
     config = Qwen2Config(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
                          num_key_value_heads=kv, intermediate_size=inter, vocab_size=151936,
-                         max_position_embeddings=prompt + steps + 8)
-    dtype = torch.bfloat16 if device == "cuda" else torch.float32
+                         max_position_embeddings=length)
     with torch.device(device):
-        model = AutoModelForCausalLM.from_config(config, dtype=dtype)
-    model.eval()
+        model = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16 if device == "cuda" else torch.float32)
+    return config, model.eval()
+
+
+def step_costs(shape: str, sizes: list[int], prompt: int, steps: int, device: str) -> list[tuple[int, float]]:
+    import torch
+    from transformers import DynamicCache
+
+    _, model = _model(shape, prompt + steps + 8, device)
     out = []
     for size in sizes:
         ids = torch.randint(0, 1000, (size, prompt), device=device)
@@ -62,30 +70,25 @@ def step_costs(shape: str, sizes: list[int], prompt: int, steps: int, device: st
     return out
 
 
-def graph_step_costs(shape: str, sizes: list[int], prompt: int, steps: int) -> list[tuple[int, float]]:
+def graph_step_costs(shape: str, sizes: list[int], prompt: int, steps: int,
+                     device: str = "cuda") -> list[tuple[int, float]]:
     """The same decode step captured once in a CUDA graph over a static KV cache and replayed,
     as a served engine runs it: no per-kernel launch cost from Python. The replayed step
     attends over the whole static cache, so every replay costs what the last step would."""
     import torch
-    from transformers import AutoModelForCausalLM, Qwen2Config, StaticCache
+    from transformers import StaticCache
 
-    hidden, layers, heads, kv, inter = SHAPES[shape]
     length = prompt + steps + 8
-    config = Qwen2Config(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
-                         num_key_value_heads=kv, intermediate_size=inter, vocab_size=151936,
-                         max_position_embeddings=length)
-    with torch.device("cuda"):
-        model = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
-    model.eval()
+    config, model = _model(shape, length, device)
     out = []
     for size in sizes:
         with torch.no_grad():
             cache = StaticCache(config=config, max_cache_len=length)
-            ids = torch.randint(0, 1000, (size, prompt), device="cuda")
-            model(input_ids=ids, past_key_values=cache, cache_position=torch.arange(prompt, device="cuda"),
+            ids = torch.randint(0, 1000, (size, prompt), device=device)
+            model(input_ids=ids, past_key_values=cache, cache_position=torch.arange(prompt, device=device),
                   use_cache=True)
-            token = torch.zeros((size, 1), dtype=torch.long, device="cuda")
-            position = torch.tensor([prompt], device="cuda")
+            token = torch.zeros((size, 1), dtype=torch.long, device=device)
+            position = torch.tensor([prompt], device=device)
             side = torch.cuda.Stream()
             side.wait_stream(torch.cuda.current_stream())
             with torch.cuda.stream(side):
@@ -126,7 +129,7 @@ def main() -> None:
     for shape in args.shapes.split(","):
         runs = [("eager", step_costs)]
         if device == "cuda":
-            runs.append(("CUDA graph", lambda *a: graph_step_costs(*a[:4])))
+            runs.append(("CUDA graph", graph_step_costs))
         for how, measure in runs:
             try:
                 costs = measure(shape, sizes, args.prompt, args.steps, device)

@@ -146,13 +146,13 @@ async def _check_roots(cohort: list[Decided], draw: Draw, n: int) -> None:
     problems: dict[str, list[Decided]] = {}
     for d in cohort:
         problems.setdefault(d.task.problem_id, []).append(d)
-    silent = [ds for ds in problems.values()
+    unanswered = [ds for ds in problems.values()
               if all(d.failed_at is None for d in ds)
               and not any(d.task.correct or any(t.correct for t in d.tallies) for d in ds)]
-    if not silent:
+    if not unanswered:
         return
-    got = await asyncio.gather(*(draw(ds[0].task, ROOT, n, 0) for ds in silent))
-    for ds, root in zip(silent, got):
+    got = await asyncio.gather(*(draw(ds[0].task, ROOT, n, 0) for ds in unanswered))
+    for ds, root in zip(unanswered, got):
         drawn = sum(t.total for d in ds for t in d.tallies)
         reason = None
         if root.failed and not root.total:

@@ -13,7 +13,7 @@ from typing import Sequence
 
 from steplabel.labelers.base import LabelTask
 from steplabel.labelers.estimate import Observed
-from steplabel.schemas import StepLabel
+from steplabel.schemas import UNSOLVED, StepLabel
 
 
 def observed_from_rows(tasks: Sequence[LabelTask], rows: Sequence[StepLabel],
@@ -34,7 +34,7 @@ def observed_from_rows(tasks: Sequence[LabelTask], rows: Sequence[StepLabel],
     out = []
     for task in tasks:
         steps = by_rollout.get(task.rollout_id)
-        if steps is None or any(str(ev.get("reason", "")).startswith("unsolved") for ev in steps.values()):
+        if steps is None or any(str(ev.get("reason", "")).startswith(UNSOLVED) for ev in steps.values()):
             continue  # not kept, or kept out of every fit (a question the policy never solved)
         correct, total = [], []
         for i in range(task.num_steps - 1):

@@ -41,7 +41,7 @@ from steplabel.labelers.context import observed_from_rows
 from steplabel.labelers.estimate import PRIOR, Observed
 from steplabel.problems.answers import check_answer
 from steplabel.problems.prompts import continuation_prompt
-from steplabel.schemas import AFTER_ERROR, StepLabel
+from steplabel.schemas import AFTER_ERROR, UNSOLVED, StepLabel
 
 
 TOP_P = 1.0  # completions sample the full distribution
@@ -199,7 +199,7 @@ class MCLabeler(PerRolloutLabeler):
                 evidence.update(failure_evidence(d.tallies[failed].failed))
             elif d.unsolved is not None:
                 label, status = None, "abstained"
-                evidence.update(reason="unsolved: " + d.unsolved, root_correct=d.root.correct, root_total=d.root.total)
+                evidence.update(reason=UNSOLVED + d.unsolved, root_correct=d.root.correct, root_total=d.root.total)
             elif post.first_error != -1 and i > post.first_error:
                 label, status = None, AFTER_ERROR
             else:

@@ -55,12 +55,12 @@ from steplabel.engines.base import Engine
 from steplabel.labelers.base import LabelOutput, LabelTask
 from steplabel.labelers.context import observed_from_rows
 from steplabel.labelers.estimate import Observed, Params, Posterior, posterior, visible
-from steplabel.labelers.mc import TOP_P, sample_from_prefix
+from steplabel.labelers.mc import NO_ANSWER, TOP_P, sample_from_prefix
 from steplabel.labelers.pooling import PooledFit
 from steplabel.labelers.token_prefix import TokenPrefixes
 from steplabel.problems.prompts import continuation_prompt
 from steplabel.problems.steps import DEFAULT_SEPARATOR, split_steps
-from steplabel.schemas import AFTER_ERROR, Rollout, Step, StepLabel, new_id
+from steplabel.schemas import AFTER_ERROR, UNSOLVED, Rollout, Step, StepLabel, new_id
 
 
 @dataclass
@@ -573,7 +573,7 @@ class OmegaPRMLabeler:
                 label, status = None, "abstained"
                 evidence["source"] = why or "unsettled"
                 if why in ("unsolved", "no_answer"):
-                    evidence["reason"] = f"unsolved: {tree.unsolved}" if why == "unsolved" else sol.unanswered
+                    evidence["reason"] = UNSOLVED + tree.unsolved if why == "unsolved" else sol.unanswered
             elif fe != -1 and j > fe:
                 label, status, score = None, AFTER_ERROR, None
             else:
@@ -601,4 +601,4 @@ def _solved(tree: Tree) -> bool:
 
 
 def _no_answer(state: State) -> str:
-    return f"no final answer: none of {state.drawn} completions from step {state.depth} had a final answer"
+    return f"{NO_ANSWER}none of {state.drawn} completions from step {state.depth} had a final answer"

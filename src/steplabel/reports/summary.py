@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from steplabel.schemas import UNSOLVED
 from steplabel.storage.catalog import connect
 
 
@@ -63,17 +64,15 @@ def run_summary(store: str | Path, run_id: str) -> dict:
             if truth is not None and fe is not None:
                 with_truth += 1
                 agree += fe == truth
-        # Rollouts whose labels an engine error left unfinished: what a rerun will retry.
-        failed = _one(
-            con, "SELECT count(DISTINCT rollout_id) FROM step_labels WHERE run_id = ? AND labeler = ? AND ("
-            "(status = 'abstained' AND (json_exists(evidence, '$.error') "
+        # Rollouts whose labels an engine error left unfinished (what a rerun will retry), and
+        # rollouts of questions the policy never solved (their counts cannot place an error).
+        failed, unsolved = _one(
+            con, "SELECT count(DISTINCT rollout_id) FILTER ((status = 'abstained' AND (json_exists(evidence, '$.error') "
             "OR coalesce(json_extract_string(evidence, '$.reason'), '') LIKE '%engine error%')) "
-            "OR json_exists(evidence, '$.tree_error'))", q)[0]
-        # Rollouts of questions the policy never solved: their counts cannot place an error.
-        unsolved = _one(
-            con, "SELECT count(DISTINCT rollout_id) FROM step_labels WHERE run_id = ? AND labeler = ? "
-            "AND status = 'abstained' AND coalesce(json_extract_string(evidence, '$.reason'), '') LIKE 'unsolved%'",
-            q)[0]
+            "OR json_exists(evidence, '$.tree_error')), "
+            "count(DISTINCT rollout_id) FILTER (status = 'abstained' "
+            "AND coalesce(json_extract_string(evidence, '$.reason'), '') LIKE ?) "
+            "FROM step_labels WHERE run_id = ? AND labeler = ?", [UNSOLVED + "%", *q])
         screening = _one(
             con, "SELECT coalesce(sum(rollouts_spent), 0) FROM trees WHERE run_id = ? AND labeler = ? "
             "AND kind = 'root'", q)[0]

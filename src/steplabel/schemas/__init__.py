@@ -10,6 +10,7 @@ from steplabel.schemas.records import (
     Rollout,
     Step,
     StepLabel,
+    UNSOLVED,
     new_id,
 )
 
@@ -26,6 +27,7 @@ __all__ = [
     "Step",
     "StepLabel",
     "TableSpec",
+    "UNSOLVED",
     "new_id",
     "to_arrow",
 ]

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 
 #: ``StepLabel.status`` of a step after the first error: not estimated, left out of exports.
 AFTER_ERROR = "after_error"
+#: How the ``reason`` of an abstained label starts when the policy never reached the answer on
+#: its question: its counts cannot place an error, and a rerun would fail the same way.
+UNSOLVED = "unsolved: "
 # Steps are paragraphs unless a run says otherwise: one blank line (or more) between steps.
 DEFAULT_SEPARATOR = r"\n\s*\n"
 
