@@ -20,3 +20,16 @@ def test_kept_counts_are_read_once_and_unsolved_rollouts_stay_out_of_the_fit():
     observed = observed_from_rows([kept, unsolved], rows)
     assert len(observed) == 1
     assert observed[0].correct == (3, 0) and observed[0].total == (4, 4)
+
+
+def test_stored_agreement_is_read_back_only_where_every_counted_prefix_has_it():
+    task = make_task(3)
+    newer = observed_from_rows([task], _rows(task.rollout_id, [{"correct": 3, "total": 8, "agree": 4},
+                                                               {"correct": 0, "total": 8, "agree": 7}, {}]))
+    assert newer[0].agree == (4, 7)
+    older = observed_from_rows([task], _rows(task.rollout_id, [{"correct": 3, "total": 8, "agree": 4},
+                                                               {"correct": 0, "total": 8}, {}]))
+    assert older[0].agree == () and older[0].correct == (3, 0)
+    broken = observed_from_rows([task], _rows(task.rollout_id, [{"correct": 3, "total": 8, "agree": 6},
+                                                                {"correct": 0, "total": 8, "agree": 7}, {}]))
+    assert broken[0].agree == ()  # 6 alike of 5 failures cannot be: not trusted

@@ -111,13 +111,13 @@ def test_small_pools_stay_sane():
 
 def test_the_estimator_sees_counts_only():
     """No world or engine parameter can reach it: it imports nothing of ours but numpy-level
-    code, and its inputs are counts, totals, final answers and which problem a solution
-    belongs to (an opaque name)."""
+    code, and its inputs are counts, totals, final answers, which problem a solution belongs
+    to (an opaque name) and how many completions repeat one wrong answer (a count)."""
     source = Path(estimate.__file__).read_text()
     imported = [n.module for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ImportFrom)]
     imported += [a.name for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Import) for a in n.names]
     assert not [m for m in imported if m and m.startswith("steplabel")], imported
-    assert set(Observed.__dataclass_fields__) == {"correct", "total", "final_correct", "group"}
+    assert set(Observed.__dataclass_fields__) == {"correct", "total", "final_correct", "group", "agree"}
 
 
 def simulate_recoveries(n_solutions=400, k=16, luck=0.08, recover=0.3, seed=5):
@@ -238,3 +238,47 @@ def test_a_hard_problems_correct_prefixes_are_not_taken_for_errors():
     params = fit(pool)
     shifts = params.shifts()
     assert all(shifts[f"q{q}"] < -1.0 for q in range(0, 80, 4))  # the hard ones are found hard
+
+
+def simulate_failing_alike(n_solutions=400, k=8, seed=11):
+    """Solutions whose correct prefixes succeed at rates from 0.2 to 0.9 (hard and easy
+    prefixes mixed, so a rate alone often cannot place the error at k = 8) and whose wrong
+    prefixes recover at 0.15. A correct prefix's failures scatter (each repeats another with
+    chance 0.1); a wrong prefix's failures mostly reach its one wrong answer (chance 0.7)."""
+    rng = random.Random(seed)
+    pool, truth = [], []
+    for _ in range(n_solutions):
+        n = rng.randint(4, 9)
+        t = rng.choice([-1, -1] + list(range(n)))
+        correct, total, agree = [], [], []
+        for i in range(n - 1):
+            wrong = 0 <= t <= i
+            p, alike = (0.15, 0.7) if wrong else (rng.uniform(0.2, 0.9), 0.1)
+            c = sum(rng.random() < p for _ in range(k))
+            same = sum(rng.random() < alike for _ in range(k - c))
+            correct.append(c)
+            total.append(k)
+            agree.append(max(same, 1 if k - c - same else 0))
+        pool.append(Observed(tuple(correct), tuple(total), t == -1, agree=tuple(agree)))
+        truth.append(t)
+    return pool, truth
+
+
+def test_failures_that_agree_on_one_wrong_answer_mark_a_wrong_prefix():
+    """Where rates overlap, how the failures spread tells a hard correct prefix (failures
+    scatter) from a wrong one (they repeat its wrong answer); the fit learns both rates."""
+    pool, truth = simulate_failing_alike()
+    blind = [Observed(o.correct, o.total, o.final_correct) for o in pool]
+    seeing = accuracy([p.first_error for p in posteriors(pool, fit(pool))], truth)
+    rates_only = accuracy([p.first_error for p in posteriors(blind, fit(blind))], truth)
+    assert seeing >= rates_only + 0.1, (seeing, rates_only)
+    params = fit(pool)
+    assert max(params.agree_good) < 0.25 < 0.5 < min(params.agree_bad), params
+
+
+def test_answers_known_only_for_some_solutions_mix_in_one_fit():
+    """A rerun's older rows carry no agreement: those solutions are fitted on their counts."""
+    pool, truth = simulate_failing_alike(n_solutions=120, seed=12)
+    mixed = [o if j % 2 else Observed(o.correct, o.total, o.final_correct) for j, o in enumerate(pool)]
+    post = posteriors(mixed, fit(mixed))
+    assert accuracy([p.first_error for p in post], truth) > 0.6

@@ -255,3 +255,45 @@ def test_a_question_the_policy_never_solves_abstains_instead_of_refuting_step_on
     # The root draws are paid for on the rows, and the unsolved problems stay out of the fit.
     assert sum(r.rollouts for labels in rows for r in labels) == sum(engine.asked.values())
     assert labeler.params.pooled == len(tasks) - 3
+
+
+class AlikeEngine(RateEngine):
+    """Like ``RateEngine``, and a failure's answer says where it came from: from a wrong prefix
+    (``wrong`` holds its prompt) most failures reach one wrong answer, from a correct one each
+    failure is a different slip. ``scatter`` makes every failure different (no such signal)."""
+
+    def __init__(self, tasks, rates, wrong, scatter=False):
+        super().__init__(tasks, rates)
+        self.wrong, self.scatter = wrong, scatter
+
+    async def generate(self, request):
+        p = self.by_prompt[request.prompt]
+        rng = random.Random(f"{request.seed}|{request.prompt}")
+        alike = request.prompt in self.wrong and not self.scatter
+        texts = [r"\boxed{7}" if rng.random() < p else
+                 r"\boxed{13}" if alike and rng.random() < 0.8 else rf"\boxed{{{rng.randint(100, 10**6)}}}"
+                 for _ in range(request.n)]
+        return Generation([Completion(t, 3) for t in texts], prompt_tokens=10)
+
+
+def test_failures_that_repeat_one_wrong_answer_are_counted_and_mark_wrong_prefixes():
+    """Correct prefixes as hard as wrong ones are unlucky (rates 0.15 to 0.6 against 0.12): at
+    k = 8 the rates alone blur, the agreement of the failures does not."""
+    rng = random.Random(4)
+    tasks, _, truth = pool_of_tasks(count=120, seed=4)
+    rates = [[0.12 if 0 <= t <= i else rng.uniform(0.15, 0.6) for i in range(task.num_steps - 1)]
+             for task, t in zip(tasks, truth)]
+    wrong = {task.prompt + task.text[:task.step_ends[i]] + "\n\n"
+             for task, t in zip(tasks, truth) for i in range(task.num_steps - 1) if 0 <= t <= i}
+
+    def right(scatter):
+        engine = AlikeEngine(tasks, rates, wrong, scatter)
+        rows = asyncio.run(label_all(MCLabeler(engine, MCSection(k=8)), tasks))
+        stored = [json.loads(r.evidence).get("agree") for labels in rows for r in labels[:-1]]
+        assert all(isinstance(a, int) and a >= 0 for a in stored)
+        return sum(r[0].first_error == t for r, t in zip(rows, truth)) / len(truth), stored
+
+    seeing, stored = right(scatter=False)
+    blind, _ = right(scatter=True)
+    assert max(stored) >= 5  # wrong prefixes' failures were counted as one answer
+    assert seeing >= blind + 0.1, (seeing, blind)

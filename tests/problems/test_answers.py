@@ -3,6 +3,7 @@ import threading
 import pytest
 
 from steplabel.problems.answers import (
+    answer_key,
     answers_equivalent,
     check_answer,
     extract_final_answer,
@@ -48,3 +49,13 @@ def test_works_outside_the_main_thread():
     t.start()
     t.join()
     assert out["r"] == (r"\frac{2}{3}", True)
+
+
+def test_answer_key_meets_spellings_of_one_value_and_keeps_others_apart():
+    same = {answer_key(a) for a in ["207", "207.0", " $207$ ", "207.", "207.000"]}
+    assert same == {"207"}
+    assert answer_key("2,070") == answer_key("2070") == "2070"
+    assert answer_key("1,2") != answer_key("12")  # a list, not a thousands separator
+    assert answer_key("-3.50") == "-3.5" and answer_key("x = 4") == "x=4"
+    assert answer_key("nan") == "nan" and answer_key("inf") == "inf"
+    assert len({answer_key(a) for a in ["68", "57", "75", "70"]}) == 4

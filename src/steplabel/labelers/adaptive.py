@@ -44,6 +44,12 @@ class Tally:
     requests: int = 0
     token_prompt: bool = False
     failed: str | None = None
+    wrong: dict[str, int] | None = None  # wrong answers (``answer_key``) and their counts; None: unknown
+
+    @property
+    def agree(self) -> int:
+        """Completions that reached the most common wrong answer."""
+        return max(self.wrong.values(), default=0) if self.wrong else 0
 
     @property
     def value(self) -> float:
@@ -72,8 +78,10 @@ class Decided:
         return next((i for i, t in enumerate(self.tallies) if t.failed), None)
 
     def observed(self) -> Observed:
+        known = all(t.wrong is not None for t in self.tallies if t.total)
         return Observed(tuple(t.correct for t in self.tallies), tuple(t.total for t in self.tallies),
-                        self.task.correct, self.task.problem_id)
+                        self.task.correct, self.task.problem_id,
+                        tuple(t.agree for t in self.tallies) if known and self.tallies else ())
 
 
 @dataclass(frozen=True)
@@ -190,6 +198,10 @@ def merge(into: Tally, new: Tally) -> None:
     into.requests += new.requests
     into.token_prompt = into.token_prompt or new.token_prompt
     into.failed = into.failed or new.failed
+    if new.wrong is not None:
+        into.wrong = dict(into.wrong or {})
+        for key, count in new.wrong.items():
+            into.wrong[key] = into.wrong.get(key, 0) + count
 
 
 @dataclass

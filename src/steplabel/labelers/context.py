@@ -18,7 +18,8 @@ from steplabel.schemas import UNSOLVED, StepLabel
 
 def observed_from_rows(tasks: Sequence[LabelTask], rows: Sequence[StepLabel],
                        grouped: bool = False) -> list[Observed]:
-    """One ``Observed`` per kept rollout from its stored labels' ``correct``/``total``. A tree
+    """One ``Observed`` per kept rollout from its stored labels' ``correct``/``total`` (and ``agree``, where
+    stored). A tree
     state's counts (``node`` in the evidence) enter once, however many rollouts pass it. An
     ``unsolved`` rollout stays out, as it stayed out of its first fit. ``grouped``: each keeps
     its problem (``Observed.group``), as MC's own observations do."""
@@ -36,15 +37,21 @@ def observed_from_rows(tasks: Sequence[LabelTask], rows: Sequence[StepLabel],
         steps = by_rollout.get(task.rollout_id)
         if steps is None or any(str(ev.get("reason", "")).startswith(UNSOLVED) for ev in steps.values()):
             continue  # not kept, or kept out of every fit (a question the policy never solved)
-        correct, total = [], []
+        correct, total, agree = [], [], []
         for i in range(task.num_steps - 1):
             ev = steps.get(i, {})
             c, t, node = ev.get("correct"), ev.get("total"), ev.get("node")
+            a = ev.get("agree")
+            agree.append(a if isinstance(a, int) and isinstance(t, int) and isinstance(c, int)
+                         and 0 <= a <= t - c else None)
             fresh = node is None or node not in seen_nodes
             if node is not None:
                 seen_nodes.add(node)
             ok = isinstance(c, int) and isinstance(t, int) and 0 <= c <= t and fresh
             correct.append(c if ok else 0)
             total.append(t if ok else 0)
-        out.append(Observed(tuple(correct), tuple(total), task.correct, task.problem_id if grouped else None))
+        # The answers' agreement only where every counted prefix stored it (MC's newer rows).
+        known = all(a is not None for a, t in zip(agree, total) if t)
+        out.append(Observed(tuple(correct), tuple(total), task.correct, task.problem_id if grouped else None,
+                            tuple(a or 0 for a in agree) if known and agree else ()))
     return out

@@ -19,6 +19,14 @@ The model is a small hidden Markov chain along each solution's steps, one state 
   of recovering from ``B1`` is fitted apart from that of later wrong prefixes: one rate for
   both made a lone failing prefix amid succeeding ones look like bad luck of a correct one.
 
+A wrong prefix fails *alike*: its completions that make no later slip all reach the one wrong
+answer its wrong value leads to, while a correct prefix's failures come from different later
+slips and scatter. So where the completions' answers are known (MC), each prefix also emits how
+many of its failures repeat its most common wrong answer (``Observed.agree``), at a rate fitted
+per state and steps remaining like the success rates. It is the one signal that tells a
+correct prefix of a hard problem (2 of 8 right, 6 different wrong answers) from a wrong prefix
+that recovers now and then (2 of 8 right, 5 of the 6 others alike).
+
 Correct prefixes of one problem share its difficulty: where the counts cover every prefix
 (MC), each problem gets a shift of the correct rate on the log-odds scale (``Params.offsets``).
 
@@ -61,6 +69,9 @@ class Observed:
     # Its problem, where the counts cover every prefix (MC): correct prefixes of one problem
     # share a difficulty (``Params.offsets``). None: the run's typical rates.
     group: str | None = None
+    # Per prefix, how many completions reached its most common wrong answer (0: none wrong).
+    # Empty: the answers are not known (OmegaPRM's states, a rerun's older rows).
+    agree: tuple[int, ...] = ()
 
     @property
     def num_steps(self) -> int:
@@ -97,6 +108,13 @@ class Params:
     # (7 of 32 where the typical rate is 0.5) look half wrong. Only for counts over every prefix
     # (MC): a search's probes crowd around first errors, which would read as difficulty.
     offsets: tuple[tuple[str, float], ...] = ()
+    # Of a prefix's f failures, how often each one after the first repeats its most common wrong
+    # answer (m - 1 of f - 1), per steps-remaining bin: rare for a correct prefix, common for a
+    # wrong one (see the module's docstring).
+    agree_good: tuple[float, ...] = (0.1,) * MAX_BIN
+    rho_agree_good: float = 0.1
+    agree_bad: tuple[float, ...] = (0.5,) * MAX_BIN
+    rho_agree_bad: float = 0.1
     iterations: int = 0
     pooled: int = 0  # solutions the fit saw
 
@@ -168,12 +186,34 @@ def _log_emissions(group: Sequence[Observed], p: Params) -> np.ndarray:
         bad = np.where(sampled, _log_bb(c, t, np.asarray(p.mu_bad)[bins], p.rho_bad), 0.0)
         out[:, :-1, G] = out[:, :-1, R] = good
         out[:, :-1, B] = out[:, :-1, B1] = bad
+        x, trials = _agreement(group)
+        if trials is not None:
+            known = trials > 0
+            alike = np.where(known, _log_bb(x, trials, np.asarray(p.agree_good)[bins], p.rho_agree_good), 0.0)
+            differ = np.where(known, _log_bb(x, trials, np.asarray(p.agree_bad)[bins], p.rho_agree_bad), 0.0)
+            out[:, :-1, G] += alike
+            out[:, :-1, R] += alike
+            out[:, :-1, B] += differ
+            out[:, :-1, B1] += differ
     ok_good, right_bad = 1 - p.final_wrong_if_good, p.final_right_if_bad
     for j, o in enumerate(group):
         if o.final_correct is not None:
             out[j, -1, G] = out[j, -1, R] = math.log(ok_good if o.final_correct else 1 - ok_good)
             out[j, -1, B] = out[j, -1, B1] = math.log(right_bad if o.final_correct else 1 - right_bad)
     return out
+
+
+def _agreement(group: Sequence[Observed]) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(repeats m - 1, chances f - 1) per prefix [R, n-1]; chances 0 where unknown or fewer than
+    two failures. (None, None) when no solution of the group knows its answers."""
+    if not any(o.agree for o in group):
+        return None, None
+    n = group[0].num_steps - 1
+    known = np.array([[bool(o.agree)] * n for o in group])
+    agree = np.array([o.agree if o.agree else (0,) * n for o in group], float)
+    fails = np.array([o.total for o in group], float) - np.array([o.correct for o in group], float)
+    chances = np.where(known & (fails >= 2) & (agree >= 1), fails - 1, 0.0)
+    return np.where(chances > 0, agree - 1, 0.0), chances
 
 
 def _shifted(mu: np.ndarray, shift) -> np.ndarray:
@@ -283,7 +323,8 @@ def fit(pool: Sequence[Observed], start: Params = PRIOR, iterations: int = 40, t
 
 def _flat(p: Params) -> list[float]:
     return [*p.mu_good, *p.mu_bad, p.rho_good, p.rho_bad, p.hazard, p.recover, p.recover_first,
-            p.final_wrong_if_good, p.final_right_if_bad, *(d for _, d in p.offsets)]
+            p.final_wrong_if_good, p.final_right_if_bad, *(d for _, d in p.offsets),
+            *p.agree_good, *p.agree_bad, p.rho_agree_good, p.rho_agree_bad]
 
 
 @dataclass
@@ -296,6 +337,7 @@ class _Stats:
     bins: list = field(default_factory=list)
     w_good: list = field(default_factory=list)
     w_bad: list = field(default_factory=list)
+    agree: list = field(default_factory=list)  # (repeats, chances, bins, w_good, w_bad) per group
     exits: float = 0.0
     stays: float = 0.0
     recoveries: float = 0.0
@@ -316,6 +358,11 @@ class _Stats:
             self.bins.append(np.broadcast_to(_bins(n), t.shape)[keep])
             self.w_good.append((gamma[:, :-1, G] + gamma[:, :-1, R])[keep])
             self.w_bad.append((gamma[:, :-1, B] + gamma[:, :-1, B1])[keep])
+            x, chances = _agreement(group)
+            if chances is not None:
+                m = chances > 0
+                self.agree.append((x[m], chances[m], np.broadcast_to(_bins(n), t.shape)[m],
+                                   (gamma[:, :-1, G] + gamma[:, :-1, R])[m], (gamma[:, :-1, B] + gamma[:, :-1, B1])[m]))
         self.exits += float(gamma[:, 0, B1].sum() + xi[:, :, G, B1].sum())
         self.stays += float(len(group) + gamma[:, :-1, G].sum())
         self.recoveries += float(xi[:, :, B, R].sum())
@@ -345,7 +392,13 @@ class _Stats:
         mu_g, rho_g = _rates(c, n, bins, np.concatenate(self.w_good), PRIOR.mu_good, PRIOR.rho_good)
         mu_b, rho_b = _rates(c, n, bins, np.concatenate(self.w_bad), PRIOR.mu_bad, PRIOR.rho_bad)
         offsets = _offsets(c, n, bins, np.concatenate(self.w_good), np.concatenate(self.groups), mu_g, p)
-        return replace(out, mu_good=mu_g, rho_good=rho_g, mu_bad=mu_b, rho_bad=rho_b, offsets=offsets)
+        out = replace(out, mu_good=mu_g, rho_good=rho_g, mu_bad=mu_b, rho_bad=rho_b, offsets=offsets)
+        if self.agree:
+            x, chances, bins_a, wg, wb = (np.concatenate(part) for part in zip(*self.agree))
+            a_g, r_g = _rates(x, chances, bins_a, wg, PRIOR.agree_good, PRIOR.rho_agree_good)
+            a_b, r_b = _rates(x, chances, bins_a, wb, PRIOR.agree_bad, PRIOR.rho_agree_bad)
+            out = replace(out, agree_good=a_g, rho_agree_good=r_g, agree_bad=a_b, rho_agree_bad=r_b)
+        return out
 
 
 _RHO_GRID = np.geomspace(1e-3, 0.5, 28)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 from steplabel.config import MCSection
@@ -39,7 +39,7 @@ from steplabel.labelers.adaptive import Cohorts, Decided, Policy, Tally, merge, 
 from steplabel.labelers.base import LabelOutput, LabelTask, PerRolloutLabeler, first_error_of
 from steplabel.labelers.context import observed_from_rows
 from steplabel.labelers.estimate import PRIOR, Observed
-from steplabel.problems.answers import check_answer
+from steplabel.problems.answers import answer_key, check_answer
 from steplabel.problems.prompts import continuation_prompt
 from steplabel.schemas import AFTER_ERROR, UNSOLVED, StepLabel
 
@@ -64,6 +64,7 @@ class PrefixEstimate:
     generated_tokens: int
     failed: str | None = None
     token_prompt: bool = False
+    wrong: dict[str, int] = field(default_factory=dict)  # wrong answers (``answer_key``), counted
 
     @property
     def value(self) -> float:
@@ -132,7 +133,13 @@ class MCLabeler(PerRolloutLabeler):
             failed = "no completions came back"
         elif failed is None and total == 0:
             failed = f"{NO_ANSWER}none of {unparsable} completions had a final answer"
+        wrong: dict[str, int] = {}
+        for answer, ok in zip(sampled.answers, sampled.correct):
+            if answer is not None and not ok:
+                key = answer_key(answer)
+                wrong[key] = wrong.get(key, 0) + 1
         return PrefixEstimate(
+            wrong=wrong,
             correct=sum(sampled.correct),
             total=total,
             unparsable=unparsable,
@@ -170,7 +177,7 @@ class MCLabeler(PerRolloutLabeler):
         # Each round draws fresh completions: a seed of its own.
         est = await self.estimate(task, step_index, n, seed=self.seed + 7919 * rnd)
         return Tally(est.correct, est.total, est.unparsable, est.prompt_tokens, est.generated_tokens, 1,
-                     est.token_prompt, est.failed)
+                     est.token_prompt, est.failed, dict(est.wrong))
 
     async def _decide(self, tasks: list[LabelTask]) -> list[Decided]:
         cfg = self.config
@@ -191,6 +198,8 @@ class MCLabeler(PerRolloutLabeler):
             evidence: dict = {"estimator": "noise_aware"}
             if tally is not None and tally.total:
                 evidence.update(correct=tally.correct, total=tally.total, unparsable=tally.unparsable)
+                if tally.wrong is not None:
+                    evidence["agree"] = tally.agree
                 if tally.token_prompt:
                     evidence["token_prompt"] = True
             score = tally.value if tally is not None and tally.total else None

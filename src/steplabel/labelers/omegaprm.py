@@ -58,6 +58,7 @@ from steplabel.labelers.estimate import Observed, Params, Posterior, posterior, 
 from steplabel.labelers.mc import NO_ANSWER, TOP_P, sample_from_prefix
 from steplabel.labelers.pooling import PooledFit
 from steplabel.labelers.token_prefix import TokenPrefixes
+from steplabel.problems.answers import answer_key
 from steplabel.problems.prompts import continuation_prompt
 from steplabel.problems.steps import DEFAULT_SEPARATOR, split_steps
 from steplabel.schemas import AFTER_ERROR, UNSOLVED, Rollout, Step, StepLabel, new_id
@@ -80,6 +81,12 @@ class State:
     prompt_tokens: int = 0
     generated_tokens: int = 0
     prefix_ids: tuple[int, ...] | None = None  # the prefix's token ids, where known (token_prefix.py)
+    wrong: dict[str, int] = field(default_factory=dict)  # wrong answers (``answer_key``), counted
+
+    @property
+    def agree(self) -> int:
+        """Completions that reached the most common wrong answer (``estimate.Observed.agree``)."""
+        return max(self.wrong.values(), default=0)
 
     @property
     def mc(self) -> float | None:
@@ -372,7 +379,8 @@ class OmegaPRMLabeler:
         states = [st if st is not None and (not owned_only or st.owner == sol.index) else None for st in states]
         return Observed(tuple(st.correct if st is not None else 0 for st in states),
                         tuple(st.total if st is not None else 0 for st in states),
-                        sol.correct if final else None)
+                        sol.correct if final else None,
+                        agree=tuple(st.agree if st is not None else 0 for st in states))
 
     def _fit_evidence(self, tree: Tree) -> list[Observed]:
         """The tree's evidence for the pooled fit, each count once. A state's counts belong to
@@ -424,6 +432,10 @@ class OmegaPRMLabeler:
         # prefix (as in MC): it is neither counted nor kept as a solution.
         state.correct += sum(sampled.correct)
         state.total += sum(a is not None for a in sampled.answers)
+        for answer, ok in zip(sampled.answers, sampled.correct):
+            if answer is not None and not ok:
+                key = answer_key(answer)
+                state.wrong[key] = state.wrong.get(key, 0) + 1
         new_wrong = []
         for i, (completion, answer, ok) in enumerate(zip(gen.completions, sampled.answers, sampled.correct)):
             if answer is None:
@@ -520,7 +532,7 @@ class OmegaPRMLabeler:
             evidence = {"source": source}
             score = None
             if st is not None and st.total:
-                evidence.update(correct=st.correct, total=st.total, node=new_id(first.problem_id, st.prefix))
+                evidence.update(correct=st.correct, total=st.total, agree=st.agree, node=new_id(first.problem_id, st.prefix))
                 score = st.mc
             if source == "final_answer" or (source == "own_answer" and j == m - 1):
                 score = float(sol.correct)
@@ -565,7 +577,7 @@ class OmegaPRMLabeler:
             evidence: dict = {"estimator": "noise_aware", "source": "posterior"}
             score = None
             if st is not None and st.total:
-                evidence.update(correct=st.correct, total=st.total, node=new_id(first.problem_id, st.prefix))
+                evidence.update(correct=st.correct, total=st.total, agree=st.agree, node=new_id(first.problem_id, st.prefix))
                 score = st.mc
             if j == m - 1:
                 score = float(sol.correct)

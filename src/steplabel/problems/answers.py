@@ -154,3 +154,21 @@ def _digits(e) -> float:
     if isinstance(e, sympy.Mul):
         return sum(max(_digits(a), 0.0) for a in e.args)
     return max((_digits(a) for a in e.args), default=0.0) + (1 if e.args else 0)
+
+
+_SPACE = re.compile(r"\s+|\\[,;!: ]|\$")
+
+
+def answer_key(answer: str) -> str:
+    """A cheap key under which equal answers written alike meet (``207``, ``207.0``, ``$207$``,
+    ``2,070`` as 2070): used to count how often wrong answers repeat, not to judge them, so two
+    spellings of one value kept apart only make agreement look rarer."""
+    text = _SPACE.sub("", answer).strip(".").lower()
+    plain = text.replace(",", "") if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", text) else text
+    try:
+        value = float(plain)
+    except ValueError:
+        return text
+    if not math.isfinite(value):
+        return text
+    return repr(round(value, 9)).removesuffix(".0")
