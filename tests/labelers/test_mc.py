@@ -297,3 +297,31 @@ def test_failures_that_repeat_one_wrong_answer_are_counted_and_mark_wrong_prefix
     blind, _ = right(scatter=True)
     assert max(stored) >= 5  # wrong prefixes' failures were counted as one answer
     assert seeing >= blind + 0.1, (seeing, blind)
+
+
+def test_solutions_that_open_alike_share_their_prefixes_draws_and_cost():
+    """Two solutions of one problem with the same first two steps: those prefixes are drawn
+    once, read alike by both, paid for once, and counted once by a rerun's context."""
+    steps_a, steps_b = ["Step 0.", "Step 1.", "Step 2a.", "Step 3a."], ["Step 0.", "Step 1.", "Step 2b."]
+    tasks = []
+    for rid, steps in (("ra", steps_a), ("rb", steps_b)):
+        text = "\n\n".join(steps)
+        ends = tuple(text.index(s) + len(s) for s in steps)
+        tasks.append(LabelTask("run", rid, "p", "Q?", "7", "PROMPT\n\n", text, ends, tuple(steps), False))
+    others, other_rates, _ = pool_of_tasks(count=30, seed=6)
+    rates = [[0.9, 0.3, 0.05], [0.9, 0.3]] + other_rates
+    engine = RateEngine(tasks + others, rates)
+    rows = asyncio.run(label_all(MCLabeler(engine, MCSection(k=16)), tasks + others))
+    a, b = rows[0], rows[1]
+    for i in (0, 1):
+        ev_a, ev_b = json.loads(a[i].evidence), json.loads(b[i].evidence)
+        assert (ev_a["correct"], ev_a["total"], ev_a["node"]) == (ev_b["correct"], ev_b["total"], ev_b["node"])
+        prompt = "PROMPT\n\n" + tasks[0].text[:tasks[0].step_ends[i]] + "\n\n"
+        assert engine.asked[prompt] == ev_a["total"] <= 16  # drawn once for both
+        assert a[i].rollouts == ev_a["total"] and b[i].rollouts == 0  # paid once
+    assert json.loads(a[2].evidence)["node"] != json.loads(a[1].evidence)["node"]
+    assert "node" not in json.loads(b[2].evidence)  # its last step: judged by its answer
+    assert sum(r.rollouts for labels in rows for r in labels) == sum(engine.asked.values())
+    from steplabel.labelers.context import observed_from_rows
+    context = observed_from_rows(tasks, a + b, grouped=True)
+    assert context[0].total[:2] == (a[0].rollouts, a[1].rollouts) and context[1].total == (0, 0)

@@ -15,6 +15,12 @@ most uncertain prefixes (never more than ``k`` per prefix, never more than ``per
 per prefix on average over the solution: the sequential test's truncation). A round's requests for all
 problems go to the engine together, so its batches stay large.
 
+Why shared prefixes: solutions of one problem often open alike (the same first steps, word for
+word). One prefix is one state: its completions are drawn once (the same prompt and seed would
+only bring back the same completions, paid again) and its tally is shared by every solution
+that holds it, so they all read the same evidence and get the same label there. Its cost is
+carried by the first solution that holds it, and the fit counts it once (from that solution).
+
 Why a root check: when no completion from any prefix of a problem reaches the answer (and no
 solution's own answer is right), the counts cannot tell a wrong first step from a question the
 policy cannot solve, and the fit would call every first step wrong. Such a problem draws ``k``
@@ -68,6 +74,9 @@ class Decided:
     root: Tally | None = None  # completions from the question alone (the root check)
     root_paid: bool = False  # the problem's first solution carries the root check's cost
     unsolved: str | None = None  # why its counts cannot place a first error
+    # Per prefix: whether this solution holds the prefix's tally first (draws for it, carries its
+    # cost, and brings its counts to the fit); a solution sharing the prefix reads the same tally.
+    owned: list[bool] = field(default_factory=list)
 
     @property
     def live(self) -> bool:
@@ -77,11 +86,17 @@ class Decided:
     def failed_at(self) -> int | None:
         return next((i for i, t in enumerate(self.tallies) if t.failed), None)
 
-    def observed(self) -> Observed:
-        known = all(t.wrong is not None for t in self.tallies if t.total)
-        return Observed(tuple(t.correct for t in self.tallies), tuple(t.total for t in self.tallies),
+    def owns(self, i: int) -> bool:
+        return not self.owned or self.owned[i]
+
+    def observed(self, owned_only: bool = False) -> Observed:
+        """Its evidence; ``owned_only``: shared prefixes count only for the solution that holds
+        them first (the fit's view: each state's counts once)."""
+        tallies = [t if not owned_only or self.owns(i) else Tally() for i, t in enumerate(self.tallies)]
+        known = all(t.wrong is not None for t in tallies if t.total)
+        return Observed(tuple(t.correct for t in tallies), tuple(t.total for t in tallies),
                         self.task.correct, self.task.problem_id,
-                        tuple(t.agree for t in self.tallies) if known and self.tallies else ())
+                        tuple(t.agree for t in tallies) if known and tallies else ())
 
 
 @dataclass(frozen=True)
@@ -122,23 +137,26 @@ async def sample_adaptively(tasks: Sequence[LabelTask], draw: Draw, policy: Poli
                             start: Params = PRIOR, context: Sequence[Observed] = ()) -> tuple[list[Decided], Params]:
     """Rounds of sampling until every solution is settled (or at k everywhere it is unsure).
     ``context``: counts of rollouts labeled before (a rerun's kept ones), fitted with these."""
-    cohort = [Decided(t, [Tally() for _ in range(t.num_steps - 1)]) for t in tasks]
+    cohort = _shared_cohort(tasks)
 
     async def run(requests: list[tuple[Decided, int, int]], rnd: int) -> None:
         got = await asyncio.gather(*(draw(d.task, i, n, rnd) for d, i, n in requests))
         for (d, i, _), tally in zip(requests, got):
             merge(d.tallies[i], tally)
 
-    await run([(d, i, min(policy.initial, policy.k)) for d in cohort for i in range(len(d.tallies))], 0)
+    await run([(d, i, min(policy.initial, policy.k)) for d in cohort for i in range(len(d.tallies))
+               if d.owns(i)], 0)
     await _check_roots(cohort, draw, policy.k)
     params = start
     for rnd in range(1, policy.max_rounds + 1):
         params = _decide(cohort, params, visible, context)
-        requests = []
+        requests, asked = [], set()
         for d in cohort:
             if d.live and not policy.settled(d):
                 for i in policy.pick(d):
-                    requests.append((d, i, min(policy.round_size, policy.k - d.tallies[i].total)))
+                    if id(d.tallies[i]) not in asked:  # a shared prefix is drawn once a round
+                        asked.add(id(d.tallies[i]))
+                        requests.append((d, i, min(policy.round_size, policy.k - d.tallies[i].total)))
                     d.rounds = rnd
         if not requests:
             break
@@ -146,6 +164,21 @@ async def sample_adaptively(tasks: Sequence[LabelTask], draw: Draw, policy: Poli
     # The labels' confidence: the full model, silent errors included.
     params = _decide(cohort, params, lambda p: p, context)
     return cohort, params
+
+
+def _shared_cohort(tasks: Sequence[LabelTask]) -> list[Decided]:
+    """One ``Decided`` per solution, prefixes that read the same (same problem, same prompt,
+    same text) sharing one tally."""
+    seen: dict[tuple[str, str, str], Tally] = {}
+    cohort = []
+    for t in tasks:
+        tallies, owned = [], []
+        for i in range(t.num_steps - 1):
+            key = (t.problem_id, t.prompt, t.text[: t.step_ends[i]])
+            owned.append(key not in seen)
+            tallies.append(seen.setdefault(key, Tally()))
+        cohort.append(Decided(t, tallies, owned=owned))
+    return cohort
 
 
 async def _check_roots(cohort: list[Decided], draw: Draw, n: int) -> None:
@@ -161,7 +194,7 @@ async def _check_roots(cohort: list[Decided], draw: Draw, n: int) -> None:
         return
     got = await asyncio.gather(*(draw(ds[0].task, ROOT, n, 0) for ds in unanswered))
     for ds, root in zip(unanswered, got):
-        drawn = sum(t.total for d in ds for t in d.tallies)
+        drawn = sum(t.total for d in ds for i, t in enumerate(d.tallies) if d.owns(i))
         reason = None
         if root.failed and not root.total:
             reason = f"no success in {drawn} completions from its prefixes, and the question alone " \
@@ -183,7 +216,7 @@ def _decide(cohort: list[Decided], params: Params, view: Callable[[Params], Para
     live = [d for d in cohort if d.live]
     if not live:
         return params
-    params = fit([d.observed() for d in live] + list(context), start=params)
+    params = fit([d.observed(owned_only=True) for d in live] + list(context), start=params)
     for d, post in zip(live, posteriors([d.observed() for d in live], view(params))):
         d.posterior, d.params = post, params
     return params

@@ -41,7 +41,7 @@ from steplabel.labelers.context import observed_from_rows
 from steplabel.labelers.estimate import PRIOR, Observed
 from steplabel.problems.answers import answer_key, check_answer
 from steplabel.problems.prompts import continuation_prompt
-from steplabel.schemas import AFTER_ERROR, UNSOLVED, StepLabel
+from steplabel.schemas import AFTER_ERROR, UNSOLVED, StepLabel, new_id
 
 
 TOP_P = 1.0  # completions sample the full distribution
@@ -200,6 +200,9 @@ class MCLabeler(PerRolloutLabeler):
                 evidence.update(correct=tally.correct, total=tally.total, unparsable=tally.unparsable)
                 if tally.wrong is not None:
                     evidence["agree"] = tally.agree
+                # The prefix's state, which other solutions of the problem may share: a rerun's
+                # context counts it once.
+                evidence["node"] = new_id(task.problem_id, task.text[: task.step_ends[i]])
                 if tally.token_prompt:
                     evidence["token_prompt"] = True
             score = tally.value if tally is not None and tally.total else None
@@ -219,7 +222,8 @@ class MCLabeler(PerRolloutLabeler):
                 if i == n - 1:
                     evidence["judged_by"] = "final_answer"
                     score = float(task.correct)
-            rows.append((label, score, status, evidence, tally))
+            # A prefix shared with an earlier solution: its evidence, not its cost.
+            rows.append((label, score, status, evidence, tally if tally is None or d.owns(i) else Tally()))
         first_error = post.first_error if d.live else None
         if d.root_paid and rows:  # the root check's completions are paid for on step 0
             label, score, status, evidence, tally = rows[0]
