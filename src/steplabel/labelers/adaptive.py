@@ -38,6 +38,11 @@ from steplabel.labelers.base import LabelTask
 from steplabel.labelers.estimate import PRIOR, Observed, Params, Posterior, fit, posteriors, visible
 
 
+def most_alike(wrong: dict[str, int] | None) -> int:
+    """Completions that reached the most common wrong answer (``estimate.Observed.agree``)."""
+    return max(wrong.values(), default=0) if wrong else 0
+
+
 @dataclass
 class Tally:
     """Everything drawn from one prefix so far."""
@@ -54,8 +59,7 @@ class Tally:
 
     @property
     def agree(self) -> int:
-        """Completions that reached the most common wrong answer."""
-        return max(self.wrong.values(), default=0) if self.wrong else 0
+        return most_alike(self.wrong)
 
     @property
     def value(self) -> float:

@@ -21,7 +21,7 @@ The model is a small hidden Markov chain along each solution's steps, one state 
 
 A wrong prefix fails *alike*: its completions that make no later slip all reach the one wrong
 answer its wrong value leads to, while a correct prefix's failures come from different later
-slips and scatter. So where the completions' answers are known (MC), each prefix also emits how
+slips and scatter. So where the completions' answers are known (MC, OmegaPRM), each prefix emits how
 many of its failures repeat its most common wrong answer (``Observed.agree``), at a rate fitted
 per state and steps remaining like the success rates. It is the one signal that tells a
 correct prefix of a hard problem (2 of 8 right, 6 different wrong answers) from a wrong prefix
@@ -70,7 +70,7 @@ class Observed:
     # share a difficulty (``Params.offsets``). None: the run's typical rates.
     group: str | None = None
     # Per prefix, how many completions reached its most common wrong answer (0: none wrong).
-    # Empty: the answers are not known (OmegaPRM's states, a rerun's older rows).
+    # Empty: the answers are not known (a rerun's rows stored before they were counted).
     agree: tuple[int, ...] = ()
 
     @property

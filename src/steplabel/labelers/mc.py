@@ -80,6 +80,16 @@ class Sampled:
     correct: list[bool]
 
 
+    def wrong_answers(self) -> dict[str, int]:
+        """The wrong final answers (under ``answer_key``) and how many completions reached each."""
+        out: dict[str, int] = {}
+        for answer, ok in zip(self.answers, self.correct):
+            if answer is not None and not ok:
+                key = answer_key(answer)
+                out[key] = out.get(key, 0) + 1
+        return out
+
+
 async def sample_from_prefix(engine: Engine, prompt: str | None, reference: str, k: int, max_tokens: int,
                              temperature: float, top_p: float, seed: int,
                              prompt_token_ids: tuple[int, ...] | None = None) -> Sampled:
@@ -133,13 +143,8 @@ class MCLabeler(PerRolloutLabeler):
             failed = "no completions came back"
         elif failed is None and total == 0:
             failed = f"{NO_ANSWER}none of {unparsable} completions had a final answer"
-        wrong: dict[str, int] = {}
-        for answer, ok in zip(sampled.answers, sampled.correct):
-            if answer is not None and not ok:
-                key = answer_key(answer)
-                wrong[key] = wrong.get(key, 0) + 1
         return PrefixEstimate(
-            wrong=wrong,
+            wrong=sampled.wrong_answers(),
             correct=sum(sampled.correct),
             total=total,
             unparsable=unparsable,

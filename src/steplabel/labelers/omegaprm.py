@@ -55,10 +55,10 @@ from steplabel.engines.base import Engine
 from steplabel.labelers.base import LabelOutput, LabelTask
 from steplabel.labelers.context import observed_from_rows
 from steplabel.labelers.estimate import Observed, Params, Posterior, posterior, visible
+from steplabel.labelers.adaptive import most_alike
 from steplabel.labelers.mc import NO_ANSWER, TOP_P, sample_from_prefix
 from steplabel.labelers.pooling import PooledFit
 from steplabel.labelers.token_prefix import TokenPrefixes
-from steplabel.problems.answers import answer_key
 from steplabel.problems.prompts import continuation_prompt
 from steplabel.problems.steps import DEFAULT_SEPARATOR, split_steps
 from steplabel.schemas import AFTER_ERROR, UNSOLVED, Rollout, Step, StepLabel, new_id
@@ -85,8 +85,7 @@ class State:
 
     @property
     def agree(self) -> int:
-        """Completions that reached the most common wrong answer (``estimate.Observed.agree``)."""
-        return max(self.wrong.values(), default=0)
+        return most_alike(self.wrong)
 
     @property
     def mc(self) -> float | None:
@@ -432,10 +431,8 @@ class OmegaPRMLabeler:
         # prefix (as in MC): it is neither counted nor kept as a solution.
         state.correct += sum(sampled.correct)
         state.total += sum(a is not None for a in sampled.answers)
-        for answer, ok in zip(sampled.answers, sampled.correct):
-            if answer is not None and not ok:
-                key = answer_key(answer)
-                state.wrong[key] = state.wrong.get(key, 0) + 1
+        for key, count in sampled.wrong_answers().items():
+            state.wrong[key] = state.wrong.get(key, 0) + count
         new_wrong = []
         for i, (completion, answer, ok) in enumerate(zip(gen.completions, sampled.answers, sampled.correct)):
             if answer is None:
