@@ -332,6 +332,20 @@ def test_a_question_the_policy_never_solves_abstains_instead_of_refuting_step_on
     assert rows[0].first_error == 0 and rows[0].label is False and out.counters["unsolved"] == 0
 
 
+def test_a_screened_question_that_nothing_solves_is_given_up_after_one_search():
+    """Screening and one search found no success: the question is judged at once (from the
+    screening draws), not after searching every wrong solution, whose abstentions would be
+    paid for and whose counts would pull the pooled fit meanwhile."""
+    never = [solution(3, "A", "0"), solution(4, "B", "1")] * 4
+    targets = [task(TARGET.replace("T step", f"T{j} step"), rid=f"t{j}") for j in range(4)]  # four wrong ones
+    engine = ScriptedTreeEngine(TARGET, lambda d: 0, never)
+    config = OmegaSection(k=8, screen=8, search_scope="tree", keep_extremes=True, rollout_budget=400)
+    out = run(OmegaPRMLabeler(engine, config), targets)
+    assert out.counters["unsolved"] == 1 and out.counters["searches"] == 1
+    assert {r.status for r in out.labels if r.rollout_id.startswith("t")} == {"abstained"}
+    assert out.counters["rollouts"] <= 4 + 8 * 7  # the screening draws and one search's probes
+
+
 class _Unanswered(ScriptedTreeEngine):
     """Every second continuation stops before a final answer; ``all_cut`` stops them all."""
 

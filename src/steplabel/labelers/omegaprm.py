@@ -231,7 +231,15 @@ class OmegaPRMLabeler:
                 search = self._noisy_search if self.noise_aware else self._binary_search
                 if not await search(tree, tree.states[state_idx], tree.solutions[sol_idx], first):
                     break  # the budget cannot pay for another estimate
-        if self.noise_aware and not tree.error and not counters["set_aside"] and not _solved(tree):
+                if self.noise_aware and root.total > len(tasks) and not _solved(tree) and not tree.error:
+                    # Screened, searched once, and nothing ever reached the answer: decide now
+                    # whether the question is beyond the policy, before more searches that could
+                    # only end in abstentions (and whose counts would pull the pooled fit).
+                    await self._check_root(tree, root, first, len(tasks))
+                    if tree.unsolved:
+                        break
+        if self.noise_aware and not tree.error and not counters["set_aside"] and not _solved(tree) \
+                and not tree.unsolved:
             await self._check_root(tree, root, first, len(tasks))
         counters.update(searches=tree.searches, rollouts=tree.spent, states=len(tree.states),
                         reused_states=tree.reused, budget_exhausted=int(tree.budget_hit),
