@@ -9,7 +9,7 @@ solutions included. MC's wrong prefixes are split by whether the solution's own 
 shows its error: where the text recovers (a right answer after a wrong step), completions from
 every later prefix succeed as from a correct one, so no count can place the error there.
 
-    python benchmarks/lucky_server.py [--seeds 1,2,3,4] [--problems 100]
+    python benchmarks/lucky_server.py [--seeds 1,2,3,4,5,6,7,8] [--problems 100]
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def pct(x: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seeds", default="1,2,3,4")
+    parser.add_argument("--seeds", default="1,2,3,4,5,6,7,8")
     parser.add_argument("--problems", type=int, default=100)
     parser.add_argument("--no-publish", action="store_true")
     args = parser.parse_args()

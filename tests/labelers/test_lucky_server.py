@@ -5,9 +5,9 @@ Issue #13 asks for >= 95% (MC, k = 8) and >= 90% (OmegaPRM, tree solutions inclu
 budget 200) of truly wrong prefixes labeled wrong with >= 99% of correct ones kept, for every
 label written (an abstention is no label). Measured here (seed 1): MC 96.4% / 99.7%; OmegaPRM
 96.4% / 99.5% on the 78% of solutions whose first error it claims (``claim = 0.8`` for tree
-solutions, an even chance for the given ones). ``benchmarks/lucky_server.py`` measures four
-seeds: MC catches 97.3-98.5% of the wrong prefixes whose error shows in the final answer and
-30-75% of those whose text recovers (no count can see most of those), 92.9-96.4% in all. The
+solutions, an even chance for the given ones). ``benchmarks/lucky_server.py`` measures eight
+seeds: MC catches 97.3-99.1% of the wrong prefixes whose error shows in the final answer and
+30-94% of those whose text recovers (no count can see most of those), 92.9-97.8% in all. The
 thresholds guard what is reached.
 """
 
