@@ -31,6 +31,7 @@ completions from the question alone; if none succeeds either, its solutions abst
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Sequence
 
@@ -55,7 +56,7 @@ class Tally:
     requests: int = 0
     token_prompt: bool = False
     failed: str | None = None
-    wrong: dict[str, int] | None = None  # wrong answers (``answer_key``) and their counts; None: unknown
+    wrong: Counter | None = None  # wrong answers (``answer_key``) and their counts; None: unknown
 
     @property
     def agree(self) -> int:
@@ -236,9 +237,7 @@ def merge(into: Tally, new: Tally) -> None:
     into.token_prompt = into.token_prompt or new.token_prompt
     into.failed = into.failed or new.failed
     if new.wrong is not None:
-        into.wrong = dict(into.wrong or {})
-        for key, count in new.wrong.items():
-            into.wrong[key] = into.wrong.get(key, 0) + count
+        into.wrong = (into.wrong or Counter()) + new.wrong
 
 
 @dataclass

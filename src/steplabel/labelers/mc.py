@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -64,7 +65,7 @@ class PrefixEstimate:
     generated_tokens: int
     failed: str | None = None
     token_prompt: bool = False
-    wrong: dict[str, int] = field(default_factory=dict)  # wrong answers (``answer_key``), counted
+    wrong: Counter = field(default_factory=Counter)  # wrong answers (``answer_key``), counted
 
     @property
     def value(self) -> float:
@@ -80,14 +81,9 @@ class Sampled:
     correct: list[bool]
 
 
-    def wrong_answers(self) -> dict[str, int]:
+    def wrong_answers(self) -> Counter:
         """The wrong final answers (under ``answer_key``) and how many completions reached each."""
-        out: dict[str, int] = {}
-        for answer, ok in zip(self.answers, self.correct):
-            if answer is not None and not ok:
-                key = answer_key(answer)
-                out[key] = out.get(key, 0) + 1
-        return out
+        return Counter(answer_key(a) for a, ok in zip(self.answers, self.correct) if a is not None and not ok)
 
 
 async def sample_from_prefix(engine: Engine, prompt: str | None, reference: str, k: int, max_tokens: int,
@@ -182,7 +178,7 @@ class MCLabeler(PerRolloutLabeler):
         # Each round draws fresh completions: a seed of its own.
         est = await self.estimate(task, step_index, n, seed=self.seed + 7919 * rnd)
         return Tally(est.correct, est.total, est.unparsable, est.prompt_tokens, est.generated_tokens, 1,
-                     est.token_prompt, est.failed, dict(est.wrong))
+                     est.token_prompt, est.failed, Counter(est.wrong))
 
     async def _decide(self, tasks: list[LabelTask]) -> list[Decided]:
         cfg = self.config

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -81,7 +82,7 @@ class State:
     prompt_tokens: int = 0
     generated_tokens: int = 0
     prefix_ids: tuple[int, ...] | None = None  # the prefix's token ids, where known (token_prefix.py)
-    wrong: dict[str, int] = field(default_factory=dict)  # wrong answers (``answer_key``), counted
+    wrong: Counter = field(default_factory=Counter)  # wrong answers (``answer_key``), counted
 
     @property
     def agree(self) -> int:
@@ -439,8 +440,7 @@ class OmegaPRMLabeler:
         # prefix (as in MC): it is neither counted nor kept as a solution.
         state.correct += sum(sampled.correct)
         state.total += sum(a is not None for a in sampled.answers)
-        for key, count in sampled.wrong_answers().items():
-            state.wrong[key] = state.wrong.get(key, 0) + count
+        state.wrong.update(sampled.wrong_answers())
         new_wrong = []
         for i, (completion, answer, ok) in enumerate(zip(gen.completions, sampled.answers, sampled.correct)):
             if answer is None:
