@@ -33,3 +33,18 @@ def test_stored_agreement_is_read_back_only_where_every_counted_prefix_has_it():
     broken = observed_from_rows([task], _rows(task.rollout_id, [{"correct": 3, "total": 8, "agree": 6},
                                                                 {"correct": 0, "total": 8, "agree": 7}, {}]))
     assert broken[0].agree == ()  # 6 alike of 5 failures cannot be: not trusted
+
+
+def test_a_wrong_solutions_own_answer_is_read_back_into_the_anchor():
+    task = make_task(3)  # a wrong solution
+    rows = _rows(task.rollout_id, [{"correct": 3, "total": 8, "agree": 2, "own_answer": 0},
+                                   {"correct": 0, "total": 8, "agree": 7, "own_answer": 7}, {}])
+    observed = observed_from_rows([task], rows)[0]
+    # the solution's answer joins the failures: max(most common, own + 1)
+    assert observed.agree == (2, 7) and observed.anchor == (2, 8)
+    older = observed_from_rows([task], _rows(task.rollout_id, [{"correct": 3, "total": 8, "agree": 2},
+                                                               {"correct": 0, "total": 8, "agree": 7}, {}]))
+    assert older[0].anchor == () and older[0].agree == (2, 7)
+    broken = observed_from_rows([task], _rows(task.rollout_id, [{"correct": 3, "total": 8, "agree": 2, "own_answer": 4},
+                                                                {"correct": 0, "total": 8, "agree": 7, "own_answer": 7}, {}]))
+    assert broken[0].anchor == (0, 8)  # 4 on its answer while the most common has 2 cannot be

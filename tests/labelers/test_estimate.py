@@ -8,6 +8,8 @@ recover by luck at a low rate. The estimator is never told these rates.
 import ast
 import math
 import random
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -117,7 +119,7 @@ def test_the_estimator_sees_counts_only():
     imported = [n.module for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ImportFrom)]
     imported += [a.name for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Import) for a in n.names]
     assert not [m for m in imported if m and m.startswith("steplabel")], imported
-    assert set(Observed.__dataclass_fields__) == {"correct", "total", "final_correct", "group", "agree"}
+    assert set(Observed.__dataclass_fields__) == {"correct", "total", "final_correct", "group", "agree", "anchor"}
 
 
 def simulate_recoveries(n_solutions=400, k=16, luck=0.08, recover=0.3, seed=5):
@@ -282,3 +284,61 @@ def test_answers_known_only_for_some_solutions_mix_in_one_fit():
     mixed = [o if j % 2 else Observed(o.correct, o.total, o.final_correct) for j, o in enumerate(pool)]
     post = posteriors(mixed, fit(mixed))
     assert accuracy([p.first_error for p in post], truth) > 0.6
+
+
+def simulate_own_answer(n_solutions=300, k=2, second_slip=0.0, seed=13):
+    """Wrong solutions (wrong final answer) probed with few completions per prefix, rates
+    overlapping (correct prefixes 0.2-0.9, wrong ones recover at 0.15). A wrong prefix's
+    failures reach its wrong answer W with chance 0.6; the solution's own answer is W unless
+    its text slipped again later (``second_slip``). A correct prefix's failures scatter, and
+    reach the solution's answer only by repeating its later slip (0.03)."""
+    rng = random.Random(seed)
+    pool, truth = [], []
+    for s in range(n_solutions):
+        n = rng.randint(4, 9)
+        t = rng.randrange(n)
+        own = "W2" if rng.random() < second_slip else "W"
+        correct, total, agree, anchor = [], [], [], []
+        for i in range(n - 1):
+            wrong = t <= i
+            p = 0.15 if wrong else rng.uniform(0.2, 0.9)
+            c = sum(rng.random() < p for _ in range(k))
+            failures = Counter()
+            for f in range(k - c):
+                hit = rng.random() < (0.6 if wrong else 0.03)
+                failures["W" if wrong and hit else own if hit else f"{s}.{i}.{f}"] += 1
+            correct.append(c)
+            total.append(k)
+            agree.append(max(failures.values(), default=0))
+            anchor.append(max((failures + Counter({own: 1})).values()))
+        pool.append(Observed(tuple(correct), tuple(total), False, agree=tuple(agree), anchor=tuple(anchor)))
+        truth.append(t)
+    return pool, truth
+
+
+def test_the_solutions_own_wrong_answer_places_the_error_from_the_first_failure():
+    """With two completions per prefix, agreement among the completions alone says little (a
+    repeat needs two failures); counting the solution's own wrong answer among them, one failure
+    that lands where the solution did marks a wrong prefix."""
+    pool, truth = simulate_own_answer()
+    without = [replace(o, anchor=()) for o in pool]
+    anchored = accuracy([p.first_error for p in posteriors(pool, fit(pool))], truth)
+    agree_only = accuracy([p.first_error for p in posteriors(without, fit(without))], truth)
+    assert anchored >= agree_only + 0.1, (anchored, agree_only)
+    params = fit(pool)
+    assert max(params.anchor_good) < 0.1 < 0.3 < min(params.anchor_bad), params
+
+
+def test_a_later_slip_in_the_solutions_own_text_does_not_hide_its_first_error():
+    """The solution's answer differs from the one its wrong prefixes lead to where its text
+    slipped again: those prefixes' failures still agree with each other, and counting the
+    solution's answer in (the most common wrong answer's count, its answer included) keeps that.
+    Counting only the completions that reach the solution's answer would call those prefixes
+    correct (0.63 right here). Where every solution slips again, the anchor costs a little
+    against the agreement alone (0.92 against 0.97). On the sandbox and the lucky server 44-47%
+    of wrong solutions end elsewhere than their first wrong prefix's most common wrong answer."""
+    pool, truth = simulate_own_answer(k=8, second_slip=1.0, seed=14)
+    without = [replace(o, anchor=()) for o in pool]
+    anchored = accuracy([p.first_error for p in posteriors(pool, fit(pool))], truth)
+    agree_only = accuracy([p.first_error for p in posteriors(without, fit(without))], truth)
+    assert anchored >= 0.85 and anchored >= agree_only - 0.08, (anchored, agree_only)

@@ -56,6 +56,6 @@ def test_omegaprm_tree_labels_wrong_prefixes_wrong(server, records):
     pairs = tree_pairs(result, records)
     assert len(pairs) > 2 * len(records)  # tree solutions included
     decided = [p for p in pairs if p[0] is not None]
-    assert len(decided) >= 0.7 * len(pairs)  # abstains on some, not on most
+    assert len(decided) >= 0.65 * len(pairs)  # abstains on some, not on most
     caught, kept = prefix_rates(decided)
     assert caught >= 0.95 and kept >= 0.99, (caught, kept)

@@ -325,3 +325,42 @@ def test_solutions_that_open_alike_share_their_prefixes_draws_and_cost():
     from steplabel.labelers.context import observed_from_rows
     context = observed_from_rows(tasks, a + b, grouped=True)
     assert context[0].total[:2] == (a[0].rollouts, a[1].rollouts) and context[1].total == (0, 0)
+
+
+def test_a_wrong_solutions_own_answer_joins_its_prefixes_failures():
+    """A wrong prefix's failures land where the wrong solution did (13 here). With two
+    completions per prefix, the agreement among completions alone has little to go on; the
+    solution's own answer counted among the failures places more first errors right (0.93
+    against 0.68 where its text ends elsewhere). ``own_answer`` is stored for a rerun's fit."""
+    rng = random.Random(8)
+    base, _, truth = pool_of_tasks(count=120, seed=8)
+    rates = [[0.12 if 0 <= t <= i else rng.uniform(0.15, 0.6) for i in range(task.num_steps - 1)]
+             for task, t in zip(base, truth)]
+    wrong = {task.prompt + task.text[:task.step_ends[i]] + "\n\n"
+             for task, t in zip(base, truth) for i in range(task.num_steps - 1) if 0 <= t <= i}
+
+    def ending(answer):
+        """The same solutions, the wrong ones ending on ``answer``; the prefixes are unchanged."""
+        out = []
+        for task in base:
+            text = task.text if task.correct else task.text + rf" So \boxed{{{answer}}}."
+            steps = task.steps if task.correct else task.steps[:-1] + (text[task.step_ends[-2] + 2:],)
+            out.append(LabelTask(**{**task.__dict__, "text": text, "steps": steps,
+                                    "step_ends": task.step_ends[:-1] + (len(text),)}))
+        return out
+
+    def right(answer):
+        tasks = ending(answer)
+        engine = AlikeEngine(tasks, rates, wrong)
+        rows = asyncio.run(label_all(MCLabeler(engine, MCSection(k=2, initial=2, round_size=2)), tasks))
+        return sum(r[0].first_error == t for r, t in zip(rows, truth)) / len(truth), rows
+
+    anchored, rows = right(13)
+    elsewhere, _ = right(424242)  # a later slip of its own text: no completion lands there
+    assert anchored >= elsewhere + 0.1, (anchored, elsewhere)
+    for labels, task, t in zip(rows, base, truth):
+        evidence = [json.loads(r.evidence) for r in labels[:-1] if "total" in json.loads(r.evidence)]
+        if task.correct:
+            assert all("own_answer" not in ev for ev in evidence)
+        else:
+            assert all(0 <= ev["own_answer"] <= ev["agree"] for ev in evidence)

@@ -378,3 +378,67 @@ def test_completions_without_an_answer_are_neither_counted_nor_refutations():
     evidence = json.loads(rows[0].evidence)
     assert evidence["reason"].startswith("no final answer") and "tree_error" not in evidence  # not retried
     assert engine.completions <= 8  # the prefix was drawn up to k, then given up
+
+
+def _first_error_claims(out, tree):
+    """{state: (solutions claiming it as their first error, completions drawn there)}."""
+    from steplabel.schemas import new_id
+
+    claims = {}
+    for r in out.labels:
+        if r.status == "labeled" and r.label is False and "node" in json.loads(r.evidence):
+            node = json.loads(r.evidence)["node"]
+            claims[node] = claims.get(node, 0) + 1
+    drawn = {new_id("p", st.prefix): st.drawn for st in tree.states}
+    return {node: (n, drawn[node]) for node, n in claims.items()}
+
+
+def _searched(labeler):
+    trees = []
+    real = labeler._search
+
+    async def search(tasks):
+        found = await real(tasks)
+        trees.append(found[0])
+        return found
+
+    labeler._search = search
+    return trees
+
+
+def test_a_state_that_several_tree_solutions_claim_as_their_first_error_is_drawn_to_k():
+    """A probe settles on a couple of completions for its own search; tree solutions sampled
+    through it inherit its reading. Where several would claim it as their first error, it is
+    drawn to ``k`` first (it stayed at 2 draws, claimed by 5 solutions, before), within the budget."""
+    for good in (lambda d: 6 if d <= 5 else 1, lambda d: 3 if d <= 5 else 1):
+        engine, labeler = noisy(good, search_scope="tree", round_size=2)
+        trees = _searched(labeler)
+        out = run(labeler, [task(TARGET)])
+        shared = [(n, drawn) for n, drawn in _first_error_claims(out, trees[0]).values() if n >= 2]
+        assert shared and all(drawn == 8 for _, drawn in shared), shared
+        assert engine.completions == out.counters["rollouts"]
+    for budget in (9, 12, 15):
+        engine, labeler = noisy(lambda d: 6 if d <= 5 else 1, search_scope="tree", round_size=2, rollout_budget=budget)
+        out = run(labeler, [task(TARGET)])
+        assert engine.completions == out.counters["rollouts"] <= budget
+
+
+def test_a_wrong_solutions_own_answer_is_stored_where_it_is_not_already_counted():
+    """The target's answer (0) joins each probed prefix's failures; a tree solution's own
+    answer is already one of the counts of the state it was drawn from, so not there."""
+    engine, labeler = noisy(lambda d: 6 if d <= 5 else 1, search_scope="tree")
+    trees = _searched(labeler)
+    out = run(labeler, [task(TARGET)])
+    tree = trees[0]
+    target = [json.loads(r.evidence) for r in target_rows(out)]
+    probed = [ev for ev in target if "total" in ev][:-1]
+    assert probed and all(ev["own_answer"] == ev["total"] - ev["correct"] for ev in probed)  # every failure ends on 0
+    by_id = {s.rollout_id: s for s in tree.solutions}
+    wrong_drawn = [s for s in tree.solutions if s.task is None and not s.correct and s.state != 0]
+    assert wrong_drawn
+    for r in out.labels:
+        sol = by_id[r.rollout_id]
+        if sol in wrong_drawn and r.step_index == tree.states[sol.state].depth - 1:
+            assert "own_answer" not in json.loads(r.evidence)
+        if sol.correct:
+            assert "own_answer" not in json.loads(r.evidence)

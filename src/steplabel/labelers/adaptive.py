@@ -36,7 +36,16 @@ from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Sequence
 
 from steplabel.labelers.base import LabelTask
+from steplabel.problems.answers import answer_key, extract_final_answer
 from steplabel.labelers.estimate import PRIOR, Observed, Params, Posterior, fit, posteriors, visible
+
+
+def wrong_answer(task: LabelTask) -> str | None:
+    """The solution's own final answer (``answer_key``) if it is wrong, else None."""
+    if task.correct:
+        return None
+    said = extract_final_answer(task.text)
+    return answer_key(said) if said else None
 
 
 def most_alike(wrong: dict[str, int] | None) -> int:
@@ -82,6 +91,9 @@ class Decided:
     # Per prefix: whether this solution holds the prefix's tally first (draws for it, carries its
     # cost, and brings its counts to the fit); a solution sharing the prefix reads the same tally.
     owned: list[bool] = field(default_factory=list)
+    # Its own final answer (``answer_key``) where it is wrong: completions from a wrong prefix
+    # land there (``estimate.Observed.anchor``). None: right, or no answer to read.
+    answer: str | None = None
 
     @property
     def live(self) -> bool:
@@ -98,10 +110,12 @@ class Decided:
         """Its evidence; ``owned_only``: shared prefixes count only for the solution that holds
         them first (the fit's view: each state's counts once)."""
         tallies = [t if not owned_only or self.owns(i) else Tally() for i, t in enumerate(self.tallies)]
-        known = all(t.wrong is not None for t in tallies if t.total)
+        known = all(t.wrong is not None for t in tallies if t.total) and bool(tallies)
+        anchor = tuple(most_alike((t.wrong or Counter()) + Counter({self.answer: 1})) for t in tallies) \
+            if known and self.answer else ()
         return Observed(tuple(t.correct for t in tallies), tuple(t.total for t in tallies),
                         self.task.correct, self.task.problem_id,
-                        tuple(t.agree for t in tallies) if known and tallies else ())
+                        tuple(t.agree for t in tallies) if known else (), anchor)
 
 
 @dataclass(frozen=True)
@@ -182,7 +196,7 @@ def _shared_cohort(tasks: Sequence[LabelTask]) -> list[Decided]:
             key = (t.problem_id, t.prompt, t.text[: t.step_ends[i]])
             owned.append(key not in seen)
             tallies.append(seen.setdefault(key, Tally()))
-        cohort.append(Decided(t, tallies, owned=owned))
+        cohort.append(Decided(t, tallies, owned=owned, answer=wrong_answer(t)))
     return cohort
 
 

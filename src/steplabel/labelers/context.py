@@ -19,8 +19,8 @@ from steplabel.schemas import UNSOLVED, StepLabel
 def observed_from_rows(tasks: Sequence[LabelTask], rows: Sequence[StepLabel],
                        grouped: bool = False) -> list[Observed]:
     """One ``Observed`` per kept rollout from its stored labels' ``correct``/``total`` (and
-    ``agree``, where stored). A state's counts (``node`` in the evidence: a tree's, or a prefix
-    that MC's solutions share) enter once, however many rollouts pass it. An ``unsolved``
+    ``agree`` and ``own_answer``, where stored). A state's counts (``node`` in the evidence: a
+    tree's, or a prefix that MC's solutions share) enter once, however many rollouts pass it. An ``unsolved``
     rollout stays out, as it stayed out of its first fit. ``grouped``: each keeps its problem
     (``Observed.group``), as MC's own observations do."""
     by_rollout: dict[str, dict[int, dict]] = {}
@@ -37,13 +37,15 @@ def observed_from_rows(tasks: Sequence[LabelTask], rows: Sequence[StepLabel],
         steps = by_rollout.get(task.rollout_id)
         if steps is None or any(str(ev.get("reason", "")).startswith(UNSOLVED) for ev in steps.values()):
             continue  # not kept, or kept out of every fit (a question the policy never solved)
-        correct, total, agree = [], [], []
+        correct, total, agree, anchor = [], [], [], []
         for i in range(task.num_steps - 1):
             ev = steps.get(i, {})
             c, t, node = ev.get("correct"), ev.get("total"), ev.get("node")
-            a = ev.get("agree")
-            agree.append(a if isinstance(a, int) and isinstance(t, int) and isinstance(c, int)
-                         and 0 <= a <= t - c else None)
+            a, own = ev.get("agree"), ev.get("own_answer")
+            valid = isinstance(a, int) and isinstance(t, int) and isinstance(c, int) and 0 <= a <= t - c
+            agree.append(a if valid else None)
+            # The solution's own wrong answer joins the failures (``Observed.anchor``); 0: not stored.
+            anchor.append(max(a, own + 1) if valid and isinstance(own, int) and 0 <= own <= a else 0)
             fresh = node is None or node not in seen_nodes
             if node is not None:
                 seen_nodes.add(node)
@@ -52,6 +54,8 @@ def observed_from_rows(tasks: Sequence[LabelTask], rows: Sequence[StepLabel],
             total.append(t if ok else 0)
         # The answers' agreement only where every counted prefix stored it (MC's newer rows).
         known = all(a is not None for a, t in zip(agree, total) if t)
+        known = known and bool(agree)
         out.append(Observed(tuple(correct), tuple(total), task.correct, task.problem_id if grouped else None,
-                            tuple(a or 0 for a in agree) if known and agree else ()))
+                            tuple(a or 0 for a in agree) if known else (),
+                            tuple(x if t else 0 for x, t in zip(anchor, total)) if known and any(anchor) else ()))
     return out

@@ -25,7 +25,12 @@ slips and scatter. So where the completions' answers are known (MC, OmegaPRM), e
 many of its failures repeat its most common wrong answer (``Observed.agree``), at a rate fitted
 per state and steps remaining like the success rates. It is the one signal that tells a
 correct prefix of a hard problem (2 of 8 right, 6 different wrong answers) from a wrong prefix
-that recovers now and then (2 of 8 right, 5 of the 6 others alike).
+that recovers now and then (2 of 8 right, 5 of the 6 others alike). A wrong solution's own
+final answer is one more failure from each of its prefixes (its text continued them): counted
+among them (``Observed.anchor``), one completion that lands where the solution did marks a
+wrong prefix, where the agreement among completions needs two failures to say anything.
+Measured on the sandbox and the lucky server: 2-3% of a correct prefix's failures reach the
+solution's answer, 43-45% of a wrong prefix's.
 
 Correct prefixes of one problem share its difficulty: where the counts cover every prefix
 (MC), each problem gets a shift of the correct rate on the log-odds scale (``Params.offsets``).
@@ -72,6 +77,12 @@ class Observed:
     # Per prefix, how many completions reached its most common wrong answer (0: none wrong).
     # Empty: the answers are not known (a rerun's rows stored before they were counted).
     agree: tuple[int, ...] = ()
+    # Per prefix, ``agree`` with the solution's own wrong final answer counted as one more failure
+    # (it too continued that prefix): its most common wrong answer's count, the solution's
+    # included. Empty: its answer is right or unknown, or the completions' answers are not
+    # known. Where given (not 0), it replaces ``agree``; 0 at a prefix whose completions
+    # already hold the solution (a tree solution's own state).
+    anchor: tuple[int, ...] = ()
 
     @property
     def num_steps(self) -> int:
@@ -115,6 +126,14 @@ class Params:
     rho_agree_good: float = 0.1
     agree_bad: tuple[float, ...] = (0.5,) * MAX_BIN
     rho_agree_bad: float = 0.1
+    # The same with the solution's own wrong answer among the failures (``Observed.anchor``): a
+    # wrong prefix's completions that make no later slip land where the solution did, a correct
+    # prefix's only by repeating its later slip. Unlike ``agree`` it speaks from the first
+    # failure on.
+    anchor_good: tuple[float, ...] = (0.05,) * MAX_BIN
+    rho_anchor_good: float = 0.1
+    anchor_bad: tuple[float, ...] = (0.4,) * MAX_BIN
+    rho_anchor_bad: float = 0.1
     iterations: int = 0
     pooled: int = 0  # solutions the fit saw
 
@@ -186,11 +205,11 @@ def _log_emissions(group: Sequence[Observed], p: Params) -> np.ndarray:
         bad = np.where(sampled, _log_bb(c, t, np.asarray(p.mu_bad)[bins], p.rho_bad), 0.0)
         out[:, :-1, G] = out[:, :-1, R] = good
         out[:, :-1, B] = out[:, :-1, B1] = bad
-        x, trials = _agreement(group)
-        if trials is not None:
+        for kind, x, trials in _alike(group):
             known = trials > 0
-            alike = np.where(known, _log_bb(x, trials, np.asarray(p.agree_good)[bins], p.rho_agree_good), 0.0)
-            differ = np.where(known, _log_bb(x, trials, np.asarray(p.agree_bad)[bins], p.rho_agree_bad), 0.0)
+            good_rates, rho_good, bad_rates, rho_bad = _alike_params(p, kind)
+            alike = np.where(known, _log_bb(x, trials, np.asarray(good_rates)[bins], rho_good), 0.0)
+            differ = np.where(known, _log_bb(x, trials, np.asarray(bad_rates)[bins], rho_bad), 0.0)
             out[:, :-1, G] += alike
             out[:, :-1, R] += alike
             out[:, :-1, B] += differ
@@ -203,17 +222,30 @@ def _log_emissions(group: Sequence[Observed], p: Params) -> np.ndarray:
     return out
 
 
-def _agreement(group: Sequence[Observed]) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(repeats m - 1, chances f - 1) per prefix [R, n-1]; chances 0 where unknown or fewer than
-    two failures. (None, None) when no solution of the group knows its answers."""
-    if not any(o.agree for o in group):
-        return None, None
+def _alike(group: Sequence[Observed]) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """How the failures of each prefix [R, n-1] repeat one wrong answer: repeats m - 1 of its
+    most common wrong answer of f - 1 chances (``agree``), or, where the solution's own wrong
+    answer joins the failures (``anchor``), m' - 1 of f. Chances 0 where a kind does not apply
+    or says nothing. Kinds no solution of the group knows are left out."""
     n = group[0].num_steps - 1
-    known = np.array([[bool(o.agree)] * n for o in group])
-    agree = np.array([o.agree if o.agree else (0,) * n for o in group], float)
     fails = np.array([o.total for o in group], float) - np.array([o.correct for o in group], float)
-    chances = np.where(known & (fails >= 2) & (agree >= 1), fails - 1, 0.0)
-    return np.where(chances > 0, agree - 1, 0.0), chances
+    out = []
+    anchored = np.array([o.anchor if o.anchor else (0,) * n for o in group], float)
+    if anchored.any():
+        chances = np.where(anchored >= 1, fails, 0.0)
+        out.append(("anchor", np.where(chances > 0, anchored - 1, 0.0), chances))
+    known = np.array([[bool(o.agree)] * n for o in group]) & (anchored < 1)
+    if known.any():
+        agree = np.array([o.agree if o.agree else (0,) * n for o in group], float)
+        chances = np.where(known & (fails >= 2) & (agree >= 1), fails - 1, 0.0)
+        out.append(("agree", np.where(chances > 0, agree - 1, 0.0), chances))
+    return out
+
+
+def _alike_params(p: Params, kind: str) -> tuple[tuple[float, ...], float, tuple[float, ...], float]:
+    if kind == "anchor":
+        return p.anchor_good, p.rho_anchor_good, p.anchor_bad, p.rho_anchor_bad
+    return p.agree_good, p.rho_agree_good, p.agree_bad, p.rho_agree_bad
 
 
 def _shifted(mu: np.ndarray, shift) -> np.ndarray:
@@ -324,7 +356,8 @@ def fit(pool: Sequence[Observed], start: Params = PRIOR, iterations: int = 40, t
 def _flat(p: Params) -> list[float]:
     return [*p.mu_good, *p.mu_bad, p.rho_good, p.rho_bad, p.hazard, p.recover, p.recover_first,
             p.final_wrong_if_good, p.final_right_if_bad, *(d for _, d in p.offsets),
-            *p.agree_good, *p.agree_bad, p.rho_agree_good, p.rho_agree_bad]
+            *p.agree_good, *p.agree_bad, p.rho_agree_good, p.rho_agree_bad,
+            *p.anchor_good, *p.anchor_bad, p.rho_anchor_good, p.rho_anchor_bad]
 
 
 @dataclass
@@ -337,7 +370,7 @@ class _Stats:
     bins: list = field(default_factory=list)
     w_good: list = field(default_factory=list)
     w_bad: list = field(default_factory=list)
-    agree: list = field(default_factory=list)  # (repeats, chances, bins, w_good, w_bad) per group
+    alike: dict = field(default_factory=dict)  # kind -> [(hits, chances, bins, w_good, w_bad) per group]
     exits: float = 0.0
     stays: float = 0.0
     recoveries: float = 0.0
@@ -358,11 +391,11 @@ class _Stats:
             self.bins.append(np.broadcast_to(_bins(n), t.shape)[keep])
             self.w_good.append((gamma[:, :-1, G] + gamma[:, :-1, R])[keep])
             self.w_bad.append((gamma[:, :-1, B] + gamma[:, :-1, B1])[keep])
-            x, chances = _agreement(group)
-            if chances is not None:
+            for kind, x, chances in _alike(group):
                 m = chances > 0
-                self.agree.append((x[m], chances[m], np.broadcast_to(_bins(n), t.shape)[m],
-                                   (gamma[:, :-1, G] + gamma[:, :-1, R])[m], (gamma[:, :-1, B] + gamma[:, :-1, B1])[m]))
+                self.alike.setdefault(kind, []).append(
+                    (x[m], chances[m], np.broadcast_to(_bins(n), t.shape)[m],
+                     (gamma[:, :-1, G] + gamma[:, :-1, R])[m], (gamma[:, :-1, B] + gamma[:, :-1, B1])[m]))
         self.exits += float(gamma[:, 0, B1].sum() + xi[:, :, G, B1].sum())
         self.stays += float(len(group) + gamma[:, :-1, G].sum())
         self.recoveries += float(xi[:, :, B, R].sum())
@@ -393,11 +426,13 @@ class _Stats:
         mu_b, rho_b = _rates(c, n, bins, np.concatenate(self.w_bad), PRIOR.mu_bad, PRIOR.rho_bad)
         offsets = _offsets(c, n, bins, np.concatenate(self.w_good), np.concatenate(self.groups), mu_g, p)
         out = replace(out, mu_good=mu_g, rho_good=rho_g, mu_bad=mu_b, rho_bad=rho_b, offsets=offsets)
-        if self.agree:
-            x, chances, bins_a, wg, wb = (np.concatenate(part) for part in zip(*self.agree))
-            a_g, r_g = _rates(x, chances, bins_a, wg, PRIOR.agree_good, PRIOR.rho_agree_good)
-            a_b, r_b = _rates(x, chances, bins_a, wb, PRIOR.agree_bad, PRIOR.rho_agree_bad)
-            out = replace(out, agree_good=a_g, rho_agree_good=r_g, agree_bad=a_b, rho_agree_bad=r_b)
+        for kind, parts in self.alike.items():
+            x, chances, bins_a, wg, wb = (np.concatenate(part) for part in zip(*parts))
+            prior_g, prior_rg, prior_b, prior_rb = _alike_params(PRIOR, kind)
+            a_g, r_g = _rates(x, chances, bins_a, wg, prior_g, prior_rg)
+            a_b, r_b = _rates(x, chances, bins_a, wb, prior_b, prior_rb)
+            out = replace(out, **{f"{kind}_good": a_g, f"rho_{kind}_good": r_g,
+                                  f"{kind}_bad": a_b, f"rho_{kind}_bad": r_b})
         return out
 
 

@@ -201,6 +201,8 @@ class MCLabeler(PerRolloutLabeler):
                 evidence.update(correct=tally.correct, total=tally.total, unparsable=tally.unparsable)
                 if tally.wrong is not None:
                     evidence["agree"] = tally.agree
+                    if d.answer is not None:  # completions that reached the solution's own wrong answer
+                        evidence["own_answer"] = tally.wrong.get(d.answer, 0)
                 # The prefix's state, which other solutions of the problem may share: a rerun's
                 # context counts it once.
                 evidence["node"] = new_id(task.problem_id, task.text[: task.step_ends[i]])

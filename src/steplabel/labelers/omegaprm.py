@@ -29,7 +29,10 @@ that contradicts an earlier one is weighed, not obeyed. A right final answer is 
 observation, and every touched solution's labels (tree solutions included) come from its
 posterior with their confidence. Solutions join the pool from states that are probably
 correct. States are keyed by their normalised steps, so a completion that starts with a
-blank line reuses the state it continues.
+blank line reuses the state it continues. A wrong solution's own answer joins its prefixes'
+failures (``estimate.Observed.anchor``), so a probe of two completions often settles. Before
+labels are written, a state on which several solutions' first errors hinge is drawn to ``k``
+(``_shore_up``): a tree inherits one state's reading in every solution sampled through it.
 
 With ``estimator = "any"``, labels (hard = MC > 0) go to every solution touched. A prefix is correct if it is known to
 have MC > 0 or a longer prefix of the same solution does (a completion that reaches the answer
@@ -56,10 +59,11 @@ from steplabel.engines.base import Engine
 from steplabel.labelers.base import LabelOutput, LabelTask
 from steplabel.labelers.context import observed_from_rows
 from steplabel.labelers.estimate import Observed, Params, Posterior, posterior, visible
-from steplabel.labelers.adaptive import most_alike
+from steplabel.labelers.adaptive import most_alike, wrong_answer
 from steplabel.labelers.mc import NO_ANSWER, TOP_P, sample_from_prefix
 from steplabel.labelers.pooling import PooledFit
 from steplabel.labelers.token_prefix import TokenPrefixes
+from steplabel.problems.answers import answer_key
 from steplabel.problems.prompts import continuation_prompt
 from steplabel.problems.steps import DEFAULT_SEPARATOR, split_steps
 from steplabel.schemas import AFTER_ERROR, UNSOLVED, Rollout, Step, StepLabel, new_id
@@ -109,6 +113,7 @@ class Solution:
     token_ids: tuple[int, ...] | None = None  # its token ids after the prompt, where known
     token_at: dict[int, int] | None = None  # character offset -> tokens, at token boundaries
     unanswered: str | None = None  # a probe of it brought back no final answer: the model's doing
+    answer: str | None = None  # its own final answer (``answer_key``) where wrong (``Observed.anchor``)
 
 
 @dataclass
@@ -204,7 +209,7 @@ class OmegaPRMLabeler:
             tree.solutions.append(Solution(
                 len(tree.solutions), task.rollout_id, task.text, list(task.steps), list(task.step_ends),
                 root.index, task.correct, task.num_tokens, task=task, token_ids=task.token_ids,
-                token_at=self.tokens.known(task.step_ends, task.step_token_ends)))
+                token_at=self.tokens.known(task.step_ends, task.step_token_ends), answer=wrong_answer(task)))
         root.prefix_ids = () if self.tokens.enabled else None
         # Screening picks questions and seeds a tree; a labeler of the given rollouts only
         # (``search_scope = "targets"``) searches every wrong one it was given, so it screens none.
@@ -242,6 +247,8 @@ class OmegaPRMLabeler:
         if self.noise_aware and not tree.error and not counters["set_aside"] and not _solved(tree) \
                 and not tree.unsolved:
             await self._check_root(tree, root, first, len(tasks))
+        if self.noise_aware and not tree.error and not tree.unsolved and not counters["set_aside"]:
+            await self._shore_up(tree, first)
         counters.update(searches=tree.searches, rollouts=tree.spent, states=len(tree.states),
                         reused_states=tree.reused, budget_exhausted=int(tree.budget_hit),
                         engine_failures=tree.failures, unsolved=int(tree.unsolved is not None),
@@ -365,6 +372,44 @@ class OmegaPRMLabeler:
         sol.first_error = post.first_error
         return True
 
+    async def _shore_up(self, tree: Tree, first: LabelTask) -> None:
+        """Draw to ``k`` the states on which many solutions' claims hinge. A state probed until
+        it looked settled for one search (a few completions, at ``confidence``) is read by every
+        tree solution sampled through it: where it is the first error (or the last correct
+        step) that several of them would claim, one unlucky draw there becomes a wrong label on
+        each. Within the budget, most-shared first. With ``search_scope = "targets"`` only the
+        given rollouts count."""
+        cfg = self.config
+        params = visible(self.pooled.params)
+        hinges: Counter = Counter()
+        targets_only = cfg.search_scope == "targets"  # tree solutions are by-products there
+        for sol in tree.solutions:
+            if targets_only and sol.task is None:
+                continue
+            post = posterior(self._observed(tree, sol), params)
+            claim = 0.5 if sol.task is not None else cfg.claim
+            if post.first_error < 0 or post.confidence < claim:
+                continue
+            for j in (post.first_error - 1, post.first_error):
+                st = tree.state_at(sol, j) if 0 <= j < len(sol.steps) - 1 else None
+                if st is not None and st.kind == "search" and st.drawn < cfg.k:
+                    hinges[st.index] += 1
+        for idx, count in hinges.most_common():
+            if count < 2:
+                break
+            state = tree.states[idx]
+            n = cfg.k - state.drawn
+            if tree.spent + n > cfg.rollout_budget:
+                tree.budget_hit = True
+                return
+            owner = tree.solutions[state.owner]
+            prompt = continuation_prompt(first.prompt, owner.text, owner.ends[state.depth - 1])
+            sampled = await self._sample(prompt, first, n, salt=f"{state.drawn}", state=state)
+            self._adopt(tree, state, sampled, first, n)
+            if sampled.generation.error or not sampled.generation.completions:
+                tree.failed(sampled.generation.error)
+                return
+
     def _probe(self, tree: Tree, sol: Solution, post: Posterior, lo: int) -> int | None:
         """The prefix at the posterior median of the first error that can still be sampled."""
         m = len(sol.steps)
@@ -385,10 +430,13 @@ class OmegaPRMLabeler:
         the states probed on its own text), and its final answer unless ``final`` is False."""
         states = [tree.state_at(sol, j) for j in range(len(sol.steps) - 1)]
         states = [st if st is not None and (not owned_only or st.owner == sol.index) else None for st in states]
+        mine = Counter({sol.answer: 1}) if sol.answer else None
         return Observed(tuple(st.correct if st is not None else 0 for st in states),
                         tuple(st.total if st is not None else 0 for st in states),
                         sol.correct if final else None,
-                        agree=tuple(st.agree if st is not None else 0 for st in states))
+                        agree=tuple(st.agree if st is not None else 0 for st in states),
+                        anchor=tuple(most_alike(st.wrong + mine) if st is not None and st.index != sol.state else 0
+                                     for st in states) if mine else ())
 
     def _fit_evidence(self, tree: Tree) -> list[Observed]:
         """The tree's evidence for the pooled fit, each count once. A state's counts belong to
@@ -451,7 +499,7 @@ class OmegaPRMLabeler:
                 continue  # nothing beyond the prefix: a failed sample, not a solution
             rid = new_id(first.run_id, first.problem_id, self.name, state.prefix, offset + i)
             sol = Solution(len(tree.solutions), rid, text, [s.text for s in spans], [s.end for s in spans],
-                           state.index, ok, completion.num_tokens)
+                           state.index, ok, completion.num_tokens, answer=None if ok else answer_key(answer))
             sol.token_ids = self.tokens.grown(state.prefix_ids, completion.token_ids)
             sol.record = Rollout(
                 rollout_id=rid, problem_id=first.problem_id, run_id=first.run_id, sample_index=offset + i,
@@ -583,6 +631,8 @@ class OmegaPRMLabeler:
             score = None
             if st is not None and st.total:
                 evidence.update(correct=st.correct, total=st.total, agree=st.agree, node=new_id(first.problem_id, st.prefix))
+                if sol.answer is not None and st.index != sol.state:  # its own state's counts hold it already
+                    evidence["own_answer"] = st.wrong.get(sol.answer, 0)
                 score = st.mc
             if j == m - 1:
                 score = float(sol.correct)
