@@ -3,11 +3,11 @@ mistakes, noise-aware labels still call the truly wrong prefixes wrong (issue #1
 
 Issue #13 asks for >= 95% (MC, k = 8) and >= 90% (OmegaPRM, tree solutions included,
 budget 200) of truly wrong prefixes labeled wrong with >= 99% of correct ones kept, for every
-label written (an abstention is no label). Measured here (seed 1): MC 96.4% / 99.7%; OmegaPRM
-96.4% / 99.5% on the 78% of solutions whose first error it claims (``claim = 0.8`` for tree
+label written (an abstention is no label). Measured here (seed 1): MC 95.3% / 99.6%; OmegaPRM
+96.1% / 99.3% on the 69% of solutions whose first error it claims (``claim = 0.8`` for tree
 solutions, an even chance for the given ones). ``benchmarks/lucky_server.py`` measures eight
-seeds: MC catches 97.3-99.1% of the wrong prefixes whose error shows in the final answer and
-30-94% of those whose text recovers (no count can see most of those), 92.9-97.8% in all. The
+seeds: MC catches 96.9-99.8% of the wrong prefixes whose error shows in the final answer and
+30-78% of those whose text recovers (no count can see most of those), 93.2-97.6% in all. The
 thresholds guard what is reached.
 """
 
