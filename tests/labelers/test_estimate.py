@@ -266,13 +266,17 @@ def simulate_failing_alike(n_solutions=400, k=8, seed=11):
     return pool, truth
 
 
+def fitted_right(pool, truth):
+    """Share of first errors right under a fit to the pool itself."""
+    return accuracy([p.first_error for p in posteriors(pool, fit(pool))], truth)
+
+
 def test_failures_that_agree_on_one_wrong_answer_mark_a_wrong_prefix():
     """Where rates overlap, how the failures spread tells a hard correct prefix (failures
     scatter) from a wrong one (they repeat its wrong answer); the fit learns both rates."""
     pool, truth = simulate_failing_alike()
     blind = [Observed(o.correct, o.total, o.final_correct) for o in pool]
-    seeing = accuracy([p.first_error for p in posteriors(pool, fit(pool))], truth)
-    rates_only = accuracy([p.first_error for p in posteriors(blind, fit(blind))], truth)
+    seeing, rates_only = fitted_right(pool, truth), fitted_right(blind, truth)
     assert seeing >= rates_only + 0.1, (seeing, rates_only)
     params = fit(pool)
     assert max(params.agree_good) < 0.25 < 0.5 < min(params.agree_bad), params
@@ -322,8 +326,7 @@ def test_the_solutions_own_wrong_answer_places_the_error_from_the_first_failure(
     that lands where the solution did marks a wrong prefix."""
     pool, truth = simulate_own_answer()
     without = [replace(o, anchor=()) for o in pool]
-    anchored = accuracy([p.first_error for p in posteriors(pool, fit(pool))], truth)
-    agree_only = accuracy([p.first_error for p in posteriors(without, fit(without))], truth)
+    anchored, agree_only = fitted_right(pool, truth), fitted_right(without, truth)
     assert anchored >= agree_only + 0.1, (anchored, agree_only)
     params = fit(pool)
     assert max(params.anchor_good) < 0.1 < 0.3 < min(params.anchor_bad), params
@@ -339,6 +342,5 @@ def test_a_later_slip_in_the_solutions_own_text_does_not_hide_its_first_error():
     of wrong solutions end elsewhere than their first wrong prefix's most common wrong answer."""
     pool, truth = simulate_own_answer(k=8, second_slip=1.0, seed=14)
     without = [replace(o, anchor=()) for o in pool]
-    anchored = accuracy([p.first_error for p in posteriors(pool, fit(pool))], truth)
-    agree_only = accuracy([p.first_error for p in posteriors(without, fit(without))], truth)
+    anchored, agree_only = fitted_right(pool, truth), fitted_right(without, truth)
     assert anchored >= 0.85 and anchored >= agree_only - 0.08, (anchored, agree_only)

@@ -276,15 +276,22 @@ class AlikeEngine(RateEngine):
         return Generation([Completion(t, 3) for t in texts], prompt_tokens=10)
 
 
-def test_failures_that_repeat_one_wrong_answer_are_counted_and_mark_wrong_prefixes():
-    """Correct prefixes as hard as wrong ones are unlucky (rates 0.15 to 0.6 against 0.12): at
-    k = 8 the rates alone blur, the agreement of the failures does not."""
-    rng = random.Random(4)
-    tasks, _, truth = pool_of_tasks(count=120, seed=4)
+def hard_pool(count=120, seed=4):
+    """``pool_of_tasks`` whose correct prefixes are as hard as wrong ones are unlucky (0.15 to
+    0.6 against 0.12), and the prompts of the wrong prefixes (for ``AlikeEngine``)."""
+    rng = random.Random(seed)
+    tasks, _, truth = pool_of_tasks(count=count, seed=seed)
     rates = [[0.12 if 0 <= t <= i else rng.uniform(0.15, 0.6) for i in range(task.num_steps - 1)]
              for task, t in zip(tasks, truth)]
     wrong = {task.prompt + task.text[:task.step_ends[i]] + "\n\n"
              for task, t in zip(tasks, truth) for i in range(task.num_steps - 1) if 0 <= t <= i}
+    return tasks, rates, wrong, truth
+
+
+def test_failures_that_repeat_one_wrong_answer_are_counted_and_mark_wrong_prefixes():
+    """Correct prefixes as hard as wrong ones are unlucky (rates 0.15 to 0.6 against 0.12): at
+    k = 8 the rates alone blur, the agreement of the failures does not."""
+    tasks, rates, wrong, truth = hard_pool(seed=4)
 
     def right(scatter):
         engine = AlikeEngine(tasks, rates, wrong, scatter)
@@ -332,12 +339,7 @@ def test_a_wrong_solutions_own_answer_joins_its_prefixes_failures():
     completions per prefix, the agreement among completions alone has little to go on; the
     solution's own answer counted among the failures places more first errors right (0.93
     against 0.68 where its text ends elsewhere). ``own_answer`` is stored for a rerun's fit."""
-    rng = random.Random(8)
-    base, _, truth = pool_of_tasks(count=120, seed=8)
-    rates = [[0.12 if 0 <= t <= i else rng.uniform(0.15, 0.6) for i in range(task.num_steps - 1)]
-             for task, t in zip(base, truth)]
-    wrong = {task.prompt + task.text[:task.step_ends[i]] + "\n\n"
-             for task, t in zip(base, truth) for i in range(task.num_steps - 1) if 0 <= t <= i}
+    base, rates, wrong, truth = hard_pool(seed=8)
 
     def ending(answer):
         """The same solutions, the wrong ones ending on ``answer``; the prefixes are unchanged."""
