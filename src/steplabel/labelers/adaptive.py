@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Sequence
 
 from steplabel.labelers.base import LabelTask
-from steplabel.problems.answers import answer_key, extract_final_answer
 from steplabel.labelers.estimate import PRIOR, Observed, Params, Posterior, fit, posteriors, visible
+from steplabel.problems.answers import answer_key, extract_final_answer
 
 
 def wrong_answer(task: LabelTask) -> str | None:
@@ -51,6 +51,13 @@ def wrong_answer(task: LabelTask) -> str | None:
 def most_alike(wrong: dict[str, int] | None) -> int:
     """Completions that reached the most common wrong answer (``estimate.Observed.agree``)."""
     return max(wrong.values(), default=0) if wrong else 0
+
+
+def alike_with_own(agree: int, own: int) -> int:
+    """``most_alike`` with the solution's own wrong answer counted as one more failure
+    (``estimate.Observed.anchor``): ``agree`` the most common wrong answer's count, ``own``
+    the completions that reached the solution's answer."""
+    return max(agree, own + 1)
 
 
 @dataclass
@@ -111,7 +118,7 @@ class Decided:
         them first (the fit's view: each state's counts once)."""
         tallies = [t if not owned_only or self.owns(i) else Tally() for i, t in enumerate(self.tallies)]
         known = all(t.wrong is not None for t in tallies if t.total) and bool(tallies)
-        anchor = tuple(most_alike((t.wrong or Counter()) + Counter({self.answer: 1})) for t in tallies) \
+        anchor = tuple(alike_with_own(t.agree, (t.wrong or {}).get(self.answer, 0)) for t in tallies) \
             if known and self.answer else ()
         return Observed(tuple(t.correct for t in tallies), tuple(t.total for t in tallies),
                         self.task.correct, self.task.problem_id,

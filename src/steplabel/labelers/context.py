@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Sequence
 
+from steplabel.labelers.adaptive import alike_with_own
 from steplabel.labelers.base import LabelTask
 from steplabel.labelers.estimate import Observed
 from steplabel.schemas import UNSOLVED, StepLabel
@@ -45,7 +46,7 @@ def observed_from_rows(tasks: Sequence[LabelTask], rows: Sequence[StepLabel],
             valid = isinstance(a, int) and isinstance(t, int) and isinstance(c, int) and 0 <= a <= t - c
             agree.append(a if valid else None)
             # The solution's own wrong answer joins the failures (``Observed.anchor``); 0: not stored.
-            anchor.append(max(a, own + 1) if valid and isinstance(own, int) and 0 <= own <= a else 0)
+            anchor.append(alike_with_own(a, own) if valid and isinstance(own, int) and 0 <= own <= a else 0)
             fresh = node is None or node not in seen_nodes
             if node is not None:
                 seen_nodes.add(node)
@@ -53,8 +54,7 @@ def observed_from_rows(tasks: Sequence[LabelTask], rows: Sequence[StepLabel],
             correct.append(c if ok else 0)
             total.append(t if ok else 0)
         # The answers' agreement only where every counted prefix stored it (MC's newer rows).
-        known = all(a is not None for a, t in zip(agree, total) if t)
-        known = known and bool(agree)
+        known = bool(agree) and all(a is not None for a, t in zip(agree, total) if t)
         out.append(Observed(tuple(correct), tuple(total), task.correct, task.problem_id if grouped else None,
                             tuple(a or 0 for a in agree) if known else (),
                             tuple(x if t else 0 for x, t in zip(anchor, total)) if known and any(anchor) else ()))

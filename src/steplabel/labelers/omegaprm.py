@@ -58,8 +58,8 @@ from steplabel.config import OmegaSection
 from steplabel.engines.base import Engine
 from steplabel.labelers.base import LabelOutput, LabelTask
 from steplabel.labelers.context import observed_from_rows
-from steplabel.labelers.estimate import Observed, Params, Posterior, posterior, visible
-from steplabel.labelers.adaptive import most_alike, wrong_answer
+from steplabel.labelers.estimate import Observed, Params, Posterior, posterior, posteriors, visible
+from steplabel.labelers.adaptive import alike_with_own, most_alike, wrong_answer
 from steplabel.labelers.mc import NO_ANSWER, TOP_P, sample_from_prefix
 from steplabel.labelers.pooling import PooledFit
 from steplabel.labelers.token_prefix import TokenPrefixes
@@ -356,12 +356,7 @@ class OmegaPRMLabeler:
                                            sol.text[: sol.ends[probe]], probe + 1, sol.index, "search",
                                            key=step_key(sol.steps[: probe + 1]))
                     state.prefix_ids = self._cut(sol, probe)
-                prompt = continuation_prompt(first.prompt, sol.text, sol.ends[probe])
-                sampled = await self._sample(prompt, first, n, salt=f"{state.drawn}" if state.drawn else "",
-                                             state=state)
-                self._adopt(tree, state, sampled, first, n)
-                if sampled.generation.error or not sampled.generation.completions:
-                    tree.failed(sampled.generation.error)
+                if not await self._draw(tree, state, first, n, sol, probe):
                     return True
                 if not state.total and state.drawn >= cfg.k:
                     sol.unanswered = _no_answer(state)  # the model's doing: a rerun would repeat it
@@ -383,10 +378,8 @@ class OmegaPRMLabeler:
         params = visible(self.pooled.params)
         hinges: Counter = Counter()
         targets_only = cfg.search_scope == "targets"  # tree solutions are by-products there
-        for sol in tree.solutions:
-            if targets_only and sol.task is None:
-                continue
-            post = posterior(self._observed(tree, sol), params)
+        counted = [sol for sol in tree.solutions if not (targets_only and sol.task is None)]
+        for sol, post in zip(counted, posteriors([self._observed(tree, sol) for sol in counted], params)):
             claim = 0.5 if sol.task is not None else cfg.claim
             if post.first_error < 0 or post.confidence < claim:
                 continue
@@ -402,13 +395,19 @@ class OmegaPRMLabeler:
             if tree.spent + n > cfg.rollout_budget:
                 tree.budget_hit = True
                 return
-            owner = tree.solutions[state.owner]
-            prompt = continuation_prompt(first.prompt, owner.text, owner.ends[state.depth - 1])
-            sampled = await self._sample(prompt, first, n, salt=f"{state.drawn}", state=state)
-            self._adopt(tree, state, sampled, first, n)
-            if sampled.generation.error or not sampled.generation.completions:
-                tree.failed(sampled.generation.error)
+            if not await self._draw(tree, state, first, n, tree.solutions[state.owner], state.depth - 1):
                 return
+
+    async def _draw(self, tree: Tree, state: State, first: LabelTask, n: int, sol: Solution, step: int) -> bool:
+        """``n`` more completions of ``state`` (``sol`` cut after ``step``), each round with a
+        seed of its own; False (and the tree marked failed) when none came back."""
+        prompt = continuation_prompt(first.prompt, sol.text, sol.ends[step])
+        sampled = await self._sample(prompt, first, n, salt=f"{state.drawn}" if state.drawn else "", state=state)
+        self._adopt(tree, state, sampled, first, n)
+        if sampled.generation.error or not sampled.generation.completions:
+            tree.failed(sampled.generation.error)
+            return False
+        return True
 
     def _probe(self, tree: Tree, sol: Solution, post: Posterior, lo: int) -> int | None:
         """The prefix at the posterior median of the first error that can still be sampled."""
@@ -430,13 +429,13 @@ class OmegaPRMLabeler:
         the states probed on its own text), and its final answer unless ``final`` is False."""
         states = [tree.state_at(sol, j) for j in range(len(sol.steps) - 1)]
         states = [st if st is not None and (not owned_only or st.owner == sol.index) else None for st in states]
-        mine = Counter({sol.answer: 1}) if sol.answer else None
         return Observed(tuple(st.correct if st is not None else 0 for st in states),
                         tuple(st.total if st is not None else 0 for st in states),
                         sol.correct if final else None,
                         agree=tuple(st.agree if st is not None else 0 for st in states),
-                        anchor=tuple(most_alike(st.wrong + mine) if st is not None and st.index != sol.state else 0
-                                     for st in states) if mine else ())
+                        anchor=tuple(alike_with_own(st.agree, st.wrong[sol.answer])
+                                     if st is not None and st.index != sol.state else 0
+                                     for st in states) if sol.answer else ())
 
     def _fit_evidence(self, tree: Tree) -> list[Observed]:
         """The tree's evidence for the pooled fit, each count once. A state's counts belong to
