@@ -48,3 +48,23 @@ def test_a_wrong_solutions_own_answer_is_read_back_into_the_anchor():
     broken = observed_from_rows([task], _rows(task.rollout_id, [{"correct": 3, "total": 8, "agree": 2, "own_answer": 4},
                                                                 {"correct": 0, "total": 8, "agree": 7, "own_answer": 7}, {}]))
     assert broken[0].anchor == (0, 8)  # 4 on its answer while the most common has 2 cannot be
+
+
+def test_a_steps_echo_is_read_back_once_per_state():
+    """The echo of step i (of the completions before it, those that state its value) is stored on
+    step i's row and read back with its counts; a state another kept rollout holds gives it once,
+    and a stored echo above its trials is not trusted."""
+    first, second = make_task(4), make_task(4)
+    second = type(second)(**{**second.__dict__, "rollout_id": "second"})
+    rows = _rows(first.rollout_id, [{"correct": 3, "total": 8, "node": "a"},
+                                    {"correct": 1, "total": 8, "node": "b", "echo": 0, "echo_trials": 8},
+                                    {"correct": 0, "total": 8, "node": "c", "echo": 6, "echo_trials": 8}, {}])
+    rows += _rows("second", [{"correct": 3, "total": 8, "node": "a"},
+                             {"correct": 1, "total": 8, "node": "b", "echo": 0, "echo_trials": 8},
+                             {"correct": 2, "total": 8, "node": "d", "echo": 9, "echo_trials": 8}, {}])
+    one, two = observed_from_rows([first, second], rows)
+    assert one.echo == (0, 0, 6) and one.echo_trials == (0, 8, 8)
+    assert two.echo_trials == ()  # its shared state counted with the first; its own echo broken
+    older = observed_from_rows([first], _rows(first.rollout_id, [{"correct": 3, "total": 8}, {"correct": 1, "total": 8},
+                                                                 {"correct": 0, "total": 8}, {}]))
+    assert older[0].echo == () and older[0].echo_trials == ()

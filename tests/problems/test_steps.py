@@ -1,4 +1,6 @@
-from steplabel.problems.steps import split_steps
+import pytest
+
+from steplabel.problems.steps import split_steps, stated_value
 
 
 def test_blank_lines_split_and_spans_point_into_the_text():
@@ -16,3 +18,15 @@ def test_custom_separator():
 
 def test_empty_text_has_no_steps():
     assert split_steps("   \n\n  ") == []
+
+
+@pytest.mark.parametrize("step, value", [
+    ("6 packs of 4 make 6 * 4 = 26 apples, so 1 + 26 = 27.", "27"),
+    ("The total is 1,200.50 dollars.", "1200.5"),
+    ("So x = 12.0 and we are done", "12"),
+    ("It drops to -3 degrees.", "-3"),
+    ("Nothing is left: 0.00", "0"),
+    ("We compare the two sides.", None),
+])
+def test_a_step_states_its_last_number_written_one_way(step, value):
+    assert stated_value(step) == value

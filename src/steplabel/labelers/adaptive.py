@@ -38,6 +38,12 @@ from typing import Awaitable, Callable, Sequence
 from steplabel.labelers.base import LabelTask
 from steplabel.labelers.estimate import PRIOR, Observed, Params, Posterior, fit, posteriors, visible
 from steplabel.problems.answers import answer_key, extract_final_answer
+from steplabel.problems.steps import stated_value
+
+
+# A draw whose completions came back but none with a final answer: the model's doing, not the
+# engine's (``mc.failure_evidence`` stores it as a reason, not an error).
+NO_ANSWER = "no final answer: "
 
 
 def wrong_answer(task: LabelTask) -> str | None:
@@ -73,6 +79,7 @@ class Tally:
     token_prompt: bool = False
     failed: str | None = None
     wrong: Counter | None = None  # wrong answers (``answer_key``) and their counts; None: unknown
+    next: Counter | None = None  # values the completions' first steps state, counted; None: unknown
 
     @property
     def agree(self) -> int:
@@ -120,9 +127,22 @@ class Decided:
         known = all(t.wrong is not None for t in tallies if t.total) and bool(tallies)
         anchor = tuple(alike_with_own(t.agree, (t.wrong or {}).get(self.answer, 0)) for t in tallies) \
             if known and self.answer else ()
+        echo, echo_trials = self.echoes(owned_only)
         return Observed(tuple(t.correct for t in tallies), tuple(t.total for t in tallies),
                         self.task.correct, self.task.problem_id,
-                        tuple(t.agree for t in tallies) if known else (), anchor)
+                        tuple(t.agree for t in tallies) if known else (), anchor, echo, echo_trials)
+
+    def echoes(self, owned_only: bool = False) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(echo, trials) per step but the last (``estimate.Observed.echo``): of the completions
+        from the prefix before step i whose first step states a value, those that state step
+        i's. Step 0 has none (no completions from the question); a step that states no value
+        has none. ``owned_only``: a step counts for the solution that holds its prefix first."""
+        echo, trials = [0] * len(self.tallies), [0] * len(self.tallies)
+        for i in range(1, len(self.tallies)):
+            before, value = self.tallies[i - 1].next, stated_value(self.task.steps[i])
+            if before and value is not None and (not owned_only or self.owns(i)):
+                echo[i], trials[i] = before.get(value, 0), sum(before.values())
+        return (tuple(echo), tuple(trials)) if any(trials) else ((), ())
 
 
 @dataclass(frozen=True)
@@ -256,9 +276,14 @@ def merge(into: Tally, new: Tally) -> None:
     into.generated_tokens += new.generated_tokens
     into.requests += new.requests
     into.token_prompt = into.token_prompt or new.token_prompt
-    into.failed = into.failed or new.failed
+    # A later round whose completions all lack an answer adds nothing to a prefix that has counts:
+    # it must not make the whole solution abstain (an engine error still does).
+    if not (new.failed and new.failed.startswith(NO_ANSWER) and into.total):
+        into.failed = into.failed or new.failed
     if new.wrong is not None:
         into.wrong = (into.wrong or Counter()) + new.wrong
+    if new.next is not None:
+        into.next = (into.next or Counter()) + new.next
 
 
 @dataclass

@@ -37,8 +37,9 @@ Correct prefixes of one problem share its difficulty: where the counts cover eve
 
 ``G`` is left for good (every prefix after a wrong one is wrong, the change-point structure);
 the first error is the first prefix not in ``G``. ``G`` may also pass straight to ``R`` (a
-*silent* error: wrong text, right value), at a fixed prior rate, since no count can see it;
-it keeps the stored confidence honest on solutions that look right (see ``Params.silent``). The last prefix (the whole solution) emits
+*silent* error: wrong text, right value), which no count can see and only the echo can (see
+below); its rate keeps the stored confidence honest on solutions that look right
+(``Params.silent``). The last prefix (the whole solution) emits
 the solution's own final answer instead of counts. Every parameter is fitted by EM to the
 counts of the run itself (pooled over many solutions), with weak generic priors so a tiny pool
 stays sane; nothing comes from the engine's or world's configuration. The estimator sees only
@@ -83,6 +84,11 @@ class Observed:
     # known. Where given (not 0), it replaces ``agree``; 0 at a prefix whose completions
     # already hold the solution (a tree solution's own state).
     anchor: tuple[int, ...] = ()
+    # Per step i (0..n-2): of the completions drawn from the prefix before it (``echo_trials``)
+    # whose first step states a value, how many state the value step i states (``echo``).
+    # Empty: not known (no such completions, or a labeler that does not read them).
+    echo: tuple[int, ...] = ()
+    echo_trials: tuple[int, ...] = ()
 
     @property
     def num_steps(self) -> int:
@@ -107,10 +113,12 @@ class Params:
     final_right_if_bad: float = 0.05
     # A step can be wrong in its text while what it leaves behind is right (a wrong operand that
     # lands on the right value, a recovered slip): completions from it succeed as from a correct
-    # prefix, so no count can see it, and EM cannot fit it (its likelihood is flat in it). A
-    # fixed prior: without it every unseen error would be claimed impossible, and confidences
-    # on long solutions that look right would be too high. Sampling decisions ignore it (more
-    # completions cannot resolve it): see ``visible``.
+    # prefix, so no count can see it. Only the echo can (``Observed.echo``: completions from the
+    # prefix before it state another value): fitted by EM, which leaves it at this prior where
+    # no echo is known (its likelihood is then flat in it). Without it every unseen error would
+    # be claimed impossible, and confidences on long solutions that look right would be too
+    # high. Sampling decisions ignore it (more completions from its prefix cannot resolve it):
+    # see ``visible``.
     silent: float = 0.005
     # A hard question is hard from every prefix: its correct prefixes succeed less often than
     # the run's typical ones at the same steps remaining (an easy one more often). Per problem
@@ -134,6 +142,23 @@ class Params:
     rho_anchor_good: float = 0.1
     anchor_bad: tuple[float, ...] = (0.4,) * MAX_BIN
     rho_anchor_bad: float = 0.1
+    # How often a completion from the prefix before step i writes, as its first step, the value
+    # step i states (``Observed.echo``), per steps-remaining bin of step i: often where step i
+    # carries on as the policy would from a correct prefix (``echo_on``), less surely where both
+    # build on a wrong prefix (``echo_on_wrong``: the wrong prefix's own muddle, a skipped
+    # operation, say), rarely where step i departs from what the prefix leads to (``echo_off``:
+    # the first wrong step, a silent one, or a solution's text recovering the right value).
+    # One rate per kind of move, not per bin: a bin with few steps would keep its prior. A fit
+    # starts them equal (the echo says nothing until the run's counts tell the moves apart), and
+    # shrinks each towards ``_ECHO_PRIOR``. Started apart, a policy whose first steps never
+    # state a given step's value looked full of silent errors after one step of EM, and the
+    # silent rate, flat in the likelihood from then on, stayed there.
+    echo_on: tuple[float, ...] = (0.5,) * MAX_BIN
+    rho_echo_on: float = 0.1
+    echo_on_wrong: tuple[float, ...] = (0.5,) * MAX_BIN
+    rho_echo_on_wrong: float = 0.1
+    echo_off: tuple[float, ...] = (0.5,) * MAX_BIN
+    rho_echo_off: float = 0.1
     iterations: int = 0
     pooled: int = 0  # solutions the fit saw
 
@@ -149,6 +174,10 @@ _OFFSET_SD = 1.0
 # of completions, strong enough that a handful of solutions cannot collapse a component.
 _PRIOR_N = 40.0
 _PRIOR_EVENTS = 20.0
+# What the echo rates shrink towards: a departing step's value is rarely written (completions
+# would have to make its very mistake), so silent errors can be seen in a run whose counts show
+# no other error.
+_ECHO_PRIOR = {"echo_on": 0.5, "echo_on_wrong": 0.5, "echo_off": 0.1}
 
 
 @dataclass
@@ -262,20 +291,72 @@ def _transitions(p: Params) -> np.ndarray:
                      [0.0, h, 0.0, 1 - h]])
 
 
+# Moves along which step i carries on from the prefix before it: from a correct one (a correct
+# step, a recovered solution going on: ``Params.echo_on``) or from a wrong one that stays wrong
+# (``echo_on_wrong``). Every other move departs from what the prefix leads to (``echo_off``).
+# From the question (before step 0) the state is ``G``.
+_ON = np.array([[1, 0, 0, 0],
+                [0, 0, 0, 0],
+                [0, 0, 0, 0],
+                [0, 0, 0, 1]], float)
+_ON_WRONG = np.array([[0, 0, 0, 0],
+                      [0, 0, 1, 0],
+                      [0, 0, 1, 0],
+                      [0, 0, 0, 0]], float)
+_OFF = 1.0 - _ON - _ON_WRONG
+_START_ON = np.array([1.0, 0.0, 0.0, 0.0])
+
+
 def visible(p: Params) -> Params:
     """The same model without silent errors: what sampling can still resolve. Adaptive
     rounds settle on it; stored confidences use the full model."""
     return replace(p, silent=0.0)
 
 
-def _times(rows: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """``rows @ matrix``, summed state by state in a fixed order: BLAS may split a product across
-    threads (a Dask worker runs it with one), which changes the last bits, and a label's stored
-    confidence must not depend on where it ran."""
-    out = rows[:, 0:1] * matrix[0]
-    for k in range(1, matrix.shape[0]):
-        out = out + rows[:, k : k + 1] * matrix[k]
+def _times(rows: np.ndarray, matrices: np.ndarray) -> np.ndarray:
+    """``rows[r] @ matrices[r]`` for every solution r, summed state by state in a fixed order:
+    BLAS may split a product across threads (a Dask worker runs it with one), which changes the
+    last bits, and a label's stored confidence must not depend on where it ran."""
+    out = rows[:, 0:1] * matrices[:, 0]
+    for k in range(1, matrices.shape[1]):
+        out = out + rows[:, k : k + 1] * matrices[:, k]
     return out
+
+
+def _echo_likelihoods(group: Sequence[Observed], p: Params) -> tuple[np.ndarray, ...] | None:
+    """(on, on_wrong, off) [R, n]: each step's echo under a move that carries on from a correct
+    prefix, from a wrong one, and one that departs, scaled per step (1 where unknown); None
+    where no solution of the group has any."""
+    n = group[0].num_steps
+    if n < 2 or not any(o.echo_trials and any(o.echo_trials) for o in group):
+        return None
+    x = np.zeros((len(group), n))
+    trials = np.zeros((len(group), n))
+    for j, o in enumerate(group):
+        if o.echo_trials:
+            x[j, :-1], trials[j, :-1] = o.echo, o.echo_trials
+    bins = np.append(_bins(n), 0)[None, :]
+    known = trials > 0
+    logs = [np.where(known, _log_bb(x, trials, np.asarray(rates)[bins], rho), 0.0)
+            for rates, rho in ((p.echo_on, p.rho_echo_on), (p.echo_on_wrong, p.rho_echo_on_wrong),
+                               (p.echo_off, p.rho_echo_off))]
+    top = np.maximum.reduce(logs)
+    return tuple(np.exp(x - top) for x in logs)
+
+
+def _step_moves(group: Sequence[Observed], p: Params) -> tuple[np.ndarray, np.ndarray]:
+    """(start [R, S], moves [R, n, S, S]): the chance of each state at step 0 and of each move
+    into step i (``moves[:, 0]`` unused), each weighted by how step i's echo fits the move."""
+    n = group[0].num_steps
+    A = _transitions(p)
+    start = np.array([1 - p.hazard - p.silent, p.hazard, 0.0, p.silent])
+    echo = _echo_likelihoods(group, p)
+    if echo is None:
+        return np.broadcast_to(start, (len(group), S)), np.broadcast_to(A, (len(group), n, S, S))
+    on, on_wrong, off = (x[:, :, None, None] for x in echo)
+    starts = start * (_START_ON * on[:, 0, 0] + (1 - _START_ON) * off[:, 0, 0])
+    moves = A * (_ON * on + _ON_WRONG * on_wrong + _OFF * off)
+    return starts, moves
 
 
 def _forward_backward(group: Sequence[Observed], p: Params):
@@ -283,21 +364,21 @@ def _forward_backward(group: Sequence[Observed], p: Params):
     solutions of one length, all at once."""
     e = _log_emissions(group, p)
     e = np.exp(e - e.max(axis=2, keepdims=True))  # per-position scale cancels in the marginals
-    A = _transitions(p)
+    start, moves = _step_moves(group, p)
     r, n, _ = e.shape
     alpha = np.zeros((r, n, S))
-    alpha[:, 0] = np.array([1 - p.hazard - p.silent, p.hazard, 0.0, p.silent]) * e[:, 0]
+    alpha[:, 0] = start * e[:, 0]
     alpha[:, 0] /= alpha[:, 0].sum(axis=1, keepdims=True) + _TINY
     for i in range(1, n):
-        alpha[:, i] = _times(alpha[:, i - 1], A) * e[:, i]
+        alpha[:, i] = _times(alpha[:, i - 1], moves[:, i]) * e[:, i]
         alpha[:, i] /= alpha[:, i].sum(axis=1, keepdims=True) + _TINY
     beta = np.ones((r, n, S))
     for i in range(n - 2, -1, -1):
-        beta[:, i] = _times(e[:, i + 1] * beta[:, i + 1], A.T)
+        beta[:, i] = _times(e[:, i + 1] * beta[:, i + 1], np.swapaxes(moves[:, i + 1], 1, 2))
         beta[:, i] /= beta[:, i].sum(axis=1, keepdims=True) + _TINY
     gamma = alpha * beta
     gamma /= gamma.sum(axis=2, keepdims=True) + _TINY
-    xi = alpha[:, :-1, :, None] * A[None, None] * (e[:, 1:] * beta[:, 1:])[:, :, None, :]
+    xi = alpha[:, :-1, :, None] * moves[:, 1:] * (e[:, 1:] * beta[:, 1:])[:, :, None, :]
     xi /= xi.sum(axis=(2, 3), keepdims=True) + _TINY
     return gamma, xi
 
@@ -354,10 +435,11 @@ def fit(pool: Sequence[Observed], start: Params = PRIOR, iterations: int = 40, t
 
 
 def _flat(p: Params) -> list[float]:
-    return [*p.mu_good, *p.mu_bad, p.rho_good, p.rho_bad, p.hazard, p.recover, p.recover_first,
+    return [*p.mu_good, *p.mu_bad, p.rho_good, p.rho_bad, p.hazard, p.silent, p.recover, p.recover_first,
             p.final_wrong_if_good, p.final_right_if_bad, *(d for _, d in p.offsets),
             *p.agree_good, *p.agree_bad, p.rho_agree_good, p.rho_agree_bad,
-            *p.anchor_good, *p.anchor_bad, p.rho_anchor_good, p.rho_anchor_bad]
+            *p.anchor_good, *p.anchor_bad, p.rho_anchor_good, p.rho_anchor_bad,
+            *p.echo_on, *p.echo_on_wrong, *p.echo_off, p.rho_echo_on, p.rho_echo_on_wrong, p.rho_echo_off]
 
 
 @dataclass
@@ -371,12 +453,14 @@ class _Stats:
     w_good: list = field(default_factory=list)
     w_bad: list = field(default_factory=list)
     alike: dict = field(default_factory=dict)  # kind -> [(hits, chances, bins, w_good, w_bad) per group]
+    echo: list = field(default_factory=list)  # [(echo, trials, bins, w_on, w_on_wrong, w_off) per group]
     exits: float = 0.0
     stays: float = 0.0
     recoveries: float = 0.0
     bad_time: float = 0.0
     first_recoveries: float = 0.0
     first_time: float = 0.0
+    silents: float = 0.0
     final: list = field(default_factory=lambda: [0.0, 0.0])  # bad & right answer, bad
 
     def add(self, group: Sequence[Observed], gamma: np.ndarray, xi: np.ndarray) -> None:
@@ -396,7 +480,9 @@ class _Stats:
                 self.alike.setdefault(kind, []).append(
                     (x[m], chances[m], np.broadcast_to(_bins(n), t.shape)[m],
                      (gamma[:, :-1, G] + gamma[:, :-1, R])[m], (gamma[:, :-1, B] + gamma[:, :-1, B1])[m]))
+            self._add_echo(group, gamma, xi)
         self.exits += float(gamma[:, 0, B1].sum() + xi[:, :, G, B1].sum())
+        self.silents += float(gamma[:, 0, R].sum() + xi[:, :, G, R].sum())
         self.stays += float(len(group) + gamma[:, :-1, G].sum())
         self.recoveries += float(xi[:, :, B, R].sum())
         self.bad_time += float(gamma[:, :-1, B].sum())
@@ -408,6 +494,19 @@ class _Stats:
                 self.final[1] += bad
                 self.final[0] += bad if o.final_correct else 0.0
 
+    def _add_echo(self, group: Sequence[Observed], gamma: np.ndarray, xi: np.ndarray) -> None:
+        n = group[0].num_steps
+        trials = np.array([o.echo_trials if o.echo_trials else (0,) * (n - 1) for o in group], float)
+        if not trials.any():
+            return
+        x = np.array([o.echo if o.echo_trials else (0,) * (n - 1) for o in group], float)
+        # The chance of each kind of move into step i (step 0: from the question, always correct).
+        on = np.concatenate([(gamma[:, 0] @ _START_ON)[:, None], (xi[:, : n - 2] * _ON).sum(axis=(2, 3))], axis=1)
+        on_wrong = np.concatenate([np.zeros((len(group), 1)), (xi[:, : n - 2] * _ON_WRONG).sum(axis=(2, 3))], axis=1)
+        m = trials > 0
+        self.echo.append((x[m], trials[m], np.broadcast_to(_bins(n), trials.shape)[m], on[m], on_wrong[m],
+                          np.clip(1.0 - on[m] - on_wrong[m], 0.0, 1.0)))
+
     def m_step(self, p: Params) -> Params:
         def rate(events, chances, prior):
             return float((events + _PRIOR_EVENTS * prior) / (chances + _PRIOR_EVENTS))
@@ -415,6 +514,7 @@ class _Stats:
         out = replace(
             p,
             hazard=rate(self.exits, self.stays, PRIOR.hazard),
+            silent=rate(self.silents, self.stays, PRIOR.silent),
             recover=rate(self.recoveries, self.bad_time, PRIOR.recover),
             recover_first=rate(self.first_recoveries, self.first_time, PRIOR.recover_first),
             final_right_if_bad=rate(self.final[0], self.final[1], PRIOR.final_right_if_bad),
@@ -433,6 +533,13 @@ class _Stats:
             a_b, r_b = _rates(x, chances, bins_a, wb, prior_b, prior_rb)
             out = replace(out, **{f"{kind}_good": a_g, f"rho_{kind}_good": r_g,
                                   f"{kind}_bad": a_b, f"rho_{kind}_bad": r_b})
+        if self.echo:
+            x, trials, bins_e, *weights = (np.concatenate(part) for part in zip(*self.echo))
+            for kind, w in zip(("echo_on", "echo_on_wrong", "echo_off"), weights):
+                rates, rho = _rates(x, trials, np.zeros_like(bins_e), w, (_ECHO_PRIOR[kind],) * MAX_BIN,
+                                    getattr(PRIOR, f"rho_{kind}"))
+                rates = (rates[0],) * MAX_BIN  # one rate for every bin (see ``Params.echo_on``)
+                out = replace(out, **{kind: rates, f"rho_{kind}": rho})
         return out
 
 

@@ -36,20 +36,21 @@ from typing import Sequence
 
 from steplabel.config import MCSection
 from steplabel.engines.base import Engine, Generation, GenerationRequest
-from steplabel.labelers.adaptive import Cohorts, Decided, Policy, Tally, merge, sample_adaptively
+from steplabel.labelers.adaptive import NO_ANSWER, Cohorts, Decided, Policy, Tally, merge, sample_adaptively
 from steplabel.labelers.base import LabelOutput, LabelTask, PerRolloutLabeler, first_error_of
 from steplabel.labelers.context import observed_from_rows
 from steplabel.labelers.estimate import PRIOR, Observed
 from steplabel.problems.answers import answer_key, check_answer
 from steplabel.problems.prompts import continuation_prompt
-from steplabel.schemas import AFTER_ERROR, UNSOLVED, StepLabel, new_id
+from steplabel.problems.steps import split_steps, stated_value
+from steplabel.schemas import AFTER_ERROR, DEFAULT_SEPARATOR, UNSOLVED, StepLabel, new_id
 
 
 TOP_P = 1.0  # completions sample the full distribution
-# A prefix whose completions came back but none with a final answer is left unestimated like an
-# engine failure, but it is the model's doing: recorded as a ``reason``, not an ``error`` (a
-# rerun retries engine errors; the same seeds would give these the same completions again).
-NO_ANSWER = "no final answer: "
+# A prefix whose completions came back but none with a final answer (``NO_ANSWER``) is left
+# unestimated like an engine failure, but it is the model's doing: recorded as a ``reason``, not
+# an ``error`` (a rerun retries engine errors; the same seeds would give these the same
+# completions again).
 
 
 def failure_evidence(failed: str) -> dict:
@@ -66,6 +67,7 @@ class PrefixEstimate:
     failed: str | None = None
     token_prompt: bool = False
     wrong: Counter = field(default_factory=Counter)  # wrong answers (``answer_key``), counted
+    next: Counter = field(default_factory=Counter)  # values the completions' first steps state
 
     @property
     def value(self) -> float:
@@ -85,6 +87,12 @@ class Sampled:
         """The wrong final answers (under ``answer_key``) and how many completions reached each."""
         return Counter(answer_key(a) for a, ok in zip(self.answers, self.correct) if a is not None and not ok)
 
+    def next_values(self, separator: str = DEFAULT_SEPARATOR) -> Counter:
+        """The value each completion's first step states (``stated_value``), counted: what the
+        policy writes next from this prefix."""
+        firsts = (split_steps(c.text, separator)[:1] for c in self.generation.completions)
+        return Counter(v for first in firsts if first for v in [stated_value(first[0].text)] if v is not None)
+
 
 async def sample_from_prefix(engine: Engine, prompt: str | None, reference: str, k: int, max_tokens: int,
                              temperature: float, top_p: float, seed: int,
@@ -102,12 +110,14 @@ class MCLabeler(PerRolloutLabeler):
 
     @classmethod
     def from_config(cls, section: MCSection, config, engine: Engine) -> "MCLabeler":
-        return cls(engine, section, seed=config.run.seed)
+        return cls(engine, section, seed=config.run.seed, step_separator=config.problems.step_separator)
 
-    def __init__(self, engine: Engine, config: MCSection | None = None, seed: int = 0) -> None:
+    def __init__(self, engine: Engine, config: MCSection | None = None, seed: int = 0,
+                 step_separator: str = DEFAULT_SEPARATOR) -> None:
         self.engine = engine
         self.config = config or MCSection()
         self.seed = seed
+        self.step_separator = step_separator  # how completions are cut into steps, like the solutions
         self._separator: tuple[int, ...] | None = None
         self._cohorts = Cohorts(self._decide)
         self.params = PRIOR  # the last cohort's fit: the next cohort starts from it
@@ -141,6 +151,7 @@ class MCLabeler(PerRolloutLabeler):
             failed = f"{NO_ANSWER}none of {unparsable} completions had a final answer"
         return PrefixEstimate(
             wrong=sampled.wrong_answers(),
+            next=sampled.next_values(self.step_separator),
             correct=sum(sampled.correct),
             total=total,
             unparsable=unparsable,
@@ -178,7 +189,7 @@ class MCLabeler(PerRolloutLabeler):
         # Each round draws fresh completions: a seed of its own.
         est = await self.estimate(task, step_index, n, seed=self.seed + 7919 * rnd)
         return Tally(est.correct, est.total, est.unparsable, est.prompt_tokens, est.generated_tokens, 1,
-                     est.token_prompt, est.failed, Counter(est.wrong))
+                     est.token_prompt, est.failed, Counter(est.wrong), Counter(est.next))
 
     async def _decide(self, tasks: list[LabelTask]) -> list[Decided]:
         cfg = self.config
@@ -193,10 +204,13 @@ class MCLabeler(PerRolloutLabeler):
         (``confidence``) and that of the first error. After an engine failure the solution was
         left out of the fit: every step ``abstained`` (a rerun redoes it)."""
         task, n, post, failed = d.task, d.task.num_steps, d.posterior, d.failed_at
+        echo, echo_trials = d.echoes()
         rows = []
         for i in range(n):
             tally = d.tallies[i] if i < n - 1 else None
             evidence: dict = {"estimator": "noise_aware"}
+            if i < len(echo_trials) and echo_trials[i]:  # of the completions before step i, those stating its value
+                evidence.update(echo=echo[i], echo_trials=echo_trials[i])
             if tally is not None and tally.total:
                 evidence.update(correct=tally.correct, total=tally.total, unparsable=tally.unparsable)
                 if tally.wrong is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -40,3 +41,21 @@ def split_steps(text: str, separator: str = DEFAULT_SEPARATOR) -> list[StepSpan]
         if match:
             pos = match.end()
     return spans
+
+
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?")
+
+
+def stated_value(step: str) -> str | None:
+    """The last number a step states, written one way (``1,200.50`` and ``1200.5`` alike), or
+    None if it states none.
+
+    Why: a step of a calculation ends on what it found, so two steps that end on the same number
+    found the same thing, however they are worded. Noise-aware MC compares the value a given
+    step states with the values its completions' first steps state (``estimate.Observed.echo``).
+    """
+    found = _NUMBER.findall(step)
+    if not found:
+        return None
+    value = Decimal(found[-1].replace(",", "")).normalize()
+    return f"{value:f}" if value != 0 else "0"
