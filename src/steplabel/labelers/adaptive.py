@@ -162,15 +162,22 @@ class Policy:
         return d.posterior.confidence >= self.confidence or spent >= self.per_step_budget * len(d.tallies)
 
     def pick(self, d: Decided) -> list[int]:
-        """The prefixes worth another round: those least sure to emit like a correct prefix or
-        like a wrong one (the only doubt completions can resolve), not yet at k."""
+        """The prefixes worth another round, not yet at k: those least sure to emit like a
+        correct prefix or like a wrong one, or before a step that may or may not depart from
+        what they lead to (their completions' first steps are its echo): the doubts
+        completions can resolve."""
         post = d.posterior
         floor = (1.0 - self.confidence) / 2
-        ranked = sorted(
-            ((min(p, 1 - p), i) for i, p in enumerate(post.step_bad[:-1])
-             if d.tallies[i].total < self.k and min(p, 1 - p) > floor),
-            reverse=True,
-        )
+        n = len(d.tallies)
+        departs = post.step_departs if d.observed().echo_trials else []
+
+        def doubt(i: int) -> float:
+            own = min(post.step_bad[i], 1 - post.step_bad[i])
+            after = departs[i + 1] if i + 1 < min(n, len(departs)) else 0.0
+            return max(own, min(after, 1 - after))
+
+        ranked = sorted(((doubt(i), i) for i in range(n) if d.tallies[i].total < self.k and doubt(i) > floor),
+                        reverse=True)
         return [i for _, i in ranked[: self.width]]
 
 

@@ -120,6 +120,10 @@ class Params:
     # high. Sampling decisions ignore it (more completions from its prefix cannot resolve it):
     # see ``visible``.
     silent: float = 0.005
+    # Where silent errors may be: "all" (labels), "echo" (steps whose echo more completions can
+    # still sharpen: not the first, with no completions before it, nor the last, judged by its
+    # answer) or "none". ``visible`` picks the view adaptive rounds settle on.
+    silent_where: str = "all"
     # A hard question is hard from every prefix: its correct prefixes succeed less often than
     # the run's typical ones at the same steps remaining (an easy one more often). Per problem
     # (``Observed.group``), a shift of the correct rate on the log-odds scale, fitted to the
@@ -192,6 +196,9 @@ class Posterior:
     # a recovered solution is not correct, yet its completions succeed; sampling can only tell
     # this apart, so adaptive rounds rank prefixes by it.
     step_bad: list[float] = field(default_factory=list)
+    # P(step i departs from what the prefix before it leads to): its echo settles this, and more
+    # completions from that prefix sharpen it. Index 0: from the question.
+    step_departs: list[float] = field(default_factory=list)
 
     @property
     def num_steps(self) -> int:
@@ -307,10 +314,17 @@ _OFF = 1.0 - _ON - _ON_WRONG
 _START_ON = np.array([1.0, 0.0, 0.0, 0.0])
 
 
+# The fitted echo tells a departing step from one that carries on (carrying on this much more
+# often): then sampling can see silent errors, from the prefix before them.
+_ECHO_SEPARATES = 0.3
+
+
 def visible(p: Params) -> Params:
-    """The same model without silent errors: what sampling can still resolve. Adaptive
-    rounds settle on it; stored confidences use the full model."""
-    return replace(p, silent=0.0)
+    """The model of what sampling can still resolve: silent errors only where the echo can show
+    them (the fitted echo rates apart, and a step between the first and the last), none
+    otherwise. Adaptive rounds settle on it; stored confidences use the full model."""
+    seen = max(p.echo_on) - max(p.echo_off) >= _ECHO_SEPARATES
+    return replace(p, silent_where="echo" if seen else "none")
 
 
 def _times(rows: np.ndarray, matrices: np.ndarray) -> np.ndarray:
@@ -348,8 +362,12 @@ def _step_moves(group: Sequence[Observed], p: Params) -> tuple[np.ndarray, np.nd
     """(start [R, S], moves [R, n, S, S]): the chance of each state at step 0 and of each move
     into step i (``moves[:, 0]`` unused), each weighted by how step i's echo fits the move."""
     n = group[0].num_steps
-    A = _transitions(p)
-    start = np.array([1 - p.hazard - p.silent, p.hazard, 0.0, p.silent])
+    hidden = replace(p, silent=0.0)
+    A = np.broadcast_to(_transitions(hidden if p.silent_where == "none" else p), (n, S, S)).copy()
+    first = p if p.silent_where == "all" else hidden
+    if p.silent_where == "echo":
+        A[-1] = _transitions(hidden)
+    start = np.array([1 - first.hazard - first.silent, first.hazard, 0.0, first.silent])
     echo = _echo_likelihoods(group, p)
     if echo is None:
         return np.broadcast_to(start, (len(group), S)), np.broadcast_to(A, (len(group), n, S, S))
@@ -402,8 +420,9 @@ def posteriors(pool: Sequence[Observed], params: Params = PRIOR) -> list[Posteri
             total = sum(probs) or 1.0
             probs = [x / total for x in probs]
             best = max(range(n + 1), key=lambda m: probs[m])
+            departs = [float(gamma[row, 0] @ (1 - _START_ON))] + [float((x * _OFF).sum()) for x in xi[row]]
             out[j] = Posterior(probs, [float(g) for g in gamma[row, :, G]], -1 if best == n else best, probs[best],
-                               [float(b) for b in gamma[row, :, B] + gamma[row, :, B1]])
+                               [float(b) for b in gamma[row, :, B] + gamma[row, :, B1]], departs)
     return out
 
 
