@@ -285,22 +285,16 @@ def test_the_pooled_fit_sees_each_count_once(monkeypatch):
     few counts and its recovery rate collapsed. Each state's counts now enter once."""
     import steplabel.labelers.pooling as pooling
 
-    seen, trees = [], []
+    seen = []
     real_fit = pooling.fit
     monkeypatch.setattr(pooling, "fit", lambda pool, start: seen.append(list(pool)) or real_fit(pool, start=start))
     for scope in ("targets", "tree"):
-        seen.clear(), trees.clear()
+        seen.clear()
         engine, labeler = noisy(lambda d: 6 if d <= 5 else 1, search_scope=scope)
-        real_search = labeler._search
-
-        async def search(tasks, real_search=real_search):
-            found = await real_search(tasks)
-            trees.append(found[0])
-            return found
-
-        labeler._search = search
+        trees = _searched(labeler)
         run(labeler, [task(TARGET)])
-        (pool,), (tree,) = seen, trees
+        (tree,) = trees
+        pool = seen[-1]  # the batch's fit (an earlier one, at the checkpoint, guides its searches)
         probed = [st for st in tree.states[1:] if st.total]
         assert len(tree.solutions) > 10 and probed
         # the counts of every probed state, once each
@@ -397,8 +391,8 @@ def _searched(labeler):
     trees = []
     real = labeler._search
 
-    async def search(tasks):
-        found = await real(tasks)
+    async def search(tasks, checkpoint=None):
+        found = await real(tasks, checkpoint)
         trees.append(found[0])
         return found
 

@@ -65,7 +65,7 @@ from steplabel.labelers.pooling import PooledFit
 from steplabel.labelers.token_prefix import TokenPrefixes
 from steplabel.problems.answers import answer_key
 from steplabel.problems.prompts import continuation_prompt
-from steplabel.problems.steps import DEFAULT_SEPARATOR, split_steps
+from steplabel.problems.steps import DEFAULT_SEPARATOR, split_steps, stated_value
 from steplabel.schemas import AFTER_ERROR, UNSOLVED, Rollout, Step, StepLabel, new_id
 
 
@@ -87,6 +87,7 @@ class State:
     generated_tokens: int = 0
     prefix_ids: tuple[int, ...] | None = None  # the prefix's token ids, where known (token_prefix.py)
     wrong: Counter = field(default_factory=Counter)  # wrong answers (``answer_key``), counted
+    next: Counter = field(default_factory=Counter)  # values its completions' first steps state (``stated_value``)
 
     @property
     def agree(self) -> int:
@@ -179,6 +180,11 @@ class OmegaPRMLabeler:
         """A rerun's problems that keep their labels join the pooled fit with their stored counts."""
         self.pooled.context = observed_from_rows(tasks, rows)
 
+    def _search_params(self) -> Params:
+        """What a search decides on: the batch's checkpoint fit (``PooledFit``), in its view of
+        what completions can resolve."""
+        return visible(self.pooled.search_params)
+
     @property
     def noise_aware(self) -> bool:
         return self.config.estimator != "any"
@@ -189,19 +195,28 @@ class OmegaPRMLabeler:
         if not self.noise_aware:
             return await self._label_problem(tasks)
         ticket = self.pooled.enter()
+        passed = False
+
+        async def checkpoint(tree: Tree) -> None:
+            nonlocal passed
+            passed = True
+            await self.pooled.checkpoint(ticket, self._fit_evidence(tree))
+
         try:
-            tree, first, counters = await self._search(tasks)
+            tree, first, counters = await self._search(tasks, checkpoint)
         except BaseException:
-            self.pooled.abandon(ticket)
+            self.pooled.abandon(ticket, passed)
             raise
-        params = await self.pooled.leave(ticket, self._fit_evidence(tree))
+        params = await self.pooled.leave(ticket, self._fit_evidence(tree), passed)
         return self._output(tree, first, counters, params)
 
     async def _label_problem(self, tasks: Sequence[LabelTask]) -> LabelOutput:
         tree, first, counters = await self._search(tasks)
         return self._output(tree, first, counters)
 
-    async def _search(self, tasks: Sequence[LabelTask]):
+    async def _search(self, tasks: Sequence[LabelTask], checkpoint=None):
+        """The tree: screening, searches, and (noise-aware) the root check and shoring.
+        ``checkpoint(tree)`` is awaited once, after the first search."""
         cfg, first = self.config, tasks[0]
         tree = Tree()
         root = tree.add_state(None, "", 0, None, "root", key="\x00root")
@@ -237,6 +252,9 @@ class OmegaPRMLabeler:
                 search = self._noisy_search if self.noise_aware else self._binary_search
                 if not await search(tree, tree.states[state_idx], tree.solutions[sol_idx], first):
                     break  # the budget cannot pay for another estimate
+                if checkpoint is not None:
+                    await checkpoint(tree)
+                    checkpoint = None
                 if self.noise_aware and root.total > len(tasks) and not _solved(tree) and not tree.error:
                     # Screened, searched once, and nothing ever reached the answer: decide now
                     # whether the question is beyond the policy, before more searches that could
@@ -333,7 +351,7 @@ class OmegaPRMLabeler:
         draw ``round_size`` at a time until that prefix is settled (or at ``k``), and stop
         when the first error is settled at ``confidence``."""
         cfg = self.config
-        params = visible(self.pooled.params)  # search on what completions can resolve
+        params = self._search_params()  # search on what completions can resolve
         while True:
             post = posterior(self._observed(tree, sol), params)
             if post.confidence >= cfg.confidence:
@@ -375,7 +393,7 @@ class OmegaPRMLabeler:
         each. Within the budget, most-shared first. With ``search_scope = "targets"`` only the
         given rollouts count."""
         cfg = self.config
-        params = visible(self.pooled.params)
+        params = self._search_params()
         hinges: Counter = Counter()
         targets_only = cfg.search_scope == "targets"  # tree solutions are by-products there
         counted = [sol for sol in tree.solutions if not (targets_only and sol.task is None)]
@@ -427,15 +445,39 @@ class OmegaPRMLabeler:
                   final: bool = True) -> Observed:
         """A solution's evidence: the counts of every known state along it (``owned_only``: of
         the states probed on its own text), and its final answer unless ``final`` is False."""
-        states = [tree.state_at(sol, j) for j in range(len(sol.steps) - 1)]
-        states = [st if st is not None and (not owned_only or st.owner == sol.index) else None for st in states]
+        every = [tree.state_at(sol, j) for j in range(len(sol.steps) - 1)]
+        states = [st if st is not None and (not owned_only or st.owner == sol.index) else None for st in every]
+        echo, trials = self._echoes(tree, sol, every, owned_only)
         return Observed(tuple(st.correct if st is not None else 0 for st in states),
                         tuple(st.total if st is not None else 0 for st in states),
                         sol.correct if final else None,
                         agree=tuple(st.agree if st is not None else 0 for st in states),
                         anchor=tuple(alike_with_own(st.agree, st.wrong[sol.answer])
                                      if st is not None and st.index != sol.state else 0
-                                     for st in states) if sol.answer else ())
+                                     for st in states) if sol.answer else (),
+                        echo=echo, echo_trials=trials)
+
+    def _echoes(self, tree: Tree, sol: Solution, states: list[State | None],
+                owned_only: bool) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Per step but the last, of the completions drawn from the state before it (the root's
+        for step 0) whose first step states a value, those that state the step's
+        (``estimate.Observed.echo``). A solution sampled from that state is one of them: its own
+        first step is left out. ``owned_only`` (the fit's view): a step's echo counts once, for
+        the solution holding the state it leads to (or, where that state was never probed, the
+        state before it)."""
+        echo, trials = [0] * len(states), [0] * len(states)
+        for j in range(len(states)):
+            before = tree.states[0] if j == 0 else states[j - 1]
+            value = stated_value(sol.steps[j])
+            if before is None or not before.next or value is None:
+                continue
+            if owned_only:
+                holder = states[j] if states[j] is not None else before
+                if holder.owner != sol.index:
+                    continue
+            own = int(sol.state == before.index)
+            echo[j], trials[j] = before.next[value] - own, sum(before.next.values()) - own
+        return (tuple(echo), tuple(trials)) if any(trials) else ((), ())
 
     def _fit_evidence(self, tree: Tree) -> list[Observed]:
         """The tree's evidence for the pooled fit, each count once. A state's counts belong to
@@ -488,6 +530,7 @@ class OmegaPRMLabeler:
         state.correct += sum(sampled.correct)
         state.total += sum(a is not None for a in sampled.answers)
         state.wrong.update(sampled.wrong_answers())
+        state.next.update(sampled.next_values(self.step_separator))
         new_wrong = []
         for i, (completion, answer, ok) in enumerate(zip(gen.completions, sampled.answers, sampled.correct)):
             if answer is None:
@@ -518,7 +561,7 @@ class OmegaPRMLabeler:
             # Only from a prefix that is probably correct: a wrong one with a lucky success
             # would hand "correct" to everything sampled from it.
             owner = tree.solutions[state.owner]
-            p_good = posterior(self._observed(tree, owner), visible(self.pooled.params)).step_correct[state.depth - 1]
+            p_good = posterior(self._observed(tree, owner), self._search_params()).step_correct[state.depth - 1]
             if p_good >= 0.5:
                 tree.pool.extend(new_wrong)
         elif state.mc < 1:
