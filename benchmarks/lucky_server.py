@@ -7,7 +7,8 @@ MC (k = 8) is scored on every truly wrong / truly correct prefix of the given so
 abstention counts against it); OmegaPRM (tree, budget 200) on every label it writes, tree
 solutions included. MC's wrong prefixes are split by whether the solution's own final answer
 shows its error: where the text recovers (a right answer after a wrong step), completions from
-every later prefix succeed as from a correct one, so no count can place the error there.
+every later prefix succeed as from a correct one, so no count can place the error there; only
+the step's echo can (the completions before it write another value than it states).
 
     python benchmarks/lucky_server.py [--seeds 1,2,3,4,5,6,7,8] [--problems 100]
 """

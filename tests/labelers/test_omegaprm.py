@@ -436,3 +436,27 @@ def test_a_wrong_solutions_own_answer_is_stored_where_it_is_not_already_counted(
             assert "own_answer" not in json.loads(r.evidence)
         if sol.correct:
             assert "own_answer" not in json.loads(r.evidence)
+
+
+def test_a_steps_echo_leaves_out_the_solutions_own_first_step():
+    """The echo of step j: of the completions drawn from the state before it, those whose first
+    step states step j's value. A tree solution sampled from that state is one of them: counting
+    its own first step would make every tree solution echo itself."""
+    from collections import Counter
+
+    from steplabel.labelers.omegaprm import Solution, Tree
+
+    _, labeler = noisy(lambda d: 6)
+    tree = Tree()
+    root = tree.add_state(None, "", 0, None, "root", key="\x00root")
+    given = Solution(0, "given", "", ["We get 3.", "We get 5.", "We get 8."], [], root.index, False, 0)
+    tree.solutions.append(given)
+    state = tree.add_state(root.index, "We get 3.", 1, given.index, "search", key=step_key(given.steps[:1]))
+    state.next = Counter({"5": 3, "9": 1})
+    sampled = Solution(1, "tree", "", ["We get 3.", "We get 9.", "We get 12."], [], state.index, False, 0)
+    tree.solutions.append(sampled)
+    assert labeler._echoes(tree, given, [tree.state_at(given, j) for j in range(2)], False) == ((0, 3), (0, 4))
+    assert labeler._echoes(tree, sampled, [tree.state_at(sampled, j) for j in range(2)], False) == ((0, 0), (0, 3))
+    # The fit's view: the step's echo counts for the solution holding the state before it.
+    assert labeler._echoes(tree, sampled, [tree.state_at(sampled, j) for j in range(2)], True) == ((), ())
+    assert labeler._observed(tree, given).echo == (0, 3)
