@@ -3,12 +3,12 @@ mistakes, noise-aware labels still call the truly wrong prefixes wrong (issue #1
 
 Issue #13 asks for >= 95% (MC, k = 8) and >= 90% (OmegaPRM, tree solutions included,
 budget 200) of truly wrong prefixes labeled wrong with >= 99% of correct ones kept, for every
-label written (an abstention is no label). Measured here (seed 1): MC 95.3% / 99.6%; OmegaPRM
-96.1% / 99.3% on the 69% of solutions whose first error it claims (``claim = 0.8`` for tree
-solutions, an even chance for the given ones). ``benchmarks/lucky_server.py`` measures eight
-seeds: MC catches 96.9-99.8% of the wrong prefixes whose error shows in the final answer and
-30-78% of those whose text recovers (no count can see most of those), 93.2-97.6% in all. The
-thresholds guard what is reached.
+label written (an abstention is no label). Measured here (seed 1): MC 98.9% / 100.0%;
+OmegaPRM 98.3% / 100.0% on the 92.8% of solutions whose first error it claims (``claim = 0.8``
+for tree solutions, an even chance for the given ones). ``benchmarks/lucky_server.py``
+measures eight seeds. Before the steps' echo (``estimate.Observed.echo``) MC caught 93.2-97.6%
+(30-78% of the wrong prefixes of solutions whose text recovers, which no count can see) and
+OmegaPRM decided 67-75% of solutions: the thresholds guard what the echo brought.
 """
 
 import pytest
@@ -41,7 +41,7 @@ def test_mc_k8_labels_wrong_prefixes_wrong(server, records):
     result = evaluate(records, "mc", config(server, **{"label.mc.k": 8}))
     pairs = [(result.predictions.get(r.record_id), r.label, len(r.steps)) for r in records]
     caught, kept = prefix_rates(pairs)
-    assert caught >= 0.95 and kept >= 0.99, (caught, kept)
+    assert caught >= 0.975 and kept >= 0.995, (caught, kept)
     # Math-Shepherd's rule on the same records is fooled by the lucky recoveries.
     anyk = evaluate(records, "mc", config(server, **{"label.mc.k": 8, "label.mc.estimator": "any",
                                                      "label.mc.strategy": "all"}))
@@ -56,6 +56,6 @@ def test_omegaprm_tree_labels_wrong_prefixes_wrong(server, records):
     pairs = tree_pairs(result, records)
     assert len(pairs) > 2 * len(records)  # tree solutions included
     decided = [p for p in pairs if p[0] is not None]
-    assert len(decided) >= 0.65 * len(pairs)  # abstains on some, not on most
+    assert len(decided) >= 0.85 * len(pairs)  # abstains on some, not on most
     caught, kept = prefix_rates(decided)
-    assert caught >= 0.95 and kept >= 0.99, (caught, kept)
+    assert caught >= 0.96 and kept >= 0.995, (caught, kept)
