@@ -160,11 +160,11 @@ class Params:
     anchor_bad: tuple[float, ...] = (0.4,) * MAX_BIN
     rho_anchor_bad: float = 0.1
     # How often a completion from the prefix before step i writes, as its first step, the value
-    # step i states (``Observed.echo``), per steps-remaining bin of step i: often where step i
-    # carries on as the policy would from a correct prefix (``echo_on``), less surely where both
-    # build on a wrong prefix (``echo_on_wrong``: the wrong prefix's own muddle, a skipped
-    # operation, say), rarely where step i departs from what the prefix leads to (``echo_off``:
-    # the first wrong step, a silent one, or a solution's text recovering the right value).
+    # step i states (``Observed.echo``): often where step i carries on as the policy would from
+    # a correct prefix (``echo_on``), less surely where both build on a wrong prefix
+    # (``echo_on_wrong``: the wrong prefix's own muddle, a skipped operation, say), rarely where
+    # step i departs from what the prefix leads to (``echo_off``: the first wrong step, a silent
+    # one, or a solution's text recovering the right value).
     # One rate per kind of move, not per bin: a bin with few steps would keep its prior. A fit
     # starts them equal (the echo says nothing until the run's counts tell the moves apart), and
     # shrinks each towards ``_ECHO_PRIOR``. Started apart, a policy whose first steps never
