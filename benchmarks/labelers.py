@@ -227,6 +227,9 @@ def confidence_pairs(records, result) -> tuple[list, list]:
     return list(per_record.values()), per_step
 
 
+OTHER_SEEDS = (1, 2, 4)
+
+
 def noise_section(problems: int, seed: int = 3) -> str:
     """Noise-aware MC against Math-Shepherd's rule (issue #13): k table, worlds, calibration."""
     base = {"run.seed": seed}
@@ -277,6 +280,13 @@ def noise_section(problems: int, seed: int = 3) -> str:
                 step_pairs += st
             elif name.startswith("OmegaPRM"):
                 omega_pairs += confidence_pairs(recs, result)[1]
+    # The same reliability on other seeds: one seed's bins can look better than the labeler is.
+    other_pairs = []
+    for other in OTHER_SEEDS:
+        for recovery in NOISE_WORLDS:
+            world = {"run.seed": other, "engine.sandbox.recovery": recovery}
+            recs = synthetic_records(load_config(None, world), problems)
+            other_pairs += confidence_pairs(recs, evaluate(recs, "omegaprm", load_config(None, world)))[1]
     header = ["labeler", "F1", "acc. erroneous", "acc. correct", "rollouts / record", "× MC default"]
     return (
         "### Noise-aware labels (issue #13)\n\n"
@@ -303,6 +313,9 @@ def noise_section(problems: int, seed: int = 3) -> str:
         + "\n\nStep labels of noise-aware OmegaPRM on the given solutions (eval's default; four worlds pooled):\n\n"
         + markdown_table(["confidence bin", "step labels", "mean confidence", "share right", "95% interval", "gap", "ok"],
                          calibration_rows(omega_pairs))
+        + f"\n\nThe same for OmegaPRM on seeds {', '.join(map(str, OTHER_SEEDS))} (four worlds each, pooled):\n\n"
+        + markdown_table(["confidence bin", "step labels", "mean confidence", "share right", "95% interval", "gap", "ok"],
+                         calibration_rows(other_pairs))
         + "\n"
     )
 
