@@ -449,7 +449,8 @@ def test_a_steps_echo_leaves_out_the_solutions_own_first_step():
     _, labeler = noisy(lambda d: 6)
     tree = Tree()
     root = tree.add_state(None, "", 0, None, "root", key="\x00root")
-    given = Solution(0, "given", "", ["We get 3.", "We get 5.", "We get 8."], [], root.index, False, 0)
+    given = Solution(0, "given", "", ["We get 3.", "We get 5.", "We get 8."], [], root.index, False, 0,
+                     task=task("We get 3.\n\nWe get 5.\n\nWe get 8."))
     tree.solutions.append(given)
     state = tree.add_state(root.index, "We get 3.", 1, given.index, "search", key=step_key(given.steps[:1]))
     state.next = Counter({"5": 3, "9": 1})
@@ -460,3 +461,9 @@ def test_a_steps_echo_leaves_out_the_solutions_own_first_step():
     # The fit's view: the step's echo counts for the solution holding the state before it.
     assert labeler._echoes(tree, sampled, [tree.state_at(sampled, j) for j in range(2)], True) == ((), ())
     assert labeler._observed(tree, given).echo == (0, 3)
+    # Step 0's echo comes from the root's draws (screening): a given rollout is not one of them.
+    root.next = Counter({"3": 2, "4": 1})
+    assert labeler._echoes(tree, given, [tree.state_at(given, j) for j in range(2)], False) == ((2, 3), (3, 4))
+    screened = Solution(2, "screened", "", ["We get 4.", "We get 6."], [], root.index, False, 0)
+    tree.solutions.append(screened)
+    assert labeler._echoes(tree, screened, [None], False) == ((0,), (2,))

@@ -461,8 +461,8 @@ class OmegaPRMLabeler:
                 owned_only: bool) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """Per step but the last, of the completions drawn from the state before it (the root's
         for step 0) whose first step states a value, those that state the step's
-        (``estimate.Observed.echo``). A solution sampled from that state is one of them: its own
-        first step is left out. ``owned_only`` (the fit's view): a step's echo counts once, for
+        (``estimate.Observed.echo``). A tree solution sampled from that state is one of them: its
+        own first step is left out (a given rollout, also "from the root", was not drawn there). ``owned_only`` (the fit's view): a step's echo counts once, for
         the solution holding the state it leads to (or, where that state was never probed, the
         state before it)."""
         echo, trials = [0] * len(states), [0] * len(states)
@@ -475,8 +475,9 @@ class OmegaPRMLabeler:
                 holder = states[j] if states[j] is not None else before
                 if holder.owner != sol.index:
                     continue
-            own = int(sol.state == before.index)
-            echo[j], trials[j] = before.next[value] - own, sum(before.next.values()) - own
+            # Drawn there itself (a tree solution; a given rollout was not drawn by the tree).
+            own = int(sol.task is None and sol.state == before.index)
+            echo[j], trials[j] = max(before.next[value] - own, 0), sum(before.next.values()) - own
         return (tuple(echo), tuple(trials)) if any(trials) else ((), ())
 
     def _fit_evidence(self, tree: Tree) -> list[Observed]:
