@@ -58,3 +58,24 @@ def test_a_problem_that_leaves_or_fails_before_its_checkpoint_releases_the_other
 
     first, second, _ = asyncio.run(main())
     assert first is second and first.pooled == len(SEEN)
+
+
+def test_a_checkpoint_fit_that_fails_lets_the_searches_go_on_and_the_batch_fit_reports_it(monkeypatch):
+    import steplabel.labelers.pooling as pooling
+
+    def broken(pool, start):
+        raise ValueError("no fit today")
+
+    monkeypatch.setattr(pooling, "fit", broken)
+
+    async def main():
+        pooled = PooledFit()
+        ticket = pooled.enter()
+        await asyncio.wait_for(pooled.checkpoint(ticket, SEEN), timeout=5)
+        assert pooled.search_params is PRIOR  # went on with the last fit
+        try:
+            await asyncio.wait_for(pooled.leave(ticket, SEEN, passed=True), timeout=5)
+        except ValueError as exc:
+            return str(exc)
+
+    assert asyncio.run(main()) == "no fit today"

@@ -433,7 +433,7 @@ def posteriors(pool: Sequence[Observed], params: Params = PRIOR) -> list[Posteri
             total = sum(probs) or 1.0
             probs = [x / total for x in probs]
             best = max(range(n + 1), key=lambda m: probs[m])
-            departs = [float(gamma[row, 0] @ (1 - _START_ON))] + [float((x * _OFF).sum()) for x in xi[row]]
+            departs = [float(1 - gamma[row, 0, G])] + [float((x * _OFF).sum()) for x in xi[row]]
             out[j] = Posterior(probs, [float(g) for g in gamma[row, :, G]], -1 if best == n else best, probs[best],
                                [float(b) for b in gamma[row, :, B] + gamma[row, :, B1]], departs)
     return out
@@ -533,7 +533,7 @@ class _Stats:
             return
         x = np.array([o.echo if o.echo_trials else (0,) * (n - 1) for o in group], float)
         # The chance of each kind of move into step i (step 0: from the question, always correct).
-        on = np.concatenate([(gamma[:, 0] @ _START_ON)[:, None], (xi[:, : n - 2] * _ON).sum(axis=(2, 3))], axis=1)
+        on = np.concatenate([gamma[:, 0, G:G + 1], (xi[:, : n - 2] * _ON).sum(axis=(2, 3))], axis=1)
         on_wrong = np.concatenate([np.zeros((len(group), 1)), (xi[:, : n - 2] * _ON_WRONG).sum(axis=(2, 3))], axis=1)
         m = trials > 0
         self.echo.append((x[m], trials[m], np.broadcast_to(_bins(n), trials.shape)[m], on[m], on_wrong[m],

@@ -61,6 +61,8 @@ class PooledFit:
             pool = self._early + self.context
             try:
                 self.search_params = fit(pool, start=self.params) if pool else self.search_params
+            except Exception:  # noqa: BLE001 - searches go on with the last fit; the batch's own fit reports it
+                pass
             finally:  # whatever happens, nobody may wait forever
                 self._barrier.set_result(None)
 
