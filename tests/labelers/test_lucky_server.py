@@ -4,7 +4,7 @@ mistakes, noise-aware labels still call the truly wrong prefixes wrong (issue #1
 Issue #13 asks for >= 95% (MC, k = 8) and >= 90% (OmegaPRM, tree solutions included,
 budget 200) of truly wrong prefixes labeled wrong with >= 99% of correct ones kept, for every
 label written (an abstention is no label). Measured here (seed 1): MC 98.9% / 100.0%;
-OmegaPRM 98.3% / 100.0% on the 92.8% of solutions whose first error it claims (``claim = 0.8``
+OmegaPRM 98.6% / 100.0% on the 92.6% of solutions whose first error it claims (``claim = 0.8``
 for tree solutions, an even chance for the given ones). ``benchmarks/lucky_server.py``
 measures eight seeds. Before the steps' echo (``estimate.Observed.echo``) MC caught 93.2-97.6%
 (30-78% of the wrong prefixes of solutions whose text recovers, which no count can see) and
