@@ -41,8 +41,10 @@ from steplabel.problems.answers import answer_key, extract_final_answer
 from steplabel.problems.steps import stated_value
 
 
-# A draw whose completions came back but none with a final answer: the model's doing, not the
-# engine's (``mc.failure_evidence`` stores it as a reason, not an error).
+# A draw whose completions came back but none with a final answer is left unestimated like an
+# engine failure, but it is the model's doing: recorded as a ``reason``, not an ``error``
+# (``mc.failure_evidence``; a rerun retries engine errors, and the same seeds would give these
+# the same completions again).
 NO_ANSWER = "no final answer: "
 
 
@@ -64,6 +66,18 @@ def alike_with_own(agree: int, own: int) -> int:
     (``estimate.Observed.anchor``): ``agree`` the most common wrong answer's count, ``own``
     the completions that reached the solution's answer."""
     return max(agree, own + 1)
+
+
+def echo_of(nexts: Counter | None, step: str, drawn_here: bool = False) -> tuple[int, int] | None:
+    """A step's echo (``estimate.Observed.echo``) as (echo, trials): of the completions drawn
+    before it whose first step states a value (``nexts``, counted), those that state the
+    step's. ``drawn_here``: the step's own solution is one of those completions (left out).
+    None where nothing was drawn or the step states no value."""
+    value = stated_value(step)
+    if not nexts or value is None:
+        return None
+    own = int(drawn_here)
+    return max(nexts[value] - own, 0), sum(nexts.values()) - own
 
 
 @dataclass
@@ -139,9 +153,9 @@ class Decided:
         has none. ``owned_only``: a step counts for the solution that holds its prefix first."""
         echo, trials = [0] * len(self.tallies), [0] * len(self.tallies)
         for i in range(1, len(self.tallies)):
-            before, value = self.tallies[i - 1].next, stated_value(self.task.steps[i])
-            if before and value is not None and (not owned_only or self.owns(i)):
-                echo[i], trials[i] = before.get(value, 0), sum(before.values())
+            found = echo_of(self.tallies[i - 1].next, self.task.steps[i])
+            if found and (not owned_only or self.owns(i)):
+                echo[i], trials[i] = found
         return (tuple(echo), tuple(trials)) if any(trials) else ((), ())
 
 
@@ -169,7 +183,7 @@ class Policy:
         post = d.posterior
         floor = (1.0 - self.confidence) / 2
         n = len(d.tallies)
-        departs = post.step_departs if d.observed().echo_trials else []
+        departs = post.step_departs if any(t.next for t in d.tallies) else []
 
         def doubt(i: int) -> float:
             own = min(post.step_bad[i], 1 - post.step_bad[i])

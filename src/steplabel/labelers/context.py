@@ -20,10 +20,11 @@ from steplabel.schemas import UNSOLVED, StepLabel
 def observed_from_rows(tasks: Sequence[LabelTask], rows: Sequence[StepLabel],
                        grouped: bool = False) -> list[Observed]:
     """One ``Observed`` per kept rollout from its stored labels' ``correct``/``total`` (and
-    ``agree``, ``own_answer`` and ``echo``/``echo_trials``, where stored). A state's counts (``node`` in the evidence: a
-    tree's, or a prefix that MC's solutions share) enter once, however many rollouts pass it. An ``unsolved``
-    rollout stays out, as it stayed out of its first fit. ``grouped``: each keeps its problem
-    (``Observed.group``), as MC's own observations do."""
+    ``agree``, ``own_answer`` and ``echo``/``echo_trials``, where stored). A state's counts
+    (``node`` in the evidence: a tree's, or a prefix that MC's solutions share) enter once,
+    however many rollouts pass it. An ``unsolved`` rollout stays out, as it stayed out of its
+    first fit. ``grouped``: each keeps its problem (``Observed.group``), as MC's own
+    observations do."""
     by_rollout: dict[str, dict[int, dict]] = {}
     for row in rows:
         try:

@@ -47,10 +47,6 @@ from steplabel.schemas import AFTER_ERROR, DEFAULT_SEPARATOR, UNSOLVED, StepLabe
 
 
 TOP_P = 1.0  # completions sample the full distribution
-# A prefix whose completions came back but none with a final answer (``NO_ANSWER``) is left
-# unestimated like an engine failure, but it is the model's doing: recorded as a ``reason``, not
-# an ``error`` (a rerun retries engine errors; the same seeds would give these the same
-# completions again).
 
 
 def failure_evidence(failed: str) -> dict:
@@ -209,7 +205,7 @@ class MCLabeler(PerRolloutLabeler):
         for i in range(n):
             tally = d.tallies[i] if i < n - 1 else None
             evidence: dict = {"estimator": "noise_aware"}
-            if i < len(echo_trials) and echo_trials[i]:  # of the completions before step i, those stating its value
+            if i < len(echo_trials) and echo_trials[i]:  # completions before step i stating its value
                 evidence.update(echo=echo[i], echo_trials=echo_trials[i])
             if tally is not None and tally.total:
                 evidence.update(correct=tally.correct, total=tally.total, unparsable=tally.unparsable)

@@ -59,13 +59,13 @@ from steplabel.engines.base import Engine
 from steplabel.labelers.base import LabelOutput, LabelTask
 from steplabel.labelers.context import observed_from_rows
 from steplabel.labelers.estimate import Observed, Params, Posterior, posterior, posteriors, visible
-from steplabel.labelers.adaptive import alike_with_own, most_alike, wrong_answer
-from steplabel.labelers.mc import NO_ANSWER, TOP_P, sample_from_prefix
+from steplabel.labelers.adaptive import NO_ANSWER, alike_with_own, echo_of, most_alike, wrong_answer
+from steplabel.labelers.mc import TOP_P, sample_from_prefix
 from steplabel.labelers.pooling import PooledFit
 from steplabel.labelers.token_prefix import TokenPrefixes
 from steplabel.problems.answers import answer_key
 from steplabel.problems.prompts import continuation_prompt
-from steplabel.problems.steps import DEFAULT_SEPARATOR, split_steps, stated_value
+from steplabel.problems.steps import DEFAULT_SEPARATOR, split_steps
 from steplabel.schemas import AFTER_ERROR, UNSOLVED, Rollout, Step, StepLabel, new_id
 
 
@@ -462,22 +462,19 @@ class OmegaPRMLabeler:
         """Per step but the last, of the completions drawn from the state before it (the root's
         for step 0) whose first step states a value, those that state the step's
         (``estimate.Observed.echo``). A tree solution sampled from that state is one of them: its
-        own first step is left out (a given rollout, also "from the root", was not drawn there). ``owned_only`` (the fit's view): a step's echo counts once, for
-        the solution holding the state it leads to (or, where that state was never probed, the
-        state before it)."""
+        own first step is left out (a given rollout, also "from the root", was not drawn
+        there). ``owned_only`` (the fit's view): a step's echo counts once, for the solution
+        holding the state it leads to (or, where that state was never probed, the state before
+        it)."""
         echo, trials = [0] * len(states), [0] * len(states)
         for j in range(len(states)):
             before = tree.states[0] if j == 0 else states[j - 1]
-            value = stated_value(sol.steps[j])
-            if before is None or not before.next or value is None:
+            if before is None:
                 continue
-            if owned_only:
-                holder = states[j] if states[j] is not None else before
-                if holder.owner != sol.index:
-                    continue
-            # Drawn there itself (a tree solution; a given rollout was not drawn by the tree).
-            own = int(sol.task is None and sol.state == before.index)
-            echo[j], trials[j] = max(before.next[value] - own, 0), sum(before.next.values()) - own
+            holder = states[j] if states[j] is not None else before
+            found = echo_of(before.next, sol.steps[j], drawn_here=sol.task is None and sol.state == before.index)
+            if found and (not owned_only or holder.owner == sol.index):
+                echo[j], trials[j] = found
         return (tuple(echo), tuple(trials)) if any(trials) else ((), ())
 
     def _fit_evidence(self, tree: Tree) -> list[Observed]:
