@@ -74,13 +74,24 @@ def test_async_engine_generates_from_token_ids_and_its_cache_hits_reach_the_boun
 def test_async_engine_cancels_a_request_and_keeps_serving(async_backend):
     text = solve_prompt(PROBLEMS[1].question())
 
+    llm = async_backend.runner.llm
+
     async def main():
-        task = asyncio.create_task(async_backend.generate_one(
-            GenerationRequest(prompt=text, n=4, max_tokens=400, temperature=0.8)))
-        await asyncio.sleep(0.2)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        # Cancel only a request the engine holds: the tiny model may stop early, so one that
+        # finished before it could be cancelled is drawn again instead of making the test a race.
+        for _ in range(20):
+            task = asyncio.create_task(async_backend.generate_one(
+                GenerationRequest(prompt=text, n=4, max_tokens=400, temperature=1.0)))
+            while not task.done() and llm.get_num_unfinished_requests() == 0:
+                await asyncio.sleep(0.005)
+            if task.done():
+                continue
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            break
+        else:
+            pytest.fail("twenty requests finished before the engine was seen holding them")
         return await async_backend.generate_one(GenerationRequest(prompt=text, n=1, max_tokens=5, temperature=0.8))
 
     after = asyncio.run(main())
