@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from steplabel.labelers import estimate
+from steplabel.labelers import difficulty, estimate
 from steplabel.labelers.estimate import Observed, any_of_k, fit, posterior, posteriors
 
 
@@ -115,10 +115,11 @@ def test_the_estimator_sees_counts_only():
     """No world or engine parameter can reach it: it imports nothing of ours but numpy-level
     code, and its inputs are counts, totals, final answers, which problem a solution belongs
     to (an opaque name) and how many completions repeat one wrong answer (a count)."""
-    source = Path(estimate.__file__).read_text()
-    imported = [n.module for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ImportFrom)]
-    imported += [a.name for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Import) for a in n.names]
-    assert not [m for m in imported if m and m.startswith("steplabel")], imported
+    for module, ours in ((estimate, {"steplabel.labelers", "steplabel.labelers.difficulty"}), (difficulty, set())):
+        source = Path(module.__file__).read_text()
+        imported = [n.module for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ImportFrom)]
+        imported += [a.name for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Import) for a in n.names]
+        assert not [m for m in imported if m and m.startswith("steplabel") and m not in ours], imported
     assert set(Observed.__dataclass_fields__) == {"correct", "total", "final_correct", "group", "agree", "anchor",
                                                 "echo", "echo_trials"}
 
@@ -417,3 +418,39 @@ def test_echo_that_says_nothing_costs_nothing():
     assert abs(params.echo_on[3] - params.echo_off[3]) < 0.02 and params.silent < 0.01, params
     muted, counts_only = posteriors(mute, params), posteriors(bare, fit(bare))
     assert sum(a.first_error != b.first_error for a, b in zip(muted, counts_only)) <= 0.02 * len(pool)
+
+
+def _easy_and_hard(grouped: bool, rng: random.Random) -> list[Observed]:
+    """40 hard problems (three of four solutions go wrong at step 1, probed) and 40 easy ones
+    (four right answers, nothing probed)."""
+    pool = []
+    for k in range(40):
+        group = f"hard{k}" if grouped else None
+        for _ in range(3):
+            pool.append(Observed((sum(rng.random() < 0.6 for _ in range(8)), 0, 0, 0, 0), (8, 8, 0, 0, 0), False, group))
+        pool.append(Observed((0,) * 5, (0,) * 5, True, group))
+    for k in range(40):
+        pool += [Observed((0,) * 5, (0,) * 5, True, f"easy{k}" if grouped else None) for _ in range(4)]
+    return pool
+
+
+def test_each_problem_has_its_own_hazard():
+    """An easy problem's right answers that nothing probed are not doubted at the rate the
+    hard problems' errors set: with the problems known, they are surer of having no error than
+    the hard problem's right answer is, and surer than with one hazard for the run."""
+    sure = {}
+    for grouped in (False, True):
+        pool = _easy_and_hard(grouped, random.Random(0))
+        params = fit(pool)
+        post = posteriors(pool, params)
+        sure[grouped] = ([q.first_error_probs[-1] for q in post[160:]],
+                         [q.first_error_probs[-1] for o, q in zip(pool[:160], post) if o.final_correct])
+    easy, hard = (sum(x) / len(x) for x in sure[True])
+    assert easy > sure[False][0][0] + 0.04 and easy > hard + 0.05
+    shifts = params.hazard_shifts()
+    assert all(shifts[f"easy{k}"] < 0 < shifts[f"hard{k}"] for k in range(40))
+
+
+def test_without_problems_the_hazard_is_the_plain_rate():
+    params = difficulty.fit_hazard({None: [30.0, 200.0]}, estimate.PRIOR, 0.1, 20.0)
+    assert params == {"hazard": (30.0 + 2.0) / 220.0, "hazard_offsets": ()}

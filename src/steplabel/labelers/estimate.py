@@ -45,8 +45,9 @@ wrong prefixes caught to 98-100%. The three rates are fitted like the others, on
 move, started equal so that a policy whose first steps never restate a step's value changes
 nothing.
 
-Correct prefixes of one problem share its difficulty: where the counts cover every prefix
-(MC), each problem gets a shift of the correct rate on the log-odds scale (``Params.offsets``).
+Solutions of one problem share its difficulty: each problem gets a shift of the correct rate
+and one of the hazard, on the log-odds scale (``Params.offsets``, ``Params.hazard_offsets``,
+``difficulty.py``).
 
 ``G`` is left for good (every prefix after a wrong one is wrong, the change-point structure);
 the first error is the first prefix not in ``G``. ``G`` may also pass straight to ``R`` (a
@@ -69,6 +70,9 @@ from typing import Sequence
 
 import numpy as np
 
+from steplabel.labelers import difficulty
+from steplabel.labelers.difficulty import Counts
+
 G, B1, B, R = 0, 1, 2, 3
 S = 4  # states
 BAD = [B1, B]
@@ -85,8 +89,8 @@ class Observed:
     correct: tuple[int, ...]
     total: tuple[int, ...]
     final_correct: bool | None
-    # Its problem, where the counts cover every prefix (MC): correct prefixes of one problem
-    # share a difficulty (``Params.offsets``). None: the run's typical rates.
+    # Its problem: solutions of one problem share a difficulty (``Params.offsets``,
+    # ``Params.hazard_offsets``). None: the run's typical rates.
     group: str | None = None
     # Per prefix, how many completions reached its most common wrong answer (0: none wrong).
     # Empty: the answers are not known (a rerun's rows stored before they were counted).
@@ -140,10 +144,14 @@ class Params:
     # A hard question is hard from every prefix: its correct prefixes succeed less often than
     # the run's typical ones at the same steps remaining (an easy one more often). Per problem
     # (``Observed.group``), a shift of the correct rate on the log-odds scale, fitted to the
-    # problem's own counts and shrunk towards 0. Without it a hard problem's correct prefixes
-    # (7 of 32 where the typical rate is 0.5) look half wrong. Only for counts over every prefix
-    # (MC): a search's probes crowd around first errors, which would read as difficulty.
+    # problem's own counts and shrunk towards 0 (``difficulty.py``). Without it a hard problem's
+    # correct prefixes (7 of 32 where the typical rate is 0.5) look half wrong.
     offsets: tuple[tuple[str, float], ...] = ()
+    # A hard question also trips the policy more often: per problem, a shift of ``hazard`` on
+    # the log-odds scale, fitted to the first errors its own solutions show (``difficulty.py``).
+    # One rate for the run fits errors that crowd in hard problems, and then sees them, at the
+    # run's average, in an easy problem's solutions whose right answers nothing probed.
+    hazard_offsets: tuple[tuple[str, float], ...] = ()
     # Of a prefix's f failures, how often each one after the first repeats its most common wrong
     # answer (m - 1 of f - 1), per steps-remaining bin: rare for a correct prefix, common for a
     # wrong one (see the module's docstring).
@@ -182,11 +190,11 @@ class Params:
     def shifts(self) -> dict[str, float]:
         return dict(self.offsets)
 
+    def hazard_shifts(self) -> dict[str, float]:
+        return dict(self.hazard_offsets)
+
 
 PRIOR = Params()
-# Spread of the per-problem shift on the log-odds scale: a weak prior (a problem whose correct
-# prefixes succeed at 0.27 where the run's typical ones do at 0.5 is one standard deviation out).
-_OFFSET_SD = 1.0
 # Prior strength, in pseudo-completions per bin / pseudo-events: weak against a run's thousands
 # of completions, strong enough that a handful of solutions cannot collapse a component.
 _PRIOR_N = 40.0
@@ -303,12 +311,22 @@ def _shifted(mu: np.ndarray, shift) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(np.log(mu / (1.0 - mu)) + shift)))
 
 
-def _transitions(p: Params) -> np.ndarray:
-    h, q1, q, s = p.hazard, p.recover_first, p.recover, p.silent
-    return np.array([[1 - h - s, h, 0.0, s],
-                     [0.0, 0.0, 1 - q1, q1],
-                     [0.0, 0.0, 1 - q, q],
-                     [0.0, h, 0.0, 1 - h]])
+def _transitions(p: Params, hazards: np.ndarray) -> np.ndarray:
+    """[R, S, S]: one transition matrix per solution, each with its problem's hazard."""
+    q1, q, s = p.recover_first, p.recover, p.silent
+    out = np.zeros((len(hazards), S, S))
+    out[:, G, G], out[:, G, B1], out[:, G, R] = 1 - hazards - s, hazards, s
+    out[:, B1, B], out[:, B1, R] = 1 - q1, q1
+    out[:, B, B], out[:, B, R] = 1 - q, q
+    out[:, R, B1], out[:, R, R] = hazards, 1 - hazards
+    return out
+
+
+def _hazards(group: Sequence[Observed], p: Params) -> np.ndarray:
+    """[R]: each solution's chance per step of a first wrong step, its problem's shift applied."""
+    shifts = p.hazard_shifts()
+    shift = np.array([shifts.get(o.group, 0.0) for o in group]) if shifts else np.zeros(len(group))
+    return _shifted(np.full(len(group), p.hazard), shift)
 
 
 # Moves along which step i carries on from the prefix before it: from a correct one (a correct
@@ -376,14 +394,15 @@ def _step_moves(group: Sequence[Observed], p: Params) -> tuple[np.ndarray, np.nd
     into step i (``moves[:, 0]`` unused), each weighted by how step i's echo fits the move."""
     n = group[0].num_steps
     hidden = replace(p, silent=0.0)
-    A = np.broadcast_to(_transitions(hidden if p.silent_where == "none" else p), (n, S, S)).copy()
+    h = _hazards(group, p)
+    A = np.repeat(_transitions(hidden if p.silent_where == "none" else p, h)[:, None], n, axis=1)
     first = p if p.silent_where == "all" else hidden
     if p.silent_where == "echo":
-        A[-1] = _transitions(hidden)
-    start = np.array([1 - first.hazard - first.silent, first.hazard, 0.0, first.silent])
+        A[:, -1] = _transitions(hidden, h)
+    start = np.stack([1 - h - first.silent, h, np.zeros_like(h), np.full_like(h, first.silent)], axis=1)
     echo = _echo_likelihoods(group, p)
     if echo is None:
-        return np.broadcast_to(start, (len(group), S)), np.broadcast_to(A, (len(group), n, S, S))
+        return start, A
     on, on_wrong, off = (x[:, :, None, None] for x in echo)
     starts = start * (_START_ON * on[:, 0, 0] + (1 - _START_ON) * off[:, 0, 0])
     moves = A * (_ON * on + _ON_WRONG * on_wrong + _OFF * off)
@@ -469,6 +488,7 @@ def fit(pool: Sequence[Observed], start: Params = PRIOR, iterations: int = 40, t
 def _flat(p: Params) -> list[float]:
     return [*p.mu_good, *p.mu_bad, p.rho_good, p.rho_bad, p.hazard, p.silent, p.recover, p.recover_first,
             p.final_wrong_if_good, p.final_right_if_bad, *(d for _, d in p.offsets),
+            *(d for _, d in p.hazard_offsets),
             *p.agree_good, *p.agree_bad, p.rho_agree_good, p.rho_agree_bad,
             *p.anchor_good, *p.anchor_bad, p.rho_anchor_good, p.rho_anchor_bad,
             *p.echo_on, *p.echo_on_wrong, *p.echo_off, p.rho_echo_on, p.rho_echo_on_wrong, p.rho_echo_off]
@@ -494,6 +514,7 @@ class _Stats:
     first_time: float = 0.0
     silents: float = 0.0
     final: list = field(default_factory=lambda: [0.0, 0.0])  # bad & right answer, bad
+    at_risk: dict = field(default_factory=dict)  # group (None too) -> [exits, stays]
 
     def add(self, group: Sequence[Observed], gamma: np.ndarray, xi: np.ndarray) -> None:
         """One length group's marginals: gamma [R, n, S], xi [R, n-1, S, S]."""
@@ -513,9 +534,15 @@ class _Stats:
                     (x[m], chances[m], np.broadcast_to(_bins(n), t.shape)[m],
                      (gamma[:, :-1, G] + gamma[:, :-1, R])[m], (gamma[:, :-1, B] + gamma[:, :-1, B1])[m]))
             self._add_echo(group, gamma, xi)
-        self.exits += float(gamma[:, 0, B1].sum() + xi[:, :, G, B1].sum())
+        exits = gamma[:, 0, B1] + xi[:, :, G, B1].sum(axis=1)
+        stays = 1.0 + gamma[:, :-1, G].sum(axis=1)
+        for o, x, t in zip(group, exits, stays):
+            tally = self.at_risk.setdefault(o.group, [0.0, 0.0])
+            tally[0] += float(x)
+            tally[1] += float(t)
+        self.exits += float(exits.sum())
         self.silents += float(gamma[:, 0, R].sum() + xi[:, :, G, R].sum())
-        self.stays += float(len(group) + gamma[:, :-1, G].sum())
+        self.stays += float(stays.sum())
         self.recoveries += float(xi[:, :, B, R].sum())
         self.bad_time += float(gamma[:, :-1, B].sum())
         self.first_recoveries += float(xi[:, :, B1, R].sum())
@@ -545,19 +572,21 @@ class _Stats:
 
         out = replace(
             p,
-            hazard=rate(self.exits, self.stays, PRIOR.hazard),
             silent=rate(self.silents, self.stays, PRIOR.silent),
             recover=rate(self.recoveries, self.bad_time, PRIOR.recover),
             recover_first=rate(self.first_recoveries, self.first_time, PRIOR.recover_first),
             final_right_if_bad=rate(self.final[0], self.final[1], PRIOR.final_right_if_bad),
+            **difficulty.fit_hazard(self.at_risk, p, PRIOR.hazard, _PRIOR_EVENTS),
         )
         if not self.c:
             return out
         c, n, bins = np.concatenate(self.c), np.concatenate(self.n), np.concatenate(self.bins)
         mu_g, rho_g = _rates(c, n, bins, np.concatenate(self.w_good), PRIOR.mu_good, PRIOR.rho_good)
         mu_b, rho_b = _rates(c, n, bins, np.concatenate(self.w_bad), PRIOR.mu_bad, PRIOR.rho_bad)
-        offsets = _offsets(c, n, bins, np.concatenate(self.w_good), np.concatenate(self.groups), mu_g, p)
-        out = replace(out, mu_good=mu_g, rho_good=rho_g, mu_bad=mu_b, rho_bad=rho_b, offsets=offsets)
+        counts = Counts(c, n, np.asarray(mu_g)[bins.astype(int)], np.concatenate(self.w_good),
+                        np.concatenate(self.groups))
+        out = replace(out, mu_good=mu_g, rho_good=rho_g, mu_bad=mu_b, rho_bad=rho_b,
+                      offsets=difficulty.fit_offsets(counts, p))
         for kind, parts in self.alike.items():
             x, chances, bins_a, wg, wb = (np.concatenate(part) for part in zip(*parts))
             prior_g, prior_rg, prior_b, prior_rb = _alike_params(PRIOR, kind)
@@ -600,26 +629,6 @@ def _rates(c, n, bins, w, prior_mu, prior_rho) -> tuple[tuple[float, ...], float
     scores = [float(np.sum(weight[many] * _log_bb(kc[many], kn[many], mu_each[many], r))) for r in _RHO_GRID]
     scores = np.asarray(scores) - 0.5 * (np.log(_RHO_GRID / prior_rho) ** 2)  # weak log-normal prior
     return tuple(mu), float(_RHO_GRID[int(np.argmax(scores))])
-
-
-def _offsets(c, n, bins, w, groups, mu_good, p: Params) -> tuple[tuple[str, float], ...]:
-    """Each problem's shift of the correct rate: a few Newton steps (from the last fit's) on the
-    binomial likelihood of its correct-weighted counts, with a normal prior of ``_OFFSET_SD``."""
-    named = np.array([g is not None for g in groups], bool)
-    if not named.any():
-        return ()
-    names, index = np.unique(groups[named].astype(str), return_inverse=True)
-    c, n, w = c[named], n[named], w[named]
-    mu = np.clip(np.asarray(mu_good)[bins[named].astype(int)], 1e-4, 1 - 1e-4)
-    base = np.log(mu / (1.0 - mu))
-    last = p.shifts()
-    d = np.array([last.get(name, 0.0) for name in names])
-    for _ in range(5):
-        rate = 1.0 / (1.0 + np.exp(-(base + d[index])))
-        score = np.bincount(index, w * (c - n * rate), len(names)) - d / _OFFSET_SD ** 2
-        info = np.bincount(index, w * n * rate * (1 - rate), len(names)) + 1.0 / _OFFSET_SD ** 2
-        d = np.clip(d + score / info, -4.0, 4.0)
-    return tuple((str(name), round(float(x), 6)) for name, x in zip(names, d))
 
 
 def any_of_k(obs: Observed) -> int | None:

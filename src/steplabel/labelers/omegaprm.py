@@ -130,6 +130,7 @@ class Tree:
     error: str | None = None  # the first engine error: the tree is incomplete, redo it on a rerun
     budget_hit: bool = False
     unsolved: str | None = None  # nothing ever reached the answer: why no step can be placed
+    problem: str | None = None  # its problem: the pooled fit's group (``Observed.group``)
 
     def failed(self, error: str | None) -> None:
         self.failures += 1
@@ -218,7 +219,7 @@ class OmegaPRMLabeler:
         """The tree: screening, searches, and (noise-aware) the root check and shoring.
         ``checkpoint(tree)`` is awaited once, after the first search."""
         cfg, first = self.config, tasks[0]
-        tree = Tree()
+        tree = Tree(problem=first.problem_id)
         root = tree.add_state(None, "", 0, None, "root", key="\x00root")
         for task in tasks:
             tree.solutions.append(Solution(
@@ -455,7 +456,7 @@ class OmegaPRMLabeler:
                         anchor=tuple(alike_with_own(st.agree, st.wrong[sol.answer])
                                      if st is not None and st.index != sol.state else 0
                                      for st in states) if sol.answer else (),
-                        echo=echo, echo_trials=trials)
+                        echo=echo, echo_trials=trials, group=tree.problem)
 
     def _echoes(self, tree: Tree, sol: Solution, states: list[State | None],
                 owned_only: bool) -> tuple[tuple[int, ...], tuple[int, ...]]:
