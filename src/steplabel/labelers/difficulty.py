@@ -14,8 +14,8 @@ from every prefix, and it trips the policy more often:
   problem's right answers that nothing probed (OmegaPRM searches only wrong solutions). Fitted
   to the first errors and steps at risk of the problem's own solutions.
 
-Both are shifts on the log-odds scale with a normal prior of ``OFFSET_SD``, so a problem with
-little evidence stays near the run's typical rates.
+Both are shifts on the log-odds scale with a normal prior (``OFFSET_SD``, ``HAZARD_SD``), so a
+problem with little evidence stays near the run's typical rates.
 """
 
 from __future__ import annotations

@@ -322,11 +322,14 @@ def _transitions(p: Params, hazards: np.ndarray) -> np.ndarray:
     return out
 
 
+_MAX_HAZARD = 0.9  # leaves room for the silent rate in a row of G's moves
+
+
 def _hazards(group: Sequence[Observed], p: Params) -> np.ndarray:
     """[R]: each solution's chance per step of a first wrong step, its problem's shift applied."""
     shifts = p.hazard_shifts()
     shift = np.array([shifts.get(o.group, 0.0) for o in group]) if shifts else np.zeros(len(group))
-    return _shifted(np.full(len(group), p.hazard), shift)
+    return np.minimum(_shifted(np.full(len(group), p.hazard), shift), _MAX_HAZARD)
 
 
 # Moves along which step i carries on from the prefix before it: from a correct one (a correct
