@@ -267,6 +267,7 @@ class OmegaPRMLabeler:
                 and not tree.unsolved:
             await self._check_root(tree, root, first, len(tasks))
         if self.noise_aware and not tree.error and not tree.unsolved and not counters["set_aside"]:
+            await self._settle_right_answers(tree, first)
             await self._shore_up(tree, first)
         counters.update(searches=tree.searches, rollouts=tree.spent, states=len(tree.states),
                         reused_states=tree.reused, budget_exhausted=int(tree.budget_hit),
@@ -385,6 +386,22 @@ class OmegaPRMLabeler:
                     break
         sol.first_error = post.first_error
         return True
+
+    async def _settle_right_answers(self, tree: Tree, first: LabelTask) -> None:
+        """Search the given rollouts whose answer is right but whose "no error" is less sure than
+        ``confidence``: a right answer is evidence, not proof. Nothing else probes them (the
+        searches follow wrong answers), so their labels rested on the fitted rates alone, and a
+        long solution in a problem whose other solutions go wrong early was judged at 0.6 to
+        0.8 either way. Most right answers are settled already and cost nothing; within the
+        budget."""
+        params = self._search_params()
+        for sol in tree.solutions:
+            if sol.task is None or not sol.correct:
+                continue
+            if posterior(self._observed(tree, sol), params).confidence >= self.config.confidence:
+                continue
+            if not await self._noisy_search(tree, tree.states[0], sol, first) or tree.error:
+                return  # the budget cannot pay for another estimate, or the engine failed
 
     async def _shore_up(self, tree: Tree, first: LabelTask) -> None:
         """Draw to ``k`` the states on which many solutions' claims hinge. A state probed until
