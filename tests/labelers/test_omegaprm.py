@@ -467,3 +467,21 @@ def test_a_steps_echo_leaves_out_the_solutions_own_first_step():
     screened = Solution(2, "screened", "", ["We get 4.", "We get 6."], [], root.index, False, 0)
     tree.solutions.append(screened)
     assert labeler._echoes(tree, screened, [None], False) == ((0,), (2,))
+
+
+def test_a_right_answer_that_is_not_surely_error_free_is_searched_too():
+    """A right answer is evidence, not proof: a long given rollout whose text recovered (its
+    prefixes from step 5 on fail like wrong ones) is searched like a wrong one, while a short
+    right answer, already sure at ``confidence``, costs nothing."""
+    recovered = solution(14, "T", "7")
+    engine = ScriptedTreeEngine(recovered, lambda d: 6 if d <= 5 else 1, [])
+    labeler = OmegaPRMLabeler(engine, OmegaSection(k=8, screen=1, search_scope="targets"))
+    out = run(labeler, [task(recovered, correct=True)])
+    rows = target_rows(out)
+    assert engine.depths and {r.first_error for r in rows} == {5}
+    assert [r.label for r in rows[:6]] == [True] * 5 + [False]
+
+    short = solution(2, "S", "7")
+    engine = ScriptedTreeEngine(short, lambda d: 6, [])
+    out = run(OmegaPRMLabeler(engine, OmegaSection(k=8, screen=1, search_scope="targets")), [task(short, correct=True)])
+    assert engine.completions == 0 and {r.first_error for r in target_rows(out)} == {-1}
