@@ -509,7 +509,6 @@ class _Stats:
     w_bad: list = field(default_factory=list)
     alike: dict = field(default_factory=dict)  # kind -> [(hits, chances, bins, w_good, w_bad) per group]
     echo: list = field(default_factory=list)  # [(echo, trials, bins, w_on, w_on_wrong, w_off) per group]
-    exits: float = 0.0
     stays: float = 0.0
     recoveries: float = 0.0
     bad_time: float = 0.0
@@ -543,7 +542,6 @@ class _Stats:
             tally = self.at_risk.setdefault(o.group, [0.0, 0.0])
             tally[0] += float(x)
             tally[1] += float(t)
-        self.exits += float(exits.sum())
         self.silents += float(gamma[:, 0, R].sum() + xi[:, :, G, R].sum())
         self.stays += float(stays.sum())
         self.recoveries += float(xi[:, :, B, R].sum())

@@ -392,13 +392,10 @@ class OmegaPRMLabeler:
         ``confidence``: a right answer is evidence, not proof. Nothing else probes them (the
         searches follow wrong answers), so their labels rested on the fitted rates alone, and a
         long solution in a problem whose other solutions go wrong early was judged at 0.6 to
-        0.8 either way. Most right answers are settled already and cost nothing; within the
-        budget."""
-        params = self._search_params()
+        0.8 either way. Most right answers are settled already, and their search stops before
+        its first draw; within the budget."""
         for sol in tree.solutions:
             if sol.task is None or not sol.correct:
-                continue
-            if posterior(self._observed(tree, sol), params).confidence >= self.config.confidence:
                 continue
             if not await self._noisy_search(tree, tree.states[0], sol, first) or tree.error:
                 return  # the budget cannot pay for another estimate, or the engine failed
