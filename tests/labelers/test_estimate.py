@@ -454,3 +454,12 @@ def test_each_problem_has_its_own_hazard():
 def test_without_problems_the_hazard_is_the_plain_rate():
     params = difficulty.fit_hazard({None: [30.0, 200.0]}, estimate.PRIOR, 0.1, 20.0)
     assert params == {"hazard": (30.0 + 2.0) / 220.0, "hazard_offsets": ()}
+
+
+def test_the_fit_says_how_many_completions_it_counted():
+    """``counted`` tells a fit measured on completions from one that rests on the prior: final
+    answers alone leave it at 0 (labelers abstain on such a fit), counts add up."""
+    answers_only = [Observed((0, 0, 0), (0, 0, 0), ok) for ok in (True, False, True, False)]
+    assert estimate.PRIOR.counted == 0 and fit(answers_only).counted == 0
+    pool, _ = simulate(n_solutions=40, k=8)
+    assert fit(pool).counted == sum(sum(o.total) for o in pool) > 0

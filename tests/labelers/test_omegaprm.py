@@ -37,10 +37,12 @@ class ScriptedTreeEngine:
     def __init__(self, target: str, good, screening: list[str]):
         self.target, self.good, self.screening = target, good, screening
         self.depths: list[int] = []
+        self.prompts: list[str] = []
         self.completions = 0
 
     async def generate(self, request):
         self.completions += request.n
+        self.prompts.append(request.prompt)
         if request.prompt == PROMPT:
             texts = self.screening[: request.n]
         else:
@@ -481,7 +483,38 @@ def test_a_right_answer_that_is_not_surely_error_free_is_searched_too():
     assert engine.depths and {r.first_error for r in rows} == {5}
     assert [r.label for r in rows[:6]] == [True] * 5 + [False]
 
+    # Beside a wrong solution whose search counted completions, a short right answer already
+    # sure at ``confidence`` costs nothing.
+    short = solution(2, "S", "7")
+    engine = ScriptedTreeEngine(TARGET, lambda d: 6 if d <= 5 else 0, [])
+    out = run(OmegaPRMLabeler(engine, OmegaSection(k=8, screen=1, search_scope="targets")),
+              [task(TARGET), task(short, rid="short", correct=True)])
+    assert engine.depths and not any("S step" in p for p in engine.prompts)
+    assert {r.first_error for r in out.labels if r.rollout_id == "short"} == {-1}
+
+
+def test_a_right_answer_is_probed_before_it_is_labeled_on_rates_measured_on_nothing():
+    """On the prior's rates (nothing of the run counted yet), even a short right answer is
+    probed once, and the label then rests on the batch's fit of that probe."""
     short = solution(2, "S", "7")
     engine = ScriptedTreeEngine(short, lambda d: 6, [])
     out = run(OmegaPRMLabeler(engine, OmegaSection(k=8, screen=1, search_scope="targets")), [task(short, correct=True)])
-    assert engine.completions == 0 and {r.first_error for r in target_rows(out)} == {-1}
+    rows = target_rows(out)
+    assert engine.completions == 2 and engine.depths == [1]  # one round, at the prefix before the answer
+    assert {r.first_error for r in rows} == {-1} and {r.status for r in rows} == {"labeled"}
+
+
+def test_a_right_answer_abstains_where_no_completion_had_an_answer():
+    """BIG-Bench Mistake's logical deduction, where the policy cannot continue the text: a fit
+    to final answers alone called erroneous solutions error-free at 0.94. A right answer sure
+    on the prior's rates is probed once; when nothing comes back with an answer it abstains,
+    and says why, instead of being labeled on rates measured on nothing."""
+    text = solution(8, "L", "7")
+    engine = _Unanswered(text, lambda d: 0, [], all_cut=True)
+    out = run(OmegaPRMLabeler(engine, OmegaSection(k=8, search_scope="targets")), [task(text, correct=True)])
+    rows = target_rows(out)
+    assert engine.completions == 2  # one round of its probe
+    assert {r.label for r in rows} == {None} and {r.first_error for r in rows} == {None}
+    assert {r.status for r in rows} == {"abstained"}
+    evidence = json.loads(rows[0].evidence)
+    assert evidence["source"] == "unmeasured" and "recovered" in evidence["reason"]

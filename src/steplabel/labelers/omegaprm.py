@@ -348,16 +348,19 @@ class OmegaPRMLabeler:
         sol.first_error = lo
         return True
 
-    async def _noisy_search(self, tree: Tree, start: State, sol: Solution, first: LabelTask) -> bool:
+    async def _noisy_search(self, tree: Tree, start: State, sol: Solution, first: LabelTask,
+                            probe_once: bool = False) -> bool:
         """Probabilistic bisection: probe the median of the posterior over the first error,
         draw ``round_size`` at a time until that prefix is settled (or at ``k``), and stop
-        when the first error is settled at ``confidence``."""
+        when the first error is settled at ``confidence`` (``probe_once``: not before one probe)."""
         cfg = self.config
         params = self._search_params()  # search on what completions can resolve
+        probed = not probe_once
         while True:
             post = posterior(self._observed(tree, sol), params)
-            if post.confidence >= cfg.confidence:
+            if post.confidence >= cfg.confidence and probed:
                 break
+            probed = True
             probe = self._probe(tree, sol, post, start.depth)
             if probe is None:
                 break
@@ -393,11 +396,16 @@ class OmegaPRMLabeler:
         searches follow wrong answers), so their labels rested on the fitted rates alone, and a
         long solution in a problem whose other solutions go wrong early was judged at 0.6 to
         0.8 either way. Most right answers are settled already, and their search stops before
-        its first draw; within the budget."""
+        its first draw; within the budget. A problem of which nothing was counted yet (no
+        wrong answer was searched, nothing screened) probes each right answer once, so that its
+        label rests on something measured about the problem; a batch whose fit counted nothing
+        at all (no completion had an answer) abstains (``Params.counted``)."""
+        given = sum(s.task is not None for s in tree.solutions)
+        unmeasured = not any(st.total for st in tree.states[1:]) and tree.states[0].total <= given
         for sol in tree.solutions:
             if sol.task is None or not sol.correct:
                 continue
-            if not await self._noisy_search(tree, tree.states[0], sol, first) or tree.error:
+            if not await self._noisy_search(tree, tree.states[0], sol, first, probe_once=unmeasured) or tree.error:
                 return  # the budget cannot pay for another estimate, or the engine failed
 
     async def _shore_up(self, tree: Tree, first: LabelTask) -> None:
@@ -676,7 +684,8 @@ class OmegaPRMLabeler:
         states = [tree.state_at(sol, j) for j in range(m)]
         fe = post.first_error
         claim = 0.5 if sol.task is not None else self.config.claim
-        why = tree.error and "tree_error" or sol.unanswered and "no_answer" or tree.unsolved and "unsolved"
+        why = tree.error and "tree_error" or sol.unanswered and "no_answer" or tree.unsolved and "unsolved" \
+            or not params.counted and "unmeasured"
         settled = post.confidence >= claim and not why
         rows = []
         for j in range(m):
@@ -696,6 +705,8 @@ class OmegaPRMLabeler:
                 evidence["source"] = why or "unsettled"
                 if why in ("unsolved", "no_answer"):
                     evidence["reason"] = UNSOLVED + tree.unsolved if why == "unsolved" else sol.unanswered
+                elif why == "unmeasured":
+                    evidence["reason"] = UNMEASURED
             elif fe != -1 and j > fe:
                 label, status, score = None, AFTER_ERROR, None
             else:
@@ -720,6 +731,10 @@ class OmegaPRMLabeler:
 def _solved(tree: Tree) -> bool:
     """Whether any completion or given solution of the tree reached the reference answer."""
     return any(s.correct for s in tree.solutions) or any(st.correct for st in tree.states)
+
+
+UNMEASURED = ("no completion of this batch had a final answer to count: the rates are the prior's, and "
+              "a right final answer alone cannot tell a solution without error from one that recovered")
 
 
 def _no_answer(state: State) -> str:
