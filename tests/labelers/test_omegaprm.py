@@ -518,3 +518,40 @@ def test_a_right_answer_abstains_where_no_completion_had_an_answer():
     assert {r.status for r in rows} == {"abstained"}
     evidence = json.loads(rows[0].evidence)
     assert evidence["source"] == "unmeasured" and "recovered" in evidence["reason"]
+
+
+def measured():
+    """A fit that counted completions (the prior's rates, as if measured)."""
+    from dataclasses import replace
+
+    from steplabel.labelers.estimate import PRIOR
+
+    return replace(PRIOR, counted=100)
+
+
+def test_a_given_rollout_the_final_fit_leaves_unsure_is_searched_again(monkeypatch):
+    """Searches decide on the checkpoint's fit; labels come from the batch's final fit. Where
+    the two disagree (here the final fit finds that wrong steps often recover, so a right answer
+    proves less), the rollout is searched again on the final fit before its labels are written,
+    and ends settled at ``confidence`` under it."""
+    from dataclasses import replace
+
+    from steplabel.labelers.estimate import PRIOR
+
+    text = solution(8, "R", "7")
+    engine = ScriptedTreeEngine(text, lambda d: 6, [])
+    labeler = OmegaPRMLabeler(engine, OmegaSection(k=8, search_scope="targets"))
+    labeler.pooled.search_params = labeler.pooled.params = measured()
+    final = replace(PRIOR, hazard=0.3, recover_first=0.6, recover=0.3, counted=100)
+    at_leave = {}
+
+    async def leave(ticket, observed, passed=False):
+        at_leave["completions"] = engine.completions
+        return final
+
+    monkeypatch.setattr(labeler.pooled, "leave", leave)
+    out = run(labeler, [task(text, correct=True)])
+    rows = target_rows(out)
+    assert engine.completions > at_leave["completions"]  # searched again after the final fit
+    assert {r.first_error for r in rows} == {-1}
+    assert json.loads(rows[-1].evidence)["first_error_confidence"] >= 0.8
