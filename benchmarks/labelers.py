@@ -287,6 +287,17 @@ def noise_section(problems: int, seed: int = 3) -> str:
             world = {"run.seed": other, "engine.sandbox.recovery": recovery}
             recs = synthetic_records(load_config(None, world), problems)
             other_pairs += confidence_pairs(recs, evaluate(recs, "omegaprm", load_config(None, world)))[1]
+    # One solution per problem, the shape of ProcessBench and BIG-Bench Mistake: nothing of a
+    # problem but the solution itself tells how hard it is.
+    single_pairs, single_rows = [], []
+    for recovery in NOISE_WORLDS:
+        world = {**base, "engine.sandbox.recovery": recovery}
+        recs = synthetic_records(load_config(None, world), 4 * problems, samples=1)
+        result = evaluate(recs, "omegaprm", load_config(None, world))
+        m = result.metrics
+        single_rows.append([recovery, len(recs), m["f1"], m["acc_erroneous"], m["acc_correct"],
+                            result.cost["rollouts_per_record"]])
+        single_pairs += confidence_pairs(recs, result)[1]
     header = ["labeler", "F1", "acc. erroneous", "acc. correct", "rollouts / record", "× MC default"]
     return (
         "### Noise-aware labels (issue #13)\n\n"
@@ -316,6 +327,14 @@ def noise_section(problems: int, seed: int = 3) -> str:
         + f"\n\nThe same for OmegaPRM on seeds {', '.join(map(str, OTHER_SEEDS))} (four worlds each, pooled):\n\n"
         + markdown_table(["confidence bin", "step labels", "mean confidence", "share right", "95% interval", "gap", "ok"],
                          calibration_rows(other_pairs))
+        + f"\n\nOmegaPRM with one solution per problem ({4 * problems} problems per world, seed {seed}; the shape "
+        "of ProcessBench and BIG-Bench Mistake, where nothing but the solution itself tells how hard its "
+        "problem is):\n\n"
+        + markdown_table(["world recovery", "records", "F1", "acc. erroneous", "acc. correct", "rollouts / record"],
+                         single_rows)
+        + "\n\nIts step labels (four worlds pooled):\n\n"
+        + markdown_table(["confidence bin", "step labels", "mean confidence", "share right", "95% interval", "gap", "ok"],
+                         calibration_rows(single_pairs))
         + "\n"
     )
 

@@ -463,3 +463,17 @@ def test_the_fit_says_how_many_completions_it_counted():
     assert estimate.PRIOR.counted == 0 and fit(answers_only).counted == 0
     pool, _ = simulate(n_solutions=40, k=8)
     assert fit(pool).counted == sum(sum(o.total) for o in pool) > 0
+
+
+def test_a_lone_solution_gives_its_problem_no_hazard_shift():
+    """One solution per problem (ProcessBench's shape): a shift fitted to a lone solution's own
+    evidence would weigh that evidence twice (a right answer sets its problem's hazard low, then
+    counts again as proof of no error). Its tally joins the run's typical rate; problems with
+    two solutions or more keep their shifts."""
+    pool = _easy_and_hard(True, random.Random(0))
+    lone = [replace(o, group=f"p{j}") for j, o in enumerate(pool)]
+    params = fit(lone)
+    assert params.hazard_offsets == () and params.hazard_shifts() == {}
+    assert abs(params.hazard - fit([replace(o, group=None) for o in pool]).hazard) < 0.02
+    pairs = [replace(o, group=f"p{j // 2}") for j, o in enumerate(pool)]
+    assert len(fit(pairs).hazard_offsets) == len(pool) // 2

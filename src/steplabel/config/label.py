@@ -40,7 +40,7 @@ class OmegaSection(_Section):
     search_scope: Literal["tree", "targets"] = "tree"
     estimator: Literal["noise_aware", "any"] = Field(
         "noise_aware", description="noise_aware: probes settled at a confidence, labels from a fitted posterior; any: MC > 0")
-    confidence: float = Field(0.8, gt=0, lt=1, description="noise_aware: probes are drawn until their prefix, and a search until its first error, is this sure; a given right answer less sure of having no error is searched too (every label stores its own posterior)")
+    confidence: float = Field(0.8, gt=0, lt=1, description="noise_aware: probes are drawn until their prefix, and a search until its first error, is this sure; a given right answer less sure of having no error is searched too, and a given rollout the batch's final fit leaves less sure is searched again (every label stores its own posterior)")
     round_size: int = Field(2, ge=1, le=MAX_SAMPLES, description="noise_aware: completions per draw of a probe (k the most per prefix); a wrong solution's own answer counts among the failures, so two often settle it")
     claim: float = Field(0.8, gt=0, lt=1, description="noise_aware: a tree solution's first error less sure than this is not claimed (its steps abstain); a given rollout's needs an even chance")
     max_tokens: int = Field(1024, ge=1, le=MAX_TOKENS)

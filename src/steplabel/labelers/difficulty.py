@@ -15,7 +15,9 @@ from every prefix, and it trips the policy more often:
   to the first errors and steps at risk of the problem's own solutions.
 
 Both are shifts on the log-odds scale with a normal prior (``OFFSET_SD``, ``HAZARD_SD``), so a
-problem with little evidence stays near the run's typical rates.
+problem with little evidence stays near the run's typical rates. A problem with one solution
+in the pool gets no hazard shift (``estimate._Stats.shared``): fitted to that solution's own
+first errors, it would weigh them twice.
 """
 
 from __future__ import annotations

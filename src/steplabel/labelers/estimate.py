@@ -65,6 +65,7 @@ Pure: counts in, a posterior over the first error out.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Sequence
 
@@ -480,8 +481,10 @@ def fit(pool: Sequence[Observed], start: Params = PRIOR, iterations: int = 40, t
     if not pool:
         return p
     counted = int(sum(sum(o.total) for o in pool))
+    sizes = Counter(o.group for o in pool)
+    shared = frozenset(g for g, size in sizes.items() if g is not None and size >= 2)
     for it in range(1, iterations + 1):
-        stats = _Stats()
+        stats = _Stats(shared=shared)
         for idx in _by_length(pool).values():
             group = [pool[j] for j in idx]
             gamma, xi = _forward_backward(group, p)
@@ -524,6 +527,12 @@ class _Stats:
     silents: float = 0.0
     final: list = field(default_factory=lambda: [0.0, 0.0])  # bad & right answer, bad
     at_risk: dict = field(default_factory=dict)  # group (None too) -> [exits, stays]
+    # Problems with two solutions or more in the pool: only they get a hazard shift. A lone
+    # solution's shift would be fitted to its own evidence and then weigh that evidence again:
+    # a right answer set its problem's hazard low and then counted as proof of no error (one
+    # solution per problem, as in ProcessBench: step labels stated 0.94 were right 0.89 of the
+    # time; without the shift, within 0.02). Its tally joins the run's typical rate.
+    shared: frozenset = frozenset()
 
     def add(self, group: Sequence[Observed], gamma: np.ndarray, xi: np.ndarray) -> None:
         """One length group's marginals: gamma [R, n, S], xi [R, n-1, S, S]."""
@@ -546,7 +555,7 @@ class _Stats:
         exits = gamma[:, 0, B1] + xi[:, :, G, B1].sum(axis=1)
         stays = 1.0 + gamma[:, :-1, G].sum(axis=1)
         for o, x, t in zip(group, exits, stays):
-            tally = self.at_risk.setdefault(o.group, [0.0, 0.0])
+            tally = self.at_risk.setdefault(o.group if o.group in self.shared else None, [0.0, 0.0])
             tally[0] += float(x)
             tally[1] += float(t)
         self.silents += float(gamma[:, 0, R].sum() + xi[:, :, G, R].sum())
