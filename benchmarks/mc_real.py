@@ -50,7 +50,9 @@ def score(records, result) -> dict:
                 continue
             first[row.rollout_id] = row.first_error
             if row.first_error is None:
-                reasons[json.loads(row.evidence).get("source") or row.status] += 1
+                evidence = json.loads(row.evidence)
+                reason = evidence.get("source") or (evidence.get("reason") or row.status).split(":")[0]
+                reasons[reason if len(reason) <= 48 else reason[:45] + "..."] += 1
     refuted = [rid for rid, fe in first.items() if fe is not None and fe >= 0]
     cleared = [rid for rid, fe in first.items() if fe == -1]
     false_refuted = [rid for rid in refuted if truth[rid] == -1 or first[rid] < truth[rid]]
