@@ -40,25 +40,25 @@ LABELERS = ("mc", "omegaprm")
 
 
 def score(records, result) -> dict:
-    """Decisions, false claims both ways, and the abstentions' reasons, per record."""
+    """Decisions and false claims both ways (eval's predictions and refutation counts), and
+    why the undecided abstained."""
     truth = {r.record_id: r.label for r in records}
-    first: dict[str, object] = {}
     reasons: Counter = Counter()
+    seen = set()
     for out in result.outputs:
         for row in out.labels:
-            if row.rollout_id not in truth or row.rollout_id in first:
+            if row.rollout_id not in truth or row.rollout_id in seen:
                 continue
-            first[row.rollout_id] = row.first_error
+            seen.add(row.rollout_id)
             if row.first_error is None:
                 evidence = json.loads(row.evidence)
                 reason = evidence.get("source") or (evidence.get("reason") or row.status).split(":")[0]
                 reasons[reason if len(reason) <= 48 else reason[:45] + "..."] += 1
-    refuted = [rid for rid, fe in first.items() if fe is not None and fe >= 0]
-    cleared = [rid for rid, fe in first.items() if fe == -1]
-    false_refuted = [rid for rid in refuted if truth[rid] == -1 or first[rid] < truth[rid]]
-    false_cleared = [rid for rid in cleared if truth[rid] >= 0]
-    return {"decided": len(refuted) + len(cleared), "refutations": len(refuted), "false refutations": len(false_refuted),
-            "error-free claims": len(cleared), "false error-free claims": len(false_cleared),
+    cleared = [rid for rid, fe in result.predictions.items() if fe == -1]
+    m = result.metrics
+    return {"decided": len(records) - m["undetermined"], "refutations": m["refutations"],
+            "false refutations": m["false_refutations"], "error-free claims": len(cleared),
+            "false error-free claims": sum(truth[rid] >= 0 for rid in cleared),
             "abstained (reason: records)": ", ".join(f"{k}: {v}" for k, v in reasons.most_common()) or "–"}
 
 

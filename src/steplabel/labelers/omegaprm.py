@@ -225,13 +225,9 @@ class OmegaPRMLabeler:
         to 0.05."""
         if tree.error or tree.unsolved or counters.get("set_aside") or tree.budget_hit:
             return
-        for sol in tree.solutions:
-            if sol.task is None or sol.unanswered:
-                continue
-            if not await self._noisy_search(tree, tree.states[0], sol, first, params=visible(params)) or tree.error:
-                break
-        counters.update(rollouts=tree.spent, states=len(tree.states), budget_exhausted=int(tree.budget_hit),
-                        engine_failures=tree.failures)
+        given = [sol for sol in tree.solutions if sol.task is not None and not sol.unanswered]
+        await self._search_each(tree, first, given, params=visible(params))
+        _count(tree, counters)
 
     async def _label_problem(self, tasks: Sequence[LabelTask]) -> LabelOutput:
         tree, first, counters = await self._search(tasks)
@@ -291,10 +287,7 @@ class OmegaPRMLabeler:
         if self.noise_aware and not tree.error and not tree.unsolved and not counters["set_aside"]:
             await self._settle_right_answers(tree, first)
             await self._shore_up(tree, first)
-        counters.update(searches=tree.searches, rollouts=tree.spent, states=len(tree.states),
-                        reused_states=tree.reused, budget_exhausted=int(tree.budget_hit),
-                        engine_failures=tree.failures, unsolved=int(tree.unsolved is not None),
-                        solutions=len(tree.solutions))
+        _count(tree, counters)
         return tree, first, counters
 
     async def _check_root(self, tree: Tree, root: State, first: LabelTask, given: int) -> None:
@@ -376,7 +369,8 @@ class OmegaPRMLabeler:
         draw ``round_size`` at a time until that prefix is settled (or at ``k``), and stop
         when the first error is settled at ``confidence`` (``probe_once``: not before one probe)."""
         cfg = self.config
-        params = params or self._search_params()  # search on what completions can resolve
+        if params is None:
+            params = self._search_params()  # search on what completions can resolve
         probed = not probe_once
         while True:
             post = posterior(self._observed(tree, sol), params)
@@ -424,11 +418,15 @@ class OmegaPRMLabeler:
         at all (no completion had an answer) abstains (``Params.counted``)."""
         given = sum(s.task is not None for s in tree.solutions)
         unmeasured = not any(st.total for st in tree.states[1:]) and tree.states[0].total <= given
-        for sol in tree.solutions:
-            if sol.task is None or not sol.correct:
-                continue
-            if not await self._noisy_search(tree, tree.states[0], sol, first, probe_once=unmeasured) or tree.error:
-                return  # the budget cannot pay for another estimate, or the engine failed
+        right = [sol for sol in tree.solutions if sol.task is not None and sol.correct]
+        await self._search_each(tree, first, right, probe_once=unmeasured)
+
+    async def _search_each(self, tree: Tree, first: LabelTask, solutions: list[Solution], **how) -> None:
+        """``_noisy_search`` from the root on each of ``solutions`` in turn, until the budget
+        cannot pay for another estimate or the engine fails."""
+        for sol in solutions:
+            if not await self._noisy_search(tree, tree.states[0], sol, first, **how) or tree.error:
+                return
 
     async def _shore_up(self, tree: Tree, first: LabelTask) -> None:
         """Draw to ``k`` the states on which many solutions' claims hinge. A state probed until
@@ -748,6 +746,14 @@ class OmegaPRMLabeler:
                 engine=self.engine.name, model=self.engine.model,
             ))
         return rows
+
+
+def _count(tree: Tree, counters: dict) -> None:
+    """The tree's counters, as they stand."""
+    counters.update(searches=tree.searches, rollouts=tree.spent, states=len(tree.states),
+                    reused_states=tree.reused, budget_exhausted=int(tree.budget_hit),
+                    engine_failures=tree.failures, unsolved=int(tree.unsolved is not None),
+                    solutions=len(tree.solutions))
 
 
 def _solved(tree: Tree) -> bool:
